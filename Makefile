@@ -1,0 +1,129 @@
+# x86ns — per-user guest containers for logins. See README.md.
+
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+LIBEXECDIR  ?= $(PREFIX)/libexec
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+# The PAM module directory of this system, so that "pam_x86ns.so" needs no path.
+PAMDIR      ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH >/dev/null 2>&1 && \
+		echo /lib/$$(dpkg-architecture -qDEB_HOST_MULTIARCH)/security || \
+		(test -d /lib64/security && echo /lib64/security || echo /lib/security))
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wvla
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fstack-clash-protection \
+	   -fcf-protection -fno-strict-overflow -fno-delete-null-pointer-checks
+LDHARDEN := -Wl,-z,relro,-z,now,-z,noexecstack
+DEFS    := -D_GNU_SOURCE -DX86NS_LIBEXECDIR='"$(LIBEXECDIR)/x86ns"' \
+	   -DX86NS_SYSCONFDIR='"$(SYSCONFDIR)"'
+ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Ilib $(CFLAGS)
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:.c=.o)
+LIB_PIC  := $(LIB_SRC:.c=.pic.o)
+
+PROGS := pam_x86ns/pam_x86ns.so pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor \
+	 pam_x86ns/x86ns-init pam_x86ns/x86nsctl shell/x86ns-shell
+
+LAUNCH_SRC := pam_x86ns/launch.c pam_x86ns/container.c pam_x86ns/mounts.c pam_x86ns/account.c \
+	      pam_x86ns/start.c
+CTL_SRC    := pam_x86ns/x86nsctl.c pam_x86ns/check.c
+SHELL_SRC  := shell/x86ns-shell.c shell/pty.c shell/guest_env.c
+
+.PHONY: all clean install uninstall check unit bench demo format lint install-selinux
+all: $(PROGS)
+
+lib/%.o: lib/%.c lib/*.h
+	$(CC) $(ALL_CFLAGS) -fPIE -c -o $@ $<
+lib/%.pic.o: lib/%.c lib/*.h
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+lib/libx86ns.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+lib/libx86ns-pic.a: $(LIB_PIC)
+	$(AR) rcs $@ $^
+
+# The PAM module: exports only pam_sm_* (version script).
+pam_x86ns/pam_x86ns.so: pam_x86ns/pam_x86ns.c pam_x86ns/pam_x86ns.map lib/libx86ns-pic.a lib/*.h
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(LDHARDEN) \
+		-Wl,--version-script=pam_x86ns/pam_x86ns.map -o $@ $< lib/libx86ns-pic.a \
+		-lpam -laudit
+
+pam_x86ns/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(LAUNCH_SRC) lib/libx86ns.a \
+		-lsubid -lcap
+
+# The monitor stays resident for the container's life: it links only libc
+# and libaudit so that its private memory stays small.
+pam_x86ns/x86ns-monitor: pam_x86ns/monitor.c lib/libx86ns.a lib/*.h pam_x86ns/*.h
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< lib/libx86ns.a -laudit
+
+# The builtin init runs inside guests that may have no C library: static.
+pam_x86ns/x86ns-init: pam_x86ns/init.c
+	$(CC) $(ALL_CFLAGS) -static -Os -o $@ $<
+
+pam_x86ns/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a
+
+shell/x86ns-shell: $(SHELL_SRC) lib/libx86ns.a lib/*.h shell/*.h
+	$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a -lcap
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/x86ns \
+		$(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf.d
+	install -m 0644 pam_x86ns/pam_x86ns.so $(DESTDIR)$(PAMDIR)/pam_x86ns.so
+	install -m 0755 shell/x86ns-shell $(DESTDIR)$(BINDIR)/x86ns-shell
+	install -m 0755 pam_x86ns/x86nsctl $(DESTDIR)$(SBINDIR)/x86nsctl
+	install -m 0755 pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor pam_x86ns/x86ns-init \
+		$(DESTDIR)$(LIBEXECDIR)/x86ns/
+	install -m 0644 shell/x86ns-shell.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 conf/x86ns.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 pam_x86ns/pam_x86ns.8 pam_x86ns/x86nsctl.8 $(DESTDIR)$(MANDIR)/man8/
+	test -e $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf || \
+		install -m 0644 conf/x86ns.conf $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_x86ns.so $(DESTDIR)$(BINDIR)/x86ns-shell \
+		$(DESTDIR)$(SBINDIR)/x86nsctl $(DESTDIR)$(MANDIR)/man1/x86ns-shell.1 \
+		$(DESTDIR)$(MANDIR)/man5/x86ns.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_x86ns.8 \
+		$(DESTDIR)$(MANDIR)/man8/x86nsctl.8
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/x86ns
+
+# ---- tests --------------------------------------------------------------
+UNIT_SRC  := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRC:.c=)
+tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
+tests/pam-driver: tests/pam-driver.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
+
+unit: $(UNIT_BINS)
+	tests/run --unit-only
+
+check: all $(UNIT_BINS) tests/pam-driver
+	tests/run
+
+bench: all
+	tests/bench/run
+
+demo:
+	tests/demo
+
+install-selinux:
+	$(MAKE) -C selinux install
+
+format:
+	clang-format -i lib/*.[ch] pam_x86ns/*.[ch] shell/*.[ch] tests/*.c tests/unit/*.[ch]
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -D_GNU_SOURCE -Ilib -Ishell --suppress=missingIncludeSystem \
+		lib pam_x86ns shell tests/unit
+
+clean:
+	rm -f lib/*.o lib/*.a $(PROGS) $(UNIT_BINS) tests/pam-driver

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "join.h"
+
+#include "proto.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+/* Ready waits are answered by the monitor; this only bounds a hung one. */
+#define FIND_TIMEOUT_MS (15 * 60 * 1000)
+
+static int ns_inode(const char *path, ino_t *ret)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return negerrno();
+	*ret = st.st_ino;
+	return 0;
+}
+
+/* Runs in: the joining process, host namespaces. */
+static int verify_init(uid_t owner, pid_t pid, int pidfd, unsigned long long userns_ino)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return negerrno();
+	/* The pidfd was opened first: if that process is still alive now,
+	 * the /proc entry we opened is its own, not a recycled pid's. */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 && errno == ESRCH)
+		return -ESRCH;
+	struct stat st;
+	if (fstat(ns, &st) < 0)
+		return negerrno();
+	if ((unsigned long long)st.st_ino != userns_ino)
+		return -ESTALE;
+	uid_t ns_owner;
+	if (ioctl(ns, NS_GET_OWNER_UID, &ns_owner) < 0)
+		return negerrno();
+	if (ns_owner != owner)
+		return -EPERM;
+	return 0;
+}
+
+int container_find(uid_t owner, struct container_ref *ret, char *err, size_t errlen)
+{
+	_cleanup_close_ int fd = -1;
+	err[0] = '\0';
+	int r = monitor_connect(owner, &fd);
+	if (r == -ECONNREFUSED)
+		r = -ENOENT;
+	if (r < 0)
+		return r;
+	char reply[PROTO_MSG_MAX];
+	r = proto_call(fd, "attach", reply, sizeof(reply), FIND_TIMEOUT_MS, NULL, NULL);
+	if (r == -EPROTO)
+		snprintf(err, errlen, "%s", reply);
+	if (r < 0)
+		return r;
+	unsigned long long pid, userns;
+	if (proto_get_u64(reply, "pid", &pid) < 0 || proto_get_u64(reply, "userns", &userns) < 0)
+		return -EBADMSG;
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0)
+		return negerrno();
+	r = verify_init(owner, (pid_t)pid, pidfd, userns);
+	if (r < 0)
+		return r;
+	*ret = (struct container_ref){ .pid = (pid_t)pid, .pidfd = TAKE_FD(pidfd) };
+	proto_get(reply, "guest", ret->guest, sizeof(ret->guest));
+	return 0;
+}
+
+int container_join(const struct container_ref *c)
+{
+	int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+		    CLONE_NEWCGROUP;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->pid);
+	ino_t ours, theirs;
+	if (ns_inode("/proc/self/ns/net", &ours) == 0 && ns_inode(path, &theirs) == 0 &&
+	    ours != theirs)
+		flags |= CLONE_NEWNET;
+	if (setns(c->pidfd, flags) < 0)
+		return negerrno();
+	return 0;
+}
+
+void container_ref_done(struct container_ref *c)
+{
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Finding and joining a user's running container: shared by x86ns-shell
+ * (as the user, no privilege) and `x86nsctl exec` (as root).
+ *
+ * Order, as nsenter does it: everything on the host side first (monitor
+ * socket, pidfd, verification), then one setns(2) on the pidfd. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct container_ref {
+	pid_t pid;     /* the container's init, host pid */
+	int pidfd;     /* pins it: a recycled pid cannot be joined */
+	char guest[64];
+};
+
+/* Ask the monitor of owner's container to move the calling process into the
+ * container's cgroup, wait until the guest is ready (on_progress is told
+ * about long waits), and pin and verify the init: the pidfd's user namespace
+ * must be the one the monitor reported and be owned by `owner`. -ENOENT:
+ * no container runs. On -EPROTO, err holds the monitor's reason. */
+int container_find(uid_t owner, struct container_ref *ret, char *err, size_t errlen);
+
+/* setns into the user, mount, PID, UTS, IPC and cgroup namespaces of the
+ * container, and its network namespace when it has its own. The PID
+ * namespace applies to children: the caller forks next. */
+int container_join(const struct container_ref *c);
+
+void container_ref_done(struct container_ref *c);

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "proto.h"
+
+#include "util.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+int runtime_dir(uid_t uid, char *buf, size_t len)
+{
+	return xsnprintf(buf, len, X86NS_RUNDIR "/%u", (unsigned)uid);
+}
+
+int runtime_socket_path(uid_t uid, char *buf, size_t len)
+{
+	return xsnprintf(buf, len, X86NS_RUNDIR "/%u/monitor.sock", (unsigned)uid);
+}
+
+int runtime_lock_path(uid_t uid, char *buf, size_t len)
+{
+	return xsnprintf(buf, len, X86NS_RUNDIR "/%u.lock", (unsigned)uid);
+}
+
+int monitor_connect(uid_t uid, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int r = runtime_socket_path(uid, sa.sun_path, sizeof(sa.sun_path));
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negerrno();
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negerrno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int proto_send(int fd, const char *fmt, ...)
+{
+	char buf[PROTO_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -EMSGSIZE;
+	/* MSG_NOSIGNAL: a vanished peer must not kill a PAM application. */
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+		return negerrno();
+	return 0;
+}
+
+int proto_recv(int fd, char *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	for (;;) {
+		int r = poll(&p, 1, timeout_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return negerrno();
+		if (r == 0)
+			return -ETIMEDOUT;
+		break;
+	}
+	ssize_t n = recv(fd, buf, len - 1, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return negerrno();
+	if (n == 0)
+		return -ECONNRESET;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int proto_get(const char *msg, const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+	for (const char *p = msg; (p = strstr(p, key)); p += klen) {
+		if ((p != msg && p[-1] != ' ') || p[klen] != '=')
+			continue;
+		const char *v = p + klen + 1;
+		size_t vlen = strcspn(v, " \n");
+		if (vlen >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf, v, vlen);
+		buf[vlen] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int proto_get_u64(const char *msg, const char *key, unsigned long long *ret)
+{
+	char v[32];
+	int r = proto_get(msg, key, v, sizeof(v));
+	if (r < 0)
+		return r;
+	uint64_t u;
+	r = parse_u64(v, &u);
+	if (r < 0)
+		return r;
+	*ret = u;
+	return 0;
+}
+
+int proto_call(int fd, const char *request, char *reply, size_t len, int timeout_ms,
+	       void (*on_progress)(const char *text, void *userdata), void *userdata)
+{
+	int r = proto_send(fd, "%s", request);
+	if (r < 0)
+		return r;
+	for (;;) {
+		r = proto_recv(fd, reply, len, timeout_ms);
+		if (r < 0)
+			return r;
+		if (strncmp(reply, "progress ", 9) == 0) {
+			if (on_progress)
+				on_progress(reply + 9, userdata);
+			continue;
+		}
+		if (strncmp(reply, "ok", 2) == 0 && (reply[2] == '\0' || reply[2] == ' '))
+			return 0;
+		if (strncmp(reply, "err ", 4) == 0) {
+			memmove(reply, reply + 4, strlen(reply + 4) + 1);
+			return -EPROTO;
+		}
+		return -EBADMSG;
+	}
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Runtime paths and the monitor's control protocol.
+ *
+ * Each running container has one monitor (root, resident) listening on a
+ * SOCK_SEQPACKET socket /run/x86ns/<uid>/monitor.sock. One request per
+ * message, one line of text; replies are "ok key=value ..." or
+ * "err <one-line message>"; while a request waits for the guest to become
+ * ready the monitor may first send "progress <text>" messages.
+ *
+ *   open <pid>   (root)  record a login session held by process <pid>;
+ *                        reply once the guest is ready
+ *   close <pid>  (root)  forget that session; "ok stopping=1" when it was
+ *                        the last one and the container now stops
+ *   attach       (root or the container's user) move the caller into the
+ *                        container's cgroup; reply when ready with pid= and
+ *                        userns= so the caller can verify and setns
+ *   status       (root or the user) the state, see monitor.c
+ *   stop         (root)  stop the container now
+ *
+ * The monitor authenticates each peer by SO_PEERCRED. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define X86NS_RUNDIR "/run/x86ns"
+#define X86NS_STATEDIR "/var/lib/x86ns"
+#define X86NS_LOGDIR "/var/log/x86ns"
+#define PROTO_MSG_MAX 1024
+
+/* "/run/x86ns/<uid>" and friends. */
+int runtime_dir(uid_t uid, char *buf, size_t len);
+int runtime_socket_path(uid_t uid, char *buf, size_t len);
+int runtime_lock_path(uid_t uid, char *buf, size_t len);
+
+/* Connect to the monitor of uid's container: -ENOENT or -ECONNREFUSED when
+ * no container runs. */
+int monitor_connect(uid_t uid, int *ret_fd);
+
+int proto_send(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Receive one message, NUL-terminated, waiting at most timeout_ms (-1 =
+ * forever). -ETIMEDOUT, -ECONNRESET on EOF. */
+int proto_recv(int fd, char *buf, size_t len, int timeout_ms);
+
+/* Copy the value of key from "ok a=1 b=2" into buf. -ENOENT if absent. */
+int proto_get(const char *msg, const char *key, char *buf, size_t len);
+int proto_get_u64(const char *msg, const char *key, unsigned long long *ret);
+
+/* Send one request and wait for its final reply (skipping "progress"
+ * messages, which are passed to on_progress when it is not NULL).
+ * A reply "err X" becomes -EPROTO with the message left in reply. */
+int proto_call(int fd, const char *request, char *reply, size_t len, int timeout_ms,
+	       void (*on_progress)(const char *text, void *userdata), void *userdata);

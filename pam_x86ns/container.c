@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The container child: everything between clone() and the exec of the guest
+ * init, as one ordered table of named steps.
+ *
+ * Runs in: container child. It was cloned with new user, PID, mount, UTS and
+ * IPC namespaces (and network with network = none) from a process whose
+ * effective uid was the user's, so the user owns the namespaces. From here
+ * on it holds capabilities only inside them: every step works with the
+ * user's power, never host root's.
+ *
+ * Ordering rules:
+ *  - credentials first: nothing runs before the monitor has written the id
+ *    maps and placed this process in the container's cgroups;
+ *  - the cgroup namespace is unshared only after that placement, so that its
+ *    root is the container's cgroup;
+ *  - propagation is made private before the first mount, so that no mount
+ *    can ever reach the host;
+ *  - every mount point below the merged root is resolved with openat2
+ *    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: the upper layer is the guest's
+ *    to write, and a guest symlink must not redirect a mount;
+ *  - pivot_root comes last, then the capability bounding set is trimmed and
+ *    the guest init is exec'd with no fd of ours left open. */
+
+#include "caps.h"
+#include "launch.h"
+#include "mounts.h"
+#include "proto.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <grp.h>
+
+#define STAGING_LOWER "lower"
+#define STAGING_MERGED "merged"
+
+struct child_state {
+	const struct container_plan *plan;
+	int sync_fd;
+	int lower_fd;  /* detached, idmapped mount of the shared guest tree */
+	int staging_fd; /* the private tmpfs that holds lower/ and merged/ */
+	int root_fd;    /* merged/ */
+	char staging[64];
+};
+
+static int step_credentials(struct child_state *s, struct launch_error *e)
+{
+	/* The monitor sends "go" with the idmapped guest tree once the maps are
+	 * written and we sit in our cgroups. */
+	char buf[8];
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	ssize_t n = recvmsg(s->sync_fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return launch_error_set(e, "credentials", n < 0 ? negerrno() : -ECONNRESET,
+					"no go from the monitor");
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return launch_error_set(e, "credentials", -EBADMSG, "no guest tree received");
+	memcpy(&s->lower_fd, CMSG_DATA(c), sizeof(int));
+
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return launch_error_set(e, "credentials", negerrno(), "become guest root");
+	if (setgroups(0, NULL) < 0)
+		return launch_error_set(e, "credentials", negerrno(), "clear groups");
+	/* The euid switch around clone left us non-dumpable, which makes our
+	 * own /proc/self/fd unreadable to guest root; we need it for the
+	 * overlay's upper and work directories. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return launch_error_set(e, "credentials", negerrno(), "set dumpable");
+	return 0;
+}
+
+static int step_namespaces(struct child_state *s, struct launch_error *e)
+{
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return launch_error_set(e, "cgroup namespace", negerrno(), "unshare");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return launch_error_set(e, "mount propagation", negerrno(), "make / private");
+	return 0;
+}
+
+static int step_overlay(struct child_state *s, struct launch_error *e)
+{
+	const struct container_plan *p = s->plan;
+	/* A private tmpfs over the runtime directory holds the mount points;
+	 * it is in this mount namespace only. */
+	int r = runtime_dir(p->user->uid, s->staging, sizeof(s->staging));
+	if (r < 0)
+		return launch_error_set(e, "overlay", r, "runtime path");
+	if (mount("x86ns", s->staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+		return launch_error_set(e, "overlay", negerrno(), "staging tmpfs on %s", s->staging);
+	s->staging_fd = open(s->staging, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->staging_fd < 0)
+		return launch_error_set(e, "overlay", negerrno(), "open %s", s->staging);
+	if (mkdirat(s->staging_fd, STAGING_LOWER, 0700) < 0 ||
+	    mkdirat(s->staging_fd, STAGING_MERGED, 0755) < 0)
+		return launch_error_set(e, "overlay", negerrno(), "staging directories");
+	if (mount_move_fd(s->lower_fd, s->staging_fd, STAGING_LOWER) < 0)
+		return launch_error_set(e, "overlay", negerrno(), "attach the guest tree");
+
+	char opts[512];
+	r = xsnprintf(opts, sizeof(opts),
+		      "lowerdir=%s/" STAGING_LOWER ",upperdir=/proc/self/fd/%d,"
+		      "workdir=/proc/self/fd/%d,userxattr",
+		      s->staging, p->upper_fd, p->work_fd);
+	if (r < 0)
+		return launch_error_set(e, "overlay", r, "options too long");
+	char merged[96];
+	r = xsnprintf(merged, sizeof(merged), "%s/" STAGING_MERGED, s->staging);
+	if (r < 0)
+		return launch_error_set(e, "overlay", r, "merged path");
+	if (mount("overlay", merged, "overlay", 0, opts) < 0)
+		return launch_error_set(e, "overlay", negerrno(),
+					"mount overlay of guest '%s' (%s)", p->guest->name,
+					p->guest->root);
+	s->root_fd = open(merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->root_fd < 0)
+		return launch_error_set(e, "overlay", negerrno(), "open merged root");
+	return 0;
+}
+
+static int step_api_filesystems(struct child_state *s, struct launch_error *e)
+{
+	const struct container_plan *p = s->plan;
+	int r = mounts_proc(s->root_fd);
+	if (r < 0)
+		return launch_error_set(e, "/proc", r, "mount proc");
+	r = mounts_sys(s->root_fd, p->policy->network == NETWORK_NONE);
+	if (r < 0)
+		return launch_error_set(e, "/sys", r, "mount sysfs");
+	r = mounts_cgroup(s->root_fd);
+	if (r < 0)
+		return launch_error_set(e, "/sys/fs/cgroup", r, "mount cgroup");
+	r = mounts_dev(s->root_fd);
+	if (r < 0)
+		return launch_error_set(e, "/dev", r, "populate /dev");
+	r = mounts_tmpfs(s->root_fd, "run", "mode=0755,size=20%");
+	if (r < 0)
+		return launch_error_set(e, "/run", r, "mount tmpfs");
+	r = mounts_tmpfs(s->root_fd, "tmp", "mode=1777,size=50%");
+	if (r < 0)
+		return launch_error_set(e, "/tmp", r, "mount tmpfs");
+	return 0;
+}
+
+static int step_binds(struct child_state *s, struct launch_error *e)
+{
+	const struct container_plan *p = s->plan;
+	int r = mounts_bind(s->root_fd, p->user->home, p->user->home, false);
+	if (r < 0)
+		return launch_error_set(e, "home", r, "bind %s", p->user->home);
+	for (size_t i = 0; i < p->policy->n_binds; i++) {
+		const struct bind_mount *b = &p->policy->binds[i];
+		char source[4096];
+		if (strncmp(b->source, "~/", 2) == 0)
+			r = xsnprintf(source, sizeof(source), "%s/%s", p->user->home, b->source + 2);
+		else
+			r = xsnprintf(source, sizeof(source), "%s", b->source);
+		if (r < 0)
+			return launch_error_set(e, "bind", r, "source path too long");
+		const char *target = b->target ? b->target : source;
+		r = mounts_bind(s->root_fd, source, target, b->read_only);
+		if (r < 0)
+			return launch_error_set(e, "bind", r, "bind %s to %s", source, target);
+	}
+	return 0;
+}
+
+static int step_account(struct child_state *s, struct launch_error *e)
+{
+	const struct launch_user *u = s->plan->user;
+	int r = guest_account_ensure(s->root_fd, u->name, u->uid, u->gid, u->gecos, u->home);
+	if (r < 0)
+		return launch_error_set(e, "user account", r, "add %s to the guest's passwd/group",
+					u->name);
+	return 0;
+}
+
+static int step_pivot(struct child_state *s, struct launch_error *e)
+{
+	const struct guest_config *g = s->plan->guest;
+	const char *hostname = g->hostname ? g->hostname : g->name;
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		return launch_error_set(e, "hostname", negerrno(), "sethostname %s", hostname);
+	if (fchdir(s->root_fd) < 0)
+		return launch_error_set(e, "pivot_root", negerrno(), "chdir to the guest root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return launch_error_set(e, "pivot_root", negerrno(), "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return launch_error_set(e, "pivot_root", negerrno(), "detach the host root");
+	if (chdir("/") < 0)
+		return launch_error_set(e, "pivot_root", negerrno(), "chdir /");
+	return 0;
+}
+
+static int step_capabilities(struct child_state *s, struct launch_error *e)
+{
+	int r = caps_trim_bounding_set();
+	if (r < 0)
+		return launch_error_set(e, "capabilities", r, "trim the bounding set");
+	return 0;
+}
+
+static int step_exec_init(struct child_state *s, struct launch_error *e)
+{
+	const struct container_plan *p = s->plan;
+	const struct guest_config *g = p->guest;
+
+	if (setsid() < 0)
+		return launch_error_set(e, "exec init", negerrno(), "setsid");
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(p->log_write_fd, 1) < 0 ||
+	    dup2(p->log_write_fd, 2) < 0)
+		return launch_error_set(e, "exec init", negerrno(), "console descriptors");
+	/* Nothing of ours may reach the guest: every fd above stderr is
+	 * closed at exec, including the sync socket, whose EOF tells the
+	 * monitor that the exec happened. */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return launch_error_set(e, "exec init", negerrno(), "close_range");
+
+	char *envp[] = { "container=x86ns", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			 "HOME=/root", "TERM=dumb", NULL };
+	if (!g->init) {
+		char *argv[] = { "x86ns-init", NULL };
+		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);
+		return launch_error_set(e, "exec init", negerrno(), "exec the builtin init");
+	}
+	if (g->translator) {
+		char *argv[] = { g->translator, g->init, NULL };
+		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);
+		return launch_error_set(e, "exec init", negerrno(), "exec %s %s", g->translator,
+					g->init);
+	}
+	char *argv[] = { g->init, NULL };
+	execve(g->init, argv, envp);
+	return launch_error_set(e, "exec init", negerrno(), "exec %s in guest '%s'", g->init,
+				g->name);
+}
+
+typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
+
+static const child_step_fn child_steps[] = {
+	step_credentials,   step_namespaces, step_overlay,	 step_api_filesystems,
+	step_binds,	    step_account,    step_pivot,	 step_capabilities,
+	step_exec_init,
+};
+
+void container_child_main(const struct container_plan *plan, int sync_fd)
+{
+	struct child_state s = { .plan = plan, .sync_fd = sync_fd, .lower_fd = -1,
+				 .staging_fd = -1, .root_fd = -1 };
+	struct launch_error e = { { 0 }, { 0 } };
+
+	/* Die with the monitor: an orphaned half-built container helps no one. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (size_t i = 0; i < ARRAY_SIZE(child_steps); i++)
+		if (child_steps[i](&s, &e) < 0)
+			break;
+	char msg[PROTO_MSG_MAX];
+	if (xsnprintf(msg, sizeof(msg), "%s: %s", e.step, e.message) < 0)
+		msg[sizeof(msg) - 1] = '\0';
+	(void)!send(sync_fd, msg, strlen(msg), MSG_NOSIGNAL);
+	_exit(127);
+}

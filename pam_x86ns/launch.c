@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86ns-launch: make sure a user's container runs, and talk to its monitor.
+ *
+ * Runs in: a child of the PAM application (or of x86nsctl), host root, with
+ * the fixed environment the caller built. Usage (internal interface):
+ *
+ *   x86ns-launch open  --user N --uid U --gid G --home H [--gecos S]
+ *                      [--group NAME]... --session-pid P [--config FILE]
+ *   x86ns-launch start (same, without --session-pid)
+ *   x86ns-launch close --uid U --session-pid P
+ *   x86ns-launch stop  --uid U
+ *
+ * stdout: one line of key=value results for the caller; stderr: one line
+ * for the user when something fails. Exit: 0 done, 2 user not selected by
+ * the configuration, 1 failure. */
+
+#include "cgroup.h"
+#include "launch.h"
+#include "proto.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#define EXIT_NOT_SELECTED 2
+#define RESOLVE_SAFE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+struct launch_args {
+	const char *command;
+	struct launch_user user;
+	pid_t session_pid;
+	const char *config;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("x86ns: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_FAILURE);
+}
+
+int launch_sibling_path(const char *name, char *buf, size_t len)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return negerrno();
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	return xsnprintf(buf, len, "%s/%s", self, name);
+}
+
+static void parse_args(int argc, char **argv, struct launch_args *a)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'n' },  { "uid", required_argument, NULL, 'u' },
+		{ "gid", required_argument, NULL, 'g' },   { "home", required_argument, NULL, 'h' },
+		{ "gecos", required_argument, NULL, 'c' }, { "group", required_argument, NULL, 'G' },
+		{ "session-pid", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'C' }, { NULL, 0, NULL, 0 },
+	};
+	if (argc < 2)
+		die("usage: x86ns-launch open|start|close|stop [options]");
+	a->command = argv[1];
+	a->user.uid = (uid_t)-1;
+	a->user.gid = (gid_t)-1;
+	a->config = X86NS_CONFIG_PATH;
+	optind = 2;
+	int c;
+	uint32_t v;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': a->user.name = optarg; break;
+		case 'u':
+			if (parse_u32(optarg, &v) < 0)
+				die("bad --uid %s", optarg);
+			a->user.uid = v;
+			break;
+		case 'g':
+			if (parse_u32(optarg, &v) < 0)
+				die("bad --gid %s", optarg);
+			a->user.gid = v;
+			break;
+		case 'h': a->user.home = optarg; break;
+		case 'c': a->user.gecos = optarg; break;
+		case 'G':
+			if (a->user.n_groups == LAUNCH_GROUPS_MAX)
+				die("too many --group");
+			a->user.groups[a->user.n_groups++] = optarg;
+			break;
+		case 'p':
+			if (parse_u32(optarg, &v) < 0 || v == 0)
+				die("bad --session-pid %s", optarg);
+			a->session_pid = (pid_t)v;
+			break;
+		case 'C': a->config = optarg; break;
+		default: die("bad arguments");
+		}
+	}
+	if (a->user.uid == (uid_t)-1)
+		die("--uid is required");
+}
+
+/* A root-owned directory that nobody else can write, created if missing. */
+static int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_fd)
+{
+	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
+		return negerrno();
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = parent_fd == AT_FDCWD ? RESOLVE_NO_SYMLINKS : RESOLVE_SAFE };
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, parent_fd, name, &how, sizeof(how));
+	if (fd < 0)
+		return negerrno();
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return negerrno();
+	if (st.st_uid != 0 || (st.st_mode & 022))
+		return -EPERM;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int user_lock(uid_t uid, int *ret_fd)
+{
+	char path[64];
+	int r = runtime_lock_path(uid, path, sizeof(path));
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return negerrno();
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return negerrno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* /var/lib/x86ns/<uid>/{upper,work}: the parent root-owned 0700 so no other
+ * user can look in; upper and work owned by guest root. */
+static int upper_layer_prepare(struct container_plan *p)
+{
+	_cleanup_close_ int base = -1, user_dir = -1;
+	int r = root_dir_open(AT_FDCWD, X86NS_STATEDIR, 0755, &base);
+	if (r < 0)
+		return r;
+	char name[16];
+	snprintf(name, sizeof(name), "%u", (unsigned)p->user->uid);
+	r = root_dir_open(base, name, 0700, &user_dir);
+	if (r < 0)
+		return r;
+	const char *layers[] = { "upper", "work" };
+	int *fds[] = { &p->upper_fd, &p->work_fd };
+	for (size_t i = 0; i < 2; i++) {
+		if (mkdirat(user_dir, layers[i], 0755) < 0 && errno != EEXIST)
+			return negerrno();
+		struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+					.resolve = RESOLVE_SAFE };
+		int fd = (int)syscall(SYS_openat2, user_dir, layers[i], &how, sizeof(how));
+		if (fd < 0)
+			return negerrno();
+		*fds[i] = fd;
+		if (fchown(fd, p->root_uid, p->root_gid) < 0)
+			return negerrno();
+	}
+	return 0;
+}
+
+static int log_open(const char *user, int *ret_fd)
+{
+	if (!user || !*user || strchr(user, '/') || user[0] == '.')
+		return -EINVAL;
+	_cleanup_close_ int dir = -1;
+	int r = root_dir_open(AT_FDCWD, X86NS_LOGDIR, 0750, &dir);
+	if (r < 0)
+		return r;
+	char name[300];
+	r = xsnprintf(name, sizeof(name), "%s.log", user);
+	if (r < 0)
+		return r;
+	struct open_how how = { .flags = O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
+				.mode = 0640, .resolve = RESOLVE_SAFE };
+	int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+	if (fd < 0)
+		return negerrno();
+	*ret_fd = fd;
+	return 0;
+}
+
+static int listen_socket(uid_t uid, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int r = runtime_socket_path(uid, sa.sun_path, sizeof(sa.sun_path));
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negerrno();
+	(void)unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negerrno();
+	/* Anyone may connect; the monitor authorizes each peer by SO_PEERCRED. */
+	if (chmod(sa.sun_path, 0666) < 0 || listen(fd, 64) < 0)
+		return negerrno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Whatever a crashed earlier container left behind. */
+static void leftovers_remove(uid_t uid, const char *cgroup_name)
+{
+	if (cgroup_populated(cgroup_name))
+		cgroup_kill(cgroup_name);
+	cgroup_destroy(cgroup_name);
+	char path[108];
+	if (runtime_socket_path(uid, path, sizeof(path)) >= 0)
+		unlink(path);
+}
+
+static int plan_prepare(const struct launch_args *a, const struct user_policy *pol,
+			struct container_plan *p)
+{
+	*p = (struct container_plan){ .user = &a->user, .policy = pol, .guest = pol->guest,
+				      .upper_fd = -1, .work_fd = -1, .init_fd = -1,
+				      .log_write_fd = -1 };
+	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
+		die("--user, --gid and an absolute --home are required");
+	uint64_t start, count;
+	int r = subid_range_for(a->user.name, 0, &start, &count);
+	if (r == -ENOENT)
+		die("user %s has no subordinate uid range (/etc/subuid or the subid service); "
+		    "see x86ns.conf(5)", a->user.name);
+	if (r < 0 || idmap_compute(a->user.uid, start, count, &p->uid_map) < 0)
+		die("user %s: unusable subordinate uid range %llu+%llu", a->user.name,
+		    (unsigned long long)start, (unsigned long long)count);
+	r = subid_range_for(a->user.name, 1, &start, &count);
+	if (r == -ENOENT)
+		die("user %s has no subordinate gid range (/etc/subgid or the subid service); "
+		    "see x86ns.conf(5)", a->user.name);
+	if (r < 0 || idmap_compute(a->user.gid, start, count, &p->gid_map) < 0)
+		die("user %s: unusable subordinate gid range %llu+%llu", a->user.name,
+		    (unsigned long long)start, (unsigned long long)count);
+	p->root_uid = (uid_t)idmap_to_host(&p->uid_map, 0);
+	p->root_gid = (gid_t)idmap_to_host(&p->gid_map, 0);
+	snprintf(p->cgroup_name, sizeof(p->cgroup_name), "%u", (unsigned)a->user.uid);
+
+	r = upper_layer_prepare(p);
+	if (r < 0)
+		die("cannot prepare %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
+	const char *exe = p->guest->init ? p->guest->translator : NULL;
+	char init_path[4096];
+	if (!p->guest->init) {
+		r = launch_sibling_path("x86ns-init", init_path, sizeof(init_path));
+		exe = r < 0 ? NULL : init_path;
+	}
+	if (exe) {
+		p->init_fd = open(exe, O_PATH | O_CLOEXEC);
+		if (p->init_fd < 0)
+			die("cannot open %s: %m", exe);
+	}
+	return 0;
+}
+
+/* Runs in: the detached monitor process (grandchild of the launcher). Builds
+ * the container, then becomes x86ns-monitor; on failure tells the launcher
+ * through status_fd and removes what it made. */
+static void monitor_process(const struct launch_args *a, struct container_plan *p,
+			    int listen_fd, int status_fd) __attribute__((noreturn));
+static void monitor_process(const struct launch_args *a, struct container_plan *p,
+			    int listen_fd, int status_fd)
+{
+	struct launch_error e = { "monitor", "" };
+	int r = cgroup_attach_monitor(getpid());
+	if (r < 0) {
+		launch_error_set(&e, "cgroup", r, "move the monitor to x86ns/monitors");
+		goto fail;
+	}
+	_cleanup_close_ int log_fd = -1;
+	r = log_open(a->user.name, &log_fd);
+	if (r < 0) {
+		launch_error_set(&e, "log", r, "open %s/%s.log", X86NS_LOGDIR, a->user.name);
+		goto fail;
+	}
+	int console[2];
+	if (pipe2(console, O_CLOEXEC) < 0) {
+		launch_error_set(&e, "log", negerrno(), "console pipe");
+		goto fail;
+	}
+	p->log_write_fd = console[1];
+	int pidfd;
+	pid_t pid;
+	unsigned long long userns_ino;
+	r = container_spawn(p, &pidfd, &pid, &userns_ino, &e);
+	close(console[1]);
+	if (r < 0)
+		goto fail;
+
+	char monitor[4096];
+	r = launch_sibling_path("x86ns-monitor", monitor, sizeof(monitor));
+	if (r < 0) {
+		launch_error_set(&e, "monitor", r, "locate x86ns-monitor");
+		goto fail_running;
+	}
+	const struct user_policy *pol = p->policy;
+	const struct guest_config *g = p->guest;
+	char args[16][160];
+	int n = 0;
+#define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
+	ARG("user=%s", a->user.name);
+	ARG("uid=%u", (unsigned)a->user.uid);
+	ARG("guest=%s", g->name);
+	ARG("cgroup=%s", p->cgroup_name);
+	ARG("listen-fd=%d", listen_fd);
+	ARG("init-pidfd=%d", pidfd);
+	ARG("init-pid=%d", (int)pid);
+	ARG("userns=%llu", userns_ino);
+	ARG("console-fd=%d", console[0]);
+	ARG("log-fd=%d", log_fd);
+	ARG("stop=%s", pol->stop == STOP_NEVER ? "never" : pol->stop == STOP_LINGER ? "linger" : "last-logout");
+	ARG("linger=%u", pol->linger_sec);
+	ARG("stop-signal=%d", g->stop_signal);
+	ARG("stop-timeout=%u", g->stop_timeout_sec);
+	ARG("ready-timeout=%u", g->ready_timeout_sec);
+#undef ARG
+	char *argv[20] = { "x86ns-monitor" };
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = args[i];
+	argv[n + 1] = NULL;
+	/* These fds are the monitor's to keep across exec. */
+	int keep[] = { listen_fd, pidfd, console[0], log_fd };
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+		fcntl(keep[i], F_SETFD, 0);
+	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	execve(monitor, argv, envp);
+	launch_error_set(&e, "monitor", negerrno(), "exec %s", monitor);
+fail_running:
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	waitpid(pid, NULL, 0);
+fail:
+	dprintf(status_fd, "%s: %s", e.step, e.message);
+	leftovers_remove(a->user.uid, p->cgroup_name);
+	_exit(EXIT_FAILURE);
+}
+
+/* Start the container (the caller holds the user's lock). Returns when the
+ * guest init runs and the monitor listens, or dies with the reason. */
+static void container_start(const struct launch_args *a, const struct user_policy *pol)
+{
+	struct container_plan plan;
+	plan_prepare(a, pol, &plan);
+	leftovers_remove(a->user.uid, plan.cgroup_name);
+
+	_cleanup_close_ int run = -1;
+	char dir[64];
+	runtime_dir(a->user.uid, dir, sizeof(dir));
+	int r = root_dir_open(AT_FDCWD, dir, 0755, &run);
+	if (r < 0)
+		die("cannot prepare %s: %s", dir, strerror(-r));
+	struct cgroup_limits limits = { .pids_max = pol->pids_max, .memory_max = pol->memory_max,
+					.cpu_percent = pol->cpu_percent };
+	r = cgroup_create_monitor_group();
+	if (r >= 0)
+		r = cgroup_create(plan.cgroup_name, &limits, plan.root_uid, plan.root_gid);
+	if (r < 0)
+		die("cannot create the cgroup x86ns/%s: %s", plan.cgroup_name, strerror(-r));
+	_cleanup_close_ int listen_fd = -1;
+	r = listen_socket(a->user.uid, &listen_fd);
+	if (r < 0) {
+		leftovers_remove(a->user.uid, plan.cgroup_name);
+		die("cannot listen on %s/monitor.sock: %s", dir, strerror(-r));
+	}
+	int status[2];
+	if (pipe2(status, O_CLOEXEC) < 0)
+		die("pipe: %m");
+
+	pid_t first = fork();
+	if (first < 0)
+		die("fork: %m");
+	if (first == 0) {
+		/* Detach: own session, parent gone, stdio off the PAM caller's
+		 * pipes (or the caller would wait for the monitor's exit). */
+		setsid();
+		pid_t second = fork();
+		if (second != 0)
+			_exit(second < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+		close(status[0]);
+		int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(null_fd, 0);
+		dup2(null_fd, 1);
+		dup2(null_fd, 2);
+		monitor_process(a, &plan, listen_fd, status[1]);
+	}
+	close(status[1]);
+	waitpid(first, NULL, 0);
+	char msg[PROTO_MSG_MAX];
+	ssize_t n = read(status[0], msg, sizeof(msg) - 1);
+	close(status[0]);
+	if (n > 0) {
+		msg[n] = '\0';
+		die("cannot start guest '%s' for %s: %s", pol->guest->name, a->user.name, msg);
+	}
+}
+
+/* Wait for a stopping monitor to exit, so that a new start never meets
+ * the old container's cgroups or socket. */
+static void monitor_wait_exit(const char *reply, unsigned timeout_sec)
+{
+	unsigned long long pid;
+	if (proto_get_u64(reply, "monitor", &pid) < 0)
+		return;
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0)
+		return;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	poll(&pfd, 1, (int)(timeout_sec * 1000));
+}
+
+static int cmd_open(const struct launch_args *a, bool with_session)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct config *c = NULL;
+	if (config_load(a->config, config_dropin_dir(a->config), &c, err, sizeof(err)) < 0)
+		die("configuration error: %s", err);
+	struct user_policy pol;
+	if (config_resolve(c, a->user.name, a->user.groups, a->user.n_groups, &pol) < 0)
+		die("cannot resolve the configuration for %s", a->user.name);
+	if (!pol.guest)
+		return EXIT_NOT_SELECTED;
+
+	_cleanup_close_ int base = -1, lock = -1;
+	int r = root_dir_open(AT_FDCWD, X86NS_RUNDIR, 0755, &base);
+	if (r >= 0)
+		r = user_lock(a->user.uid, &lock);
+	if (r < 0)
+		die("cannot lock %s for uid %u: %s", X86NS_RUNDIR, (unsigned)a->user.uid, strerror(-r));
+
+	bool started = false;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		_cleanup_close_ int fd = -1;
+		r = monitor_connect(a->user.uid, &fd);
+		if (r == -ENOENT || r == -ECONNREFUSED) {
+			container_start(a, &pol);
+			started = true;
+			continue;
+		}
+		if (r < 0)
+			die("cannot reach the monitor of %s: %s", a->user.name, strerror(-r));
+		char req[64], reply[PROTO_MSG_MAX];
+		if (with_session)
+			snprintf(req, sizeof(req), "open %d", (int)a->session_pid);
+		else
+			snprintf(req, sizeof(req), "status");
+		/* The monitor answers when the guest is ready or its
+		 * ready-timeout passed; allow it that long and a margin. */
+		r = proto_call(fd, req, reply, sizeof(reply),
+			       (int)(pol.guest->ready_timeout_sec + 10) * 1000, NULL, NULL);
+		if (r == -EPROTO && strncmp(reply, "stopping", 8) == 0) {
+			monitor_wait_exit(reply, pol.guest->stop_timeout_sec + 10);
+			continue;
+		}
+		if (r == -EPROTO)
+			die("guest '%s' for %s: %s", pol.guest->name, a->user.name, reply);
+		if (r < 0)
+			die("guest '%s' for %s: no answer from its monitor: %s", pol.guest->name,
+			    a->user.name, strerror(-r));
+		char pid[16] = "";
+		proto_get(reply, "pid", pid, sizeof(pid));
+		printf("guest=%s pid=%s started=%d\n", pol.guest->name, pid, started);
+		return EXIT_SUCCESS;
+	}
+	die("guest '%s' for %s did not start", pol.guest->name, a->user.name);
+}
+
+static int cmd_close_or_stop(const struct launch_args *a, bool stop)
+{
+	_cleanup_close_ int fd = -1;
+	int r = monitor_connect(a->user.uid, &fd);
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		return EXIT_SUCCESS; /* nothing runs: nothing to close */
+	if (r < 0)
+		die("cannot reach the monitor of uid %u: %s", (unsigned)a->user.uid, strerror(-r));
+	char req[64], reply[PROTO_MSG_MAX];
+	if (stop)
+		snprintf(req, sizeof(req), "stop");
+	else
+		snprintf(req, sizeof(req), "close %d", (int)a->session_pid);
+	r = proto_call(fd, req, reply, sizeof(reply), 10000, NULL, NULL);
+	if (r == -EPROTO && strncmp(reply, "stopping", 8) == 0)
+		r = 0;
+	else if (r < 0)
+		die("monitor of uid %u: %s", (unsigned)a->user.uid, r == -EPROTO ? reply : strerror(-r));
+	unsigned long long stopping = 0;
+	proto_get_u64(reply, "stopping", &stopping);
+	if (stop)
+		monitor_wait_exit(reply, 60);
+	printf("stopping=%llu\n", stop ? 1ULL : stopping);
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	if (geteuid() != 0)
+		die("x86ns-launch must run as root (it is started by pam_x86ns.so and x86nsctl)");
+	umask(022);
+	struct launch_args a = { 0 };
+	parse_args(argc, argv, &a);
+	if (strcmp(a.command, "open") == 0) {
+		if (a.session_pid <= 0)
+			die("open needs --session-pid");
+		return cmd_open(&a, true);
+	}
+	if (strcmp(a.command, "start") == 0)
+		return cmd_open(&a, false);
+	if (strcmp(a.command, "close") == 0)
+		return cmd_close_or_stop(&a, false);
+	if (strcmp(a.command, "stop") == 0)
+		return cmd_close_or_stop(&a, true);
+	die("unknown command '%s'", a.command);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The launcher: the one place that runs as host root to create a container.
+ * See docs/ARCHITECTURE.md for the process diagram. */
+#pragma once
+
+#include "config.h"
+#include "idmap.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define LAUNCH_GROUPS_MAX 64
+
+/* Everything the launcher knows about the user: resolved by the caller (the
+ * PAM module or x86nsctl) with NSS, passed as numbers and names; the
+ * launcher itself never uses NSS. */
+struct launch_user {
+	const char *name;
+	uid_t uid;
+	gid_t gid;
+	const char *home;
+	const char *gecos;
+	const char *groups[LAUNCH_GROUPS_MAX];
+	size_t n_groups;
+};
+
+/* What the container needs, computed on the host side before clone. */
+struct container_plan {
+	const struct launch_user *user;
+	const struct user_policy *policy;
+	const struct guest_config *guest;
+	struct idmap uid_map;
+	struct idmap gid_map;
+	uid_t root_uid; /* host ids of guest root */
+	gid_t root_gid;
+	char cgroup_name[32];
+	int upper_fd;	  /* O_PATH dirs under /var/lib/x86ns/<uid> */
+	int work_fd;
+	int init_fd;	  /* O_PATH of the builtin init or the translator; -1 */
+	int log_write_fd; /* write end of the console pipe */
+};
+
+/* Errors carry the name of the failing step and a message for the user. */
+struct launch_error {
+	char step[48];
+	char message[256];
+};
+
+int launch_error_set(struct launch_error *e, const char *step, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* start.c — Runs in: the future monitor process, host root. Creates the
+ * container, waits until its init has been exec'd; returns init's pidfd. */
+int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
+		    unsigned long long *ret_userns_ino, struct launch_error *err);
+
+/* container.c — Runs in: container child (new user namespace). Never
+ * returns on success (execs the guest init); writes the error to sync_fd. */
+void container_child_main(const struct container_plan *plan, int sync_fd) __attribute__((noreturn));
+
+/* The directory of the running executable's siblings (monitor, init). */
+int launch_sibling_path(const char *name, char *buf, size_t len);

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86ns-monitor: the resident supervisor of one user's container.
+ *
+ * Runs in: host root, host namespaces, cgroup x86ns/monitors; exec'd by the
+ * launcher as the parent of the container's init. It
+ *  - reaps the init (through its pidfd) and, when it dies for any reason,
+ *    kills what is left in the container's cgroup and removes the cgroup,
+ *    the socket and the runtime directory, so nothing is left behind;
+ *  - counts login sessions by the pidfd of the process that holds each
+ *    (the PAM application), so a session whose process vanished without
+ *    close_session is not counted forever;
+ *  - applies the stop policy when the last session ends: stop signal to
+ *    init, a grace period, then the cgroup is killed;
+ *  - copies the guest console into /var/log/x86ns/<user>.log;
+ *  - answers the control protocol described in lib/proto.h.
+ * It is single-threaded and event-driven (poll), and links only libc and
+ * libaudit, to stay small: it lives as long as the container. */
+
+#include "cgroup.h"
+#include "proto.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <libaudit.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+
+#define MAX_SESSIONS 256
+#define MAX_CLIENTS 64
+#define LOG_SIZE_MAX (8u << 20)
+
+enum state { RUNNING, LINGERING, STOPPING };
+struct session {
+	pid_t pid;
+	int pidfd;
+};
+
+struct client {
+	int fd;
+	uid_t uid;
+	pid_t pid;
+};
+
+struct monitor {
+	/* from the launcher */
+	char user[64], guest[64], cgroup[32];
+	uid_t uid;
+	int listen_fd, init_pidfd, console_fd, log_fd;
+	pid_t init_pid;
+	unsigned long long userns_ino;
+	char stop_policy[16];
+	unsigned linger_sec, stop_timeout_sec;
+	int stop_signal;
+	/* state */
+	enum state state;
+	bool had_session;
+	struct timespec started;
+	long long deadline_ms; /* linger end or kill time; 0 = none */
+	struct session sessions[MAX_SESSIONS];
+	size_t n_sessions;
+	struct client clients[MAX_CLIENTS];
+	size_t n_clients;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void audit_record(const struct monitor *m, const char *op, int result)
+{
+	int fd = audit_open();
+	if (fd < 0)
+		return; /* no audit in this kernel: syslog has it */
+	char msg[256];
+	snprintf(msg, sizeof(msg), "virt=x86ns op=%s vm=%s vm-pid=%d user=%s uid=%u", op, m->guest,
+		 (int)m->init_pid, m->user, (unsigned)m->uid);
+	audit_log_user_message(fd, AUDIT_VIRT_CONTROL, msg, NULL, NULL, NULL, result);
+	audit_close(fd);
+}
+
+static int parse_arg(struct monitor *m, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq)
+		return -EINVAL;
+	size_t klen = (size_t)(eq - arg);
+	const char *v = eq + 1;
+	uint32_t u;
+	bool num = parse_u32(v, &u) == 0;
+#define KEY(k) (klen == strlen(k) && strncmp(arg, k, klen) == 0)
+	if (KEY("user"))
+		return xsnprintf(m->user, sizeof(m->user), "%s", v);
+	if (KEY("guest"))
+		return xsnprintf(m->guest, sizeof(m->guest), "%s", v);
+	if (KEY("cgroup"))
+		return xsnprintf(m->cgroup, sizeof(m->cgroup), "%s", v);
+	if (KEY("stop"))
+		return xsnprintf(m->stop_policy, sizeof(m->stop_policy), "%s", v);
+	if (KEY("userns"))
+		return (m->userns_ino = strtoull(v, NULL, 10)) ? 0 : -EINVAL;
+	if (!num)
+		return -EINVAL;
+	if (KEY("uid")) m->uid = u;
+	else if (KEY("listen-fd")) m->listen_fd = (int)u;
+	else if (KEY("init-pidfd")) m->init_pidfd = (int)u;
+	else if (KEY("init-pid")) m->init_pid = (pid_t)u;
+	else if (KEY("console-fd")) m->console_fd = (int)u;
+	else if (KEY("log-fd")) m->log_fd = (int)u;
+	else if (KEY("linger")) m->linger_sec = u;
+	else if (KEY("stop-signal")) m->stop_signal = (int)u;
+	else if (KEY("stop-timeout")) m->stop_timeout_sec = u;
+	else if (KEY("ready-timeout")) ; /* readiness waits arrive with ready = notify */
+	else return -EINVAL;
+#undef KEY
+	return 0;
+}
+
+static void console_copy(struct monitor *m)
+{
+	char buf[4096];
+	ssize_t n = read(m->console_fd, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n == 0 || errno != EINTR) {
+			close(m->console_fd);
+			m->console_fd = -1;
+		}
+		return;
+	}
+	/* A chatty guest must not fill the host's disk. */
+	struct stat st;
+	if (fstat(m->log_fd, &st) == 0 && st.st_size > LOG_SIZE_MAX) {
+		if (ftruncate(m->log_fd, 0) == 0)
+			dprintf(m->log_fd, "x86ns: log truncated at %u bytes\n", LOG_SIZE_MAX);
+	}
+	(void)write_all(m->log_fd, buf, (size_t)n);
+}
+
+static void stop_begin(struct monitor *m, const char *why)
+{
+	if (m->state == STOPPING)
+		return;
+	dprintf(m->log_fd, "x86ns: stopping guest (%s)\n", why);
+	m->state = STOPPING;
+	syscall(SYS_pidfd_send_signal, m->init_pidfd, m->stop_signal, NULL, 0);
+	m->deadline_ms = now_ms() + (long long)m->stop_timeout_sec * 1000;
+}
+
+static void sessions_changed(struct monitor *m)
+{
+	if (m->n_sessions > 0) {
+		if (m->state == LINGERING) {
+			m->state = RUNNING;
+			m->deadline_ms = 0;
+		}
+		return;
+	}
+	if (!m->had_session || m->state != RUNNING)
+		return;
+	if (strcmp(m->stop_policy, "never") == 0)
+		return;
+	if (strcmp(m->stop_policy, "linger") == 0 && m->linger_sec > 0) {
+		m->state = LINGERING;
+		m->deadline_ms = now_ms() + (long long)m->linger_sec * 1000;
+		return;
+	}
+	stop_begin(m, "last session ended");
+}
+
+static void session_remove(struct monitor *m, size_t i)
+{
+	close(m->sessions[i].pidfd);
+	m->sessions[i] = m->sessions[--m->n_sessions];
+}
+
+static int session_add(struct monitor *m, pid_t pid)
+{
+	if (m->n_sessions == MAX_SESSIONS)
+		return -EUSERS;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return negerrno();
+	m->sessions[m->n_sessions++] = (struct session){ .pid = pid, .pidfd = fd };
+	m->had_session = true;
+	sessions_changed(m);
+	return 0;
+}
+
+static void reply_ready(const struct monitor *m, int fd)
+{
+	proto_send(fd, "ok pid=%d userns=%llu guest=%s monitor=%d", (int)m->init_pid,
+		   m->userns_ino, m->guest, (int)getpid());
+}
+
+static void handle_status(const struct monitor *m, int fd)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	static const char *const names[] = { "running", "lingering", "stopping" };
+	proto_send(fd,
+		   "ok state=%s pid=%d guest=%s user=%s sessions=%zu uptime=%lld ready=1 "
+		   "monitor=%d userns=%llu",
+		   names[m->state], (int)m->init_pid, m->guest, m->user, m->n_sessions,
+		   (long long)(ts.tv_sec - m->started.tv_sec), (int)getpid(), m->userns_ino);
+}
+
+/* One request from client c; authorization by the peer's uid. */
+static void handle_request(struct monitor *m, struct client *c, char *req)
+{
+	bool root = c->uid == 0, owner = c->uid == m->uid;
+	if (strcmp(req, "status") == 0 && (root || owner)) {
+		handle_status(m, c->fd);
+		return;
+	}
+	if (m->state == STOPPING && strcmp(req, "status") != 0) {
+		proto_send(c->fd, "err stopping monitor=%d", (int)getpid());
+		return;
+	}
+	uint32_t pid;
+	if (strncmp(req, "open ", 5) == 0 && root && parse_u32(req + 5, &pid) == 0) {
+		int r = session_add(m, (pid_t)pid);
+		if (r < 0)
+			proto_send(c->fd, "err cannot track session process %u: %s", pid, strerror(-r));
+		else
+			reply_ready(m, c->fd);
+	} else if (strncmp(req, "close ", 6) == 0 && root && parse_u32(req + 6, &pid) == 0) {
+		for (size_t i = 0; i < m->n_sessions; i++)
+			if (m->sessions[i].pid == (pid_t)pid) {
+				session_remove(m, i);
+				break;
+			}
+		sessions_changed(m);
+		proto_send(c->fd, "ok stopping=%d monitor=%d", m->state == STOPPING, (int)getpid());
+	} else if (strcmp(req, "attach") == 0 && (root || owner)) {
+		int r = cgroup_attach(m->cgroup, c->pid);
+		if (r < 0)
+			proto_send(c->fd, "err cannot move process %d into the container's cgroup: %s",
+				   (int)c->pid, strerror(-r));
+		else
+			reply_ready(m, c->fd);
+	} else if (strcmp(req, "stop") == 0 && root) {
+		stop_begin(m, "stop requested");
+		proto_send(c->fd, "ok stopping=1 monitor=%d", (int)getpid());
+	} else {
+		proto_send(c->fd, "err request refused");
+	}
+}
+
+static void client_accept(struct monitor *m)
+{
+	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (m->n_clients == MAX_CLIENTS ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		close(fd);
+		return;
+	}
+	m->clients[m->n_clients++] = (struct client){ .fd = fd, .uid = cred.uid, .pid = cred.pid };
+}
+
+static void client_read(struct monitor *m, size_t i)
+{
+	struct client *c = &m->clients[i];
+	char req[PROTO_MSG_MAX];
+	ssize_t n = recv(c->fd, req, sizeof(req) - 1, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close(c->fd);
+		m->clients[i] = m->clients[--m->n_clients];
+		return;
+	}
+	req[n] = '\0';
+	handle_request(m, c, req);
+}
+
+/* The init is gone: remove every trace of the container and exit. */
+static void container_cleanup(struct monitor *m) __attribute__((noreturn));
+static void container_cleanup(struct monitor *m)
+{
+	siginfo_t si = { 0 };
+	waitid(P_PIDFD, (id_t)m->init_pidfd, &si, WEXITED);
+	dprintf(m->log_fd, "x86ns: guest init exited (%s %d)\n",
+		si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
+	cgroup_kill(m->cgroup);
+	int r = cgroup_destroy(m->cgroup);
+	if (r < 0)
+		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->cgroup, strerror(-r));
+	char path[108];
+	if (runtime_socket_path(m->uid, path, sizeof(path)) >= 0)
+		unlink(path);
+	if (runtime_dir(m->uid, path, sizeof(path)) >= 0)
+		rmdir(path);
+	audit_record(m, "destroy", 1);
+	syslog(LOG_INFO, "x86ns: guest %s of %s stopped", m->guest, m->user);
+	_exit(EXIT_SUCCESS);
+}
+
+static void deadline_passed(struct monitor *m)
+{
+	m->deadline_ms = 0;
+	if (m->state == LINGERING)
+		stop_begin(m, "linger time over");
+	else if (m->state == STOPPING)
+		cgroup_kill(m->cgroup); /* grace period over; init's exit follows */
+}
+
+static void run(struct monitor *m)
+{
+	for (;;) {
+		struct pollfd p[3 + MAX_SESSIONS + MAX_CLIENTS];
+		size_t n = 0;
+		p[n++] = (struct pollfd){ .fd = m->init_pidfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->console_fd, .events = POLLIN };
+		for (size_t i = 0; i < m->n_sessions; i++)
+			p[n++] = (struct pollfd){ .fd = m->sessions[i].pidfd, .events = POLLIN };
+		for (size_t i = 0; i < m->n_clients; i++)
+			p[n++] = (struct pollfd){ .fd = m->clients[i].fd, .events = POLLIN };
+		int timeout = -1;
+		if (m->deadline_ms) {
+			long long left = m->deadline_ms - now_ms();
+			timeout = left < 0 ? 0 : (int)left;
+		}
+		int r = poll(p, n, timeout);
+		if (r < 0 && errno != EINTR)
+			_exit(EXIT_FAILURE);
+		if (r <= 0) {
+			if (r == 0)
+				deadline_passed(m);
+			continue;
+		}
+		if (p[0].revents)
+			container_cleanup(m);
+		if (p[2].revents)
+			console_copy(m);
+		/* Sessions and clients: walk backwards, entries may be removed. */
+		size_t sess_base = 3, cli_base = 3 + m->n_sessions;
+		size_t n_cli = m->n_clients;
+		for (size_t i = n_cli; i-- > 0;)
+			if (p[cli_base + i].revents)
+				client_read(m, i);
+		bool changed = false;
+		for (size_t i = m->n_sessions; i-- > 0;)
+			if (p[sess_base + i].revents && i < m->n_sessions) {
+				session_remove(m, i);
+				changed = true;
+			}
+		if (changed)
+			sessions_changed(m);
+		if (p[1].revents)
+			client_accept(m);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct monitor m = { .listen_fd = -1, .init_pidfd = -1, .console_fd = -1, .log_fd = -1,
+			     .stop_signal = SIGTERM, .stop_timeout_sec = 10 };
+	for (int i = 1; i < argc; i++)
+		if (parse_arg(&m, argv[i]) < 0) {
+			fprintf(stderr, "x86ns-monitor: bad argument '%s'\n", argv[i]);
+			return EXIT_FAILURE;
+		}
+	if (m.listen_fd < 0 || m.init_pidfd < 0 || m.log_fd < 0 || !m.cgroup[0]) {
+		fprintf(stderr, "x86ns-monitor: is started by x86ns-launch only\n");
+		return EXIT_FAILURE;
+	}
+	for (int fd = 0; fd < 256; fd++) /* keep only what we were given */
+		if (fd != m.listen_fd && fd != m.init_pidfd && fd != m.console_fd && fd != m.log_fd &&
+		    fd > 2)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	int keep[] = { m.listen_fd, m.init_pidfd, m.console_fd, m.log_fd };
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+		fcntl(keep[i], F_SETFD, FD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN);
+	openlog("x86ns-monitor", LOG_PID, LOG_AUTHPRIV);
+	clock_gettime(CLOCK_MONOTONIC, &m.started);
+	dprintf(m.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.guest, m.user,
+		(int)m.init_pid);
+	run(&m);
+}

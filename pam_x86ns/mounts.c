@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "mounts.h"
+
+#include "cgroup.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define RESOLVE_GUEST (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+static int openat2_guest(int dir_fd, const char *name, int flags, int *ret_fd)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_GUEST };
+	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
+	if (fd < 0)
+		return negerrno();
+	*ret_fd = fd;
+	return 0;
+}
+
+int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd)
+{
+	char buf[4096];
+	if (xsnprintf(buf, sizeof(buf), "%s", path) < 0)
+		return -ENAMETOOLONG;
+	_cleanup_close_ int cur = -1;
+	int dir = root_fd;
+	char *save = NULL;
+	char *next;
+	for (char *comp = strtok_r(buf, "/", &save); comp; comp = next) {
+		next = strtok_r(NULL, "/", &save);
+		if (strcmp(comp, "..") == 0 || strcmp(comp, ".") == 0)
+			return -EINVAL;
+		bool last = next == NULL;
+		int fd;
+		int r = openat2_guest(dir, comp, O_PATH | (last && !directory ? 0 : O_DIRECTORY), &fd);
+		if (r == -ENOENT) {
+			if (last && !directory) {
+				int cfd = openat(dir, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (cfd < 0)
+					return negerrno();
+				close(cfd);
+			} else if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST) {
+				return negerrno();
+			}
+			r = openat2_guest(dir, comp, O_PATH | (last && !directory ? 0 : O_DIRECTORY), &fd);
+		}
+		if (r < 0)
+			return r;
+		closep(&cur);
+		cur = fd;
+		dir = cur;
+	}
+	if (cur < 0)
+		return -EINVAL;
+	*ret_fd = TAKE_FD(cur);
+	return 0;
+}
+
+static int fd_path(int fd, char *buf, size_t len)
+{
+	return xsnprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+/* mount(2) onto an O_PATH fd through its /proc/self/fd magic link: the
+ * target is exactly the inode we resolved safely, not a path to re-walk. */
+static int mount_at(int root_fd, const char *path, bool directory, const char *source,
+		    const char *fstype, unsigned long flags, const char *data)
+{
+	_cleanup_close_ int fd = -1;
+	int r = mountpoint_open(root_fd, path, directory, &fd);
+	if (r < 0)
+		return r;
+	char target[64];
+	r = fd_path(fd, target, sizeof(target));
+	if (r < 0)
+		return r;
+	if (mount(source, target, fstype, flags, data) < 0)
+		return negerrno();
+	return 0;
+}
+
+int mount_move_fd(int mount_fd, int dir_fd, const char *name)
+{
+	if (syscall(SYS_move_mount, mount_fd, "", dir_fd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return negerrno();
+	return 0;
+}
+
+static int setattr_recursive(int root_fd, const char *path, uint64_t attrs)
+{
+	_cleanup_close_ int fd = -1;
+	int r = mountpoint_open(root_fd, path, true, &fd);
+	if (r < 0)
+		return r;
+	struct mount_attr attr = { .attr_set = attrs };
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return negerrno();
+	return 0;
+}
+
+int mounts_proc(int root_fd)
+{
+	return mount_at(root_fd, "proc", true, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			NULL);
+}
+
+int mounts_sys(int root_fd, bool own_network)
+{
+	/* A fresh sysfs needs a network namespace of our own; with the host
+	 * network, bind the host's /sys and make the whole tree read-only. */
+	if (own_network)
+		return mount_at(root_fd, "sys", true, "sysfs", "sysfs",
+				MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	int r = mount_at(root_fd, "sys", true, "/sys", NULL, MS_BIND | MS_REC, NULL);
+	if (r < 0)
+		return r;
+	return setattr_recursive(root_fd, "sys",
+				 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					 MOUNT_ATTR_NOEXEC);
+}
+
+/* The guest sees only its own cgroup (we are in a cgroup namespace rooted
+ * at the container's cgroup): the host's hierarchies below the /sys bind
+ * are covered. */
+int mounts_cgroup(int root_fd)
+{
+	enum cgroup_layout layout;
+	int r = cgroup_detect(&layout);
+	if (r < 0)
+		return r;
+	const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (layout == CGROUP_UNIFIED)
+		return mount_at(root_fd, "sys/fs/cgroup", true, "cgroup2", "cgroup2", flags, NULL);
+
+	r = mount_at(root_fd, "sys/fs/cgroup", true, "tmpfs", "tmpfs", flags, "mode=0755,size=64k");
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (layout == CGROUP_HYBRID && stat("/sys/fs/cgroup/unified", &st) == 0) {
+		r = mount_at(root_fd, "sys/fs/cgroup/unified", true, "cgroup2", "cgroup2", flags, NULL);
+		if (r < 0)
+			return r;
+	}
+	if (stat("/sys/fs/cgroup/systemd", &st) == 0) {
+		r = mount_at(root_fd, "sys/fs/cgroup/systemd", true, "cgroup", "cgroup", flags,
+			     "none,name=systemd");
+		if (r < 0)
+			return r;
+	}
+	_cleanup_close_ int fd = -1;
+	r = mountpoint_open(root_fd, "sys/fs/cgroup", true, &fd);
+	if (r < 0)
+		return r;
+	char target[64];
+	r = fd_path(fd, target, sizeof(target));
+	if (r < 0)
+		return r;
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0)
+		return negerrno();
+	return 0;
+}
+
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+static const struct {
+	const char *name;
+	const char *target;
+} dev_links[] = {
+	{ "ptmx", "pts/ptmx" },	     { "fd", "/proc/self/fd" },	     { "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
+};
+
+int mounts_dev(int root_fd)
+{
+	int r = mount_at(root_fd, "dev", true, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			 "mode=0755,size=64k,nr_inodes=512");
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dev_fd = -1;
+	r = mountpoint_open(root_fd, "dev", true, &dev_fd);
+	if (r < 0)
+		return r;
+	/* mknod is not allowed in a user namespace: bind the host's nodes. */
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		char source[32], path[32];
+		if (xsnprintf(source, sizeof(source), "/dev/%s", dev_nodes[i]) < 0 ||
+		    xsnprintf(path, sizeof(path), "dev/%s", dev_nodes[i]) < 0)
+			return -ENAMETOOLONG;
+		r = mount_at(root_fd, path, false, source, NULL, MS_BIND, NULL);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
+		if (strcmp(dev_links[i].name, "core") != 0 &&
+		    symlinkat(dev_links[i].target, dev_fd, dev_links[i].name) < 0)
+			return negerrno();
+	r = mount_at(root_fd, "dev/pts", true, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620,gid=5,max=1024");
+	if (r < 0)
+		return r;
+	r = mount_at(root_fd, "dev/shm", true, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     "mode=1777,size=25%");
+	if (r < 0)
+		return r;
+	r = mount_at(root_fd, "dev/mqueue", true, "mqueue", "mqueue",
+		     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+int mounts_tmpfs(int root_fd, const char *path, const char *options)
+{
+	return mount_at(root_fd, path, true, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, options);
+}
+
+int mounts_bind(int root_fd, const char *source, const char *target, bool read_only)
+{
+	if (source[0] != '/' || target[0] != '/')
+		return -EINVAL;
+	/* The source is a host path that the user may control (their home):
+	 * we run with the user's power only, and refuse a symlink as the last
+	 * component so that the bind is of what the config names. */
+	_cleanup_close_ int src = open(source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (src < 0)
+		return negerrno();
+	struct stat st;
+	if (fstat(src, &st) < 0)
+		return negerrno();
+	char src_path[64];
+	int r = fd_path(src, src_path, sizeof(src_path));
+	if (r < 0)
+		return r;
+	r = mount_at(root_fd, target + 1, S_ISDIR(st.st_mode), src_path, NULL, MS_BIND | MS_REC,
+		     NULL);
+	if (r < 0)
+		return r;
+	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0);
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	return setattr_recursive(root_fd, target + 1, attrs);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Mounts of the container's file system tree.
+ * Runs in: container child, guest root in the new user and mount namespace,
+ * before pivot_root. root_fd is the merged overlay root; every path below it
+ * is resolved with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, because the
+ * guest can write the upper layer. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Open (creating missing directories 0755) the mount point `path` below
+ * root_fd as an O_PATH fd. */
+int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd);
+
+/* Attach a detached mount (open_tree) at dir_fd/name. */
+int mount_move_fd(int mount_fd, int dir_fd, const char *name);
+
+int mounts_proc(int root_fd);
+int mounts_sys(int root_fd, bool own_network);
+int mounts_cgroup(int root_fd);
+int mounts_dev(int root_fd);
+int mounts_tmpfs(int root_fd, const char *path, const char *options);
+/* Bind host `source` (an absolute host path, resolved with the caller's
+ * credentials) onto `target` inside the guest, nosuid,nodev. */
+int mounts_bind(int root_fd, const char *source, const char *target, bool read_only);
+
+/* Add the user to the guest's /etc/passwd and /etc/group (in the upper
+ * layer) unless an entry with that uid / gid is there. */
+int guest_account_ensure(int root_fd, const char *name, uid_t uid, gid_t gid,
+			 const char *gecos, const char *home);

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* pam_x86ns.so: the session module.
+ *
+ * Runs in: the PAM application (sshd's privileged monitor, login, su), as
+ * root. It stays thin: it resolves the user once with NSS, starts the
+ * launcher with a fixed environment and waits for it, and never calls
+ * setns/unshare/chdir/setuid, creates threads, exits, or leaves a signal
+ * handler, umask or credential of the caller changed. The launcher makes
+ * sure the container runs and records the session; x86ns-shell joins it.
+ *
+ *   session required|optional pam_x86ns.so [config=FILE] [debug]
+ *                                          [launcher=PATH]
+ */
+
+#include "config.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <libaudit.h>
+#include <poll.h>
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+
+#define LAUNCHER_DEFAULT X86NS_LIBEXECDIR "/x86ns-launch"
+#define SESSION_DATA "x86ns_session_pid"
+#define LAUNCH_TIMEOUT_MS (10 * 60 * 1000)
+#define LAUNCH_OUTPUT_MAX 2048
+#define EXIT_NOT_SELECTED 2
+
+struct module_args {
+	const char *config;
+	const char *launcher;
+	bool debug;
+};
+
+static int parse_module_args(pam_handle_t *pamh, int argc, const char **argv,
+			     struct module_args *a)
+{
+	*a = (struct module_args){ .config = X86NS_CONFIG_PATH, .launcher = LAUNCHER_DEFAULT };
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
+			a->config = argv[i] + 7;
+		else if (strncmp(argv[i], "launcher=", 9) == 0 && argv[i][9] == '/')
+			a->launcher = argv[i] + 9;
+		else if (strcmp(argv[i], "debug") == 0)
+			a->debug = true;
+		else {
+			pam_syslog(pamh, LOG_ERR, "unknown or malformed argument '%s'", argv[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Output of one launcher run. */
+struct launch_result {
+	int exit_status; /* -1: killed or not run */
+	char out[LAUNCH_OUTPUT_MAX];
+	char err[LAUNCH_OUTPUT_MAX];
+};
+
+static void read_into(int fd, char *buf, size_t *len, size_t max)
+{
+	ssize_t n = read(fd, buf + *len, max - 1 - *len);
+	if (n > 0)
+		*len += (size_t)n;
+	buf[*len] = '\0';
+}
+
+/* Collect stdout/stderr until both close and the child exits, with a bound. */
+static int collect(pid_t pid, int pidfd, int out_fd, int err_fd, struct launch_result *res)
+{
+	size_t out_len = 0, err_len = 0;
+	struct pollfd p[3] = { { .fd = out_fd, .events = POLLIN },
+			       { .fd = err_fd, .events = POLLIN },
+			       { .fd = pidfd, .events = POLLIN } };
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (elapsed >= LAUNCH_TIMEOUT_MS) {
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			break;
+		}
+		int r = poll(p, 3, (int)(LAUNCH_TIMEOUT_MS - elapsed));
+		if (r < 0 && errno != EINTR)
+			break;
+		if (p[0].revents) {
+			size_t before = out_len;
+			read_into(out_fd, res->out, &out_len, sizeof(res->out));
+			if (out_len == before)
+				p[0].fd = -1;
+		}
+		if (p[1].revents) {
+			size_t before = err_len;
+			read_into(err_fd, res->err, &err_len, sizeof(res->err));
+			if (err_len == before)
+				p[1].fd = -1;
+		}
+		if (p[2].revents)
+			p[2].fd = -1;
+	}
+	siginfo_t si = { 0 };
+	if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+		return negerrno();
+	(void)pid;
+	res->exit_status = si.si_code == CLD_EXITED ? si.si_status : -1;
+	return 0;
+}
+
+/* fork + execve of the launcher with a fixed environment. SIGCHLD is set
+ * to default and blocked only for the duration, so neither the caller's
+ * handler nor SA_NOCLDWAIT can steal the launcher's status; the caller's
+ * disposition and mask are restored before returning. */
+static int run_launcher(const char *launcher, char *const argv[], struct launch_result *res)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, saved_action;
+	sigset_t chld, saved_mask;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigaction(SIGCHLD, &dfl, &saved_action);
+	sigprocmask(SIG_BLOCK, &chld, &saved_mask);
+
+	res->exit_status = -1;
+	res->out[0] = res->err[0] = '\0';
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, r = 0;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		r = negerrno();
+		goto restore;
+	}
+	int pidfd = -1;
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
+	if (pid < 0) {
+		r = negerrno();
+		goto restore;
+	}
+	if (pid == 0) {
+		static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+			_exit(127);
+		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+		syscall(SYS_close_range, 3U, ~0U, 0U);
+		umask(022);
+		execve(launcher, argv, envp);
+		dprintf(2, "cannot execute %s: %m", launcher);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	out[1] = err[1] = -1;
+	r = collect(pid, pidfd, out[0], err[0], res);
+	close(pidfd);
+restore:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+	sigaction(SIGCHLD, &saved_action, NULL);
+	return r;
+}
+
+static void chomp(char *s)
+{
+	s[strcspn(s, "\n")] = '\0';
+}
+
+static bool launcher_trusted(pam_handle_t *pamh, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+		pam_syslog(pamh, LOG_ERR, "launcher %s is missing, not root-owned or writable by others",
+			   path);
+		return false;
+	}
+	return true;
+}
+
+static void audit_session(pam_handle_t *pamh, const char *op, const char *user, uid_t uid,
+			  const char *details, bool ok)
+{
+	int fd = audit_open();
+	if (fd < 0)
+		return;
+	char msg[512];
+	snprintf(msg, sizeof(msg), "virt=x86ns op=%s user=%s uid=%u %s", op, user, (unsigned)uid,
+		 details);
+	const void *tty = NULL, *rhost = NULL;
+	pam_get_item(pamh, PAM_TTY, &tty);
+	pam_get_item(pamh, PAM_RHOST, &rhost);
+	audit_log_user_message(fd, AUDIT_VIRT_CONTROL, msg, rhost, NULL, tty, ok ? 1 : 0);
+	audit_close(fd);
+}
+
+/* The user's groups as names, for [group] sections. */
+static size_t user_groups(const struct passwd *pw, char names[][64], size_t max)
+{
+	gid_t gids[64];
+	int n = 64;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &n) < 0)
+		n = 64;
+	size_t count = 0;
+	for (int i = 0; i < n && count < max; i++) {
+		struct group gr, *res = NULL;
+		char buf[4096];
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &res) == 0 && res)
+			snprintf(names[count++], 64, "%s", res->gr_name);
+	}
+	return count;
+}
+
+static void fail_user(pam_handle_t *pamh, const char *user, const char *why)
+{
+	pam_syslog(pamh, LOG_ERR, "container for %s: %s", user, why);
+	pam_error(pamh, "x86ns: %s", why);
+}
+
+static void session_data_free(pam_handle_t *pamh, void *data, int error_status)
+{
+	free(data);
+}
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct module_args a;
+	if (parse_module_args(pamh, argc, argv, &a) < 0)
+		return PAM_SESSION_ERR;
+	const char *user = NULL;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user)
+		return PAM_USER_UNKNOWN;
+	struct passwd pwbuf, *pw = NULL;
+	char buf[8192];
+	if (getpwnam_r(user, &pwbuf, buf, sizeof(buf), &pw) != 0 || !pw) {
+		pam_syslog(pamh, LOG_ERR, "cannot resolve user %s", user);
+		return PAM_USER_UNKNOWN;
+	}
+	if (!launcher_trusted(pamh, a.launcher))
+		return PAM_SESSION_ERR;
+
+	char groups[32][64];
+	size_t n_groups = user_groups(pw, groups, 32);
+	char uid[16], gid[16], spid[16];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
+	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
+	pid_t session_pid = getpid();
+	snprintf(spid, sizeof(spid), "%d", (int)session_pid);
+	const char *largv[24 + 2 * 32] = { "x86ns-launch", "open", "--user", pw->pw_name,
+					  "--uid", uid, "--gid", gid, "--home", pw->pw_dir,
+					  "--gecos", pw->pw_gecos ? pw->pw_gecos : "",
+					  "--session-pid", spid, "--config", a.config };
+	size_t n = 16;
+	for (size_t i = 0; i < n_groups; i++) {
+		largv[n++] = "--group";
+		largv[n++] = groups[i];
+	}
+	largv[n] = NULL;
+
+	struct launch_result res;
+	int r = run_launcher(a.launcher, (char *const *)largv, &res);
+	chomp(res.out);
+	chomp(res.err);
+	if (r < 0 || res.exit_status < 0) {
+		fail_user(pamh, user, "the container launcher did not finish");
+		return PAM_SESSION_ERR;
+	}
+	if (res.exit_status == EXIT_NOT_SELECTED) {
+		if (a.debug)
+			pam_syslog(pamh, LOG_DEBUG, "%s is not selected by %s", user, a.config);
+		return PAM_IGNORE;
+	}
+	if (res.exit_status != 0) {
+		const char *why = res.err[0] ? res.err : "cannot start the container";
+		if (strncmp(why, "x86ns: ", 7) == 0)
+			why += 7;
+		audit_session(pamh, "start", user, pw->pw_uid, "vm-pid=0", false);
+		fail_user(pamh, user, why);
+		return PAM_SESSION_ERR;
+	}
+
+	/* "guest=NAME pid=N started=0|1" */
+	char env[128];
+	char *guest = strstr(res.out, "guest=");
+	if (guest) {
+		snprintf(env, sizeof(env), "X86NS_GUEST=%.*s", (int)strcspn(guest + 6, " "), guest + 6);
+		pam_putenv(pamh, env);
+	}
+	snprintf(env, sizeof(env), "X86NS_SESSION=%d", (int)session_pid);
+	pam_putenv(pamh, env);
+	audit_session(pamh, "start", user, pw->pw_uid, res.out, true);
+	if (a.debug)
+		pam_syslog(pamh, LOG_DEBUG, "session of %s in container: %s", user, res.out);
+
+	/* close_session may run in another process (a forked child of the
+	 * application): remember which process holds the session. Freeing is
+	 * all the cleanup does, so PAM_DATA_SILENT needs no special case. */
+	pid_t *saved = malloc(sizeof(*saved));
+	if (saved) {
+		*saved = session_pid;
+		if (pam_set_data(pamh, SESSION_DATA, saved, session_data_free) !=
+		    PAM_SUCCESS)
+			free(saved);
+	}
+	return PAM_SUCCESS;
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct module_args a;
+	if (parse_module_args(pamh, argc, argv, &a) < 0)
+		return PAM_SESSION_ERR;
+	const void *data = NULL;
+	if (pam_get_data(pamh, SESSION_DATA, &data) != PAM_SUCCESS || !data)
+		return PAM_IGNORE; /* open_session did not put this session in a container */
+	const char *user = NULL;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user)
+		return PAM_SESSION_ERR;
+	struct passwd pwbuf, *pw = NULL;
+	char buf[8192];
+	if (getpwnam_r(user, &pwbuf, buf, sizeof(buf), &pw) != 0 || !pw)
+		return PAM_SESSION_ERR;
+	if (!launcher_trusted(pamh, a.launcher))
+		return PAM_SESSION_ERR;
+	char uid[16], spid[16];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
+	snprintf(spid, sizeof(spid), "%d", (int)*(const pid_t *)data);
+	const char *largv[] = { "x86ns-launch", "close", "--uid", uid, "--session-pid", spid, NULL };
+	struct launch_result res;
+	int r = run_launcher(a.launcher, (char *const *)largv, &res);
+	chomp(res.out);
+	chomp(res.err);
+	bool ok = r >= 0 && res.exit_status == 0;
+	audit_session(pamh, "stop", user, pw->pw_uid, res.out, ok);
+	if (!ok) {
+		pam_syslog(pamh, LOG_ERR, "closing the container session of %s: %s", user,
+			   res.err[0] ? res.err : "launcher failed");
+		return PAM_SESSION_ERR;
+	}
+	return PAM_SUCCESS;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Creating the container: the host-root half.
+ *
+ * Runs in: the future monitor process, host root, host namespaces.
+ *
+ * Host root does only what needs host privilege: it creates the user
+ * namespace *as the user* (effective uid switched around clone, so the user
+ * owns every namespace and can later join without privilege), writes the id
+ * maps, places the child in the container's cgroups, and gives the child an
+ * idmapped mount of the shared guest tree (mount_setattr MOUNT_ATTR_IDMAP
+ * needs CAP_SYS_ADMIN in the initial namespace). Everything else happens in
+ * the child with the user's power only (container.c). */
+
+#include "cgroup.h"
+#include "launch.h"
+#include "proto.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+int launch_error_set(struct launch_error *e, const char *step, int r, const char *fmt, ...)
+{
+	char what[192];
+	va_list ap;
+	va_start(ap, fmt);
+	if (vsnprintf(what, sizeof(what), fmt, ap) < 0)
+		what[0] = '\0';
+	va_end(ap);
+	snprintf(e->step, sizeof(e->step), "%s", step);
+	snprintf(e->message, sizeof(e->message), "%s: %s", what, strerror(-r));
+	return r < 0 ? r : -EIO;
+}
+
+/* Only what clone3 needs; avoids mixing <linux/sched.h> with <sched.h>. */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+/* Clone the container child with the user's effective ids, so that the new
+ * user namespace (and every namespace created with it) is owned by the
+ * user. The saved ids stay 0, so this process gets root back at once. */
+static pid_t clone_as_user(const struct container_plan *p, int *ret_pidfd)
+{
+	uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
+			 CLONE_NEWIPC | CLONE_PIDFD;
+	if (p->policy->network == NETWORK_NONE)
+		flags |= CLONE_NEWNET;
+	int pidfd = -1;
+	struct clone3_args args = { .flags = flags, .pidfd = (uint64_t)(uintptr_t)&pidfd,
+				    .exit_signal = SIGCHLD };
+
+	if (setresgid(-1, p->user->gid, -1) < 0 || setresuid(-1, p->user->uid, -1) < 0)
+		return (pid_t)negerrno();
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	int saved = errno;
+	if (pid == 0)
+		return 0;
+	/* Back to full root in the parent; failure here would leave a
+	 * half-privileged root process: stop hard. */
+	if (setresuid(-1, 0, -1) < 0 || setresgid(-1, 0, -1) < 0)
+		abort();
+	if (pid < 0)
+		return -saved;
+	*ret_pidfd = pidfd;
+	return pid;
+}
+
+static int write_proc_file(int proc_fd, const char *name, const char *text)
+{
+	_cleanup_close_ int fd = openat(proc_fd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return negerrno();
+	/* The maps must be written in one write(2). */
+	ssize_t n = write(fd, text, strlen(text));
+	if (n < 0)
+		return negerrno();
+	return (size_t)n == strlen(text) ? 0 : -EIO;
+}
+
+/* Runs in: monitor, host root; child is stopped in step_credentials. */
+static int idmap_write(int proc_fd, const struct container_plan *p, struct launch_error *e)
+{
+	char text[256];
+	int r = idmap_format(&p->gid_map, text, sizeof(text));
+	if (r >= 0)
+		r = write_proc_file(proc_fd, "gid_map", text);
+	if (r < 0)
+		return launch_error_set(e, "id maps", r, "write gid_map");
+	r = idmap_format(&p->uid_map, text, sizeof(text));
+	if (r >= 0)
+		r = write_proc_file(proc_fd, "uid_map", text);
+	if (r < 0)
+		return launch_error_set(e, "id maps", r, "write uid_map");
+	return 0;
+}
+
+/* A detached mount of the shared guest tree, read-only, whose ids are shown
+ * through the container's user namespace: on-disk root is guest root. One
+ * tree on disk serves every user's subordinate range. */
+static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int *ret_fd,
+			       struct launch_error *e)
+{
+	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, p->guest->root,
+						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return launch_error_set(e, "guest tree", negerrno(), "open guest tree %s",
+					p->guest->root);
+	_cleanup_close_ int userns = openat(proc_fd, "ns/user", O_RDONLY | O_CLOEXEC);
+	if (userns < 0)
+		return launch_error_set(e, "guest tree", negerrno(), "open the user namespace");
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV,
+		.userns_fd = (uint64_t)userns,
+	};
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+		    sizeof(attr)) < 0)
+		return launch_error_set(e, "guest tree", negerrno(),
+					"idmapped mount of %s (the file system must support "
+					"idmapped mounts)",
+					p->guest->root);
+	*ret_fd = TAKE_FD(tree);
+	return 0;
+}
+
+static int send_go(int sync_fd, int tree_fd)
+{
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = "go", .iov_len = 2 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &tree_fd, sizeof(int));
+	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0)
+		return negerrno();
+	return 0;
+}
+
+/* Everything between clone and the child's "go". */
+static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
+			 unsigned long long *ret_userns_ino, struct launch_error *e)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	/* The child is ours and not yet reaped: its pid cannot be reused. */
+	_cleanup_close_ int proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd < 0)
+		return launch_error_set(e, "id maps", negerrno(), "open %s", path);
+	int r = idmap_write(proc_fd, p, e);
+	if (r < 0)
+		return r;
+	r = cgroup_attach(p->cgroup_name, pid);
+	if (r < 0)
+		return launch_error_set(e, "cgroup", r, "move the container into its cgroup");
+	_cleanup_close_ int tree = -1;
+	r = guest_tree_idmapped(p, proc_fd, &tree, e);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstatat(proc_fd, "ns/user", &st, 0) < 0)
+		return launch_error_set(e, "id maps", negerrno(), "stat the user namespace");
+	*ret_userns_ino = (unsigned long long)st.st_ino;
+	r = send_go(sync_fd, tree);
+	if (r < 0)
+		return launch_error_set(e, "start", r, "wake the container child");
+	return 0;
+}
+
+/* The child closes its end at exec (CLOEXEC): EOF means the guest init is
+ * running; a message is the failing step. */
+static int wait_child_exec(int sync_fd, struct launch_error *e)
+{
+	char msg[PROTO_MSG_MAX];
+	ssize_t n;
+	do
+		n = recv(sync_fd, msg, sizeof(msg) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return launch_error_set(e, "start", negerrno(), "wait for the container");
+	msg[n] = '\0';
+	char *colon = strstr(msg, ": ");
+	snprintf(e->step, sizeof(e->step), "%.*s", colon ? (int)(colon - msg) : 0, msg);
+	snprintf(e->message, sizeof(e->message), "%.*s", (int)sizeof(e->message) - 1,
+		 colon ? colon + 2 : msg);
+	return -EIO;
+}
+
+int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
+		    unsigned long long *ret_userns_ino, struct launch_error *err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return launch_error_set(err, "start", negerrno(), "socketpair");
+	_cleanup_close_ int parent_end = sv[0];
+	int child_end = sv[1];
+
+	_cleanup_close_ int pidfd = -1;
+	pid_t pid = clone_as_user(plan, &pidfd);
+	if (pid == 0) {
+		close(parent_end);
+		container_child_main(plan, child_end);
+	}
+	close(child_end);
+	if (pid < 0)
+		return launch_error_set(err, "clone", pid,
+					"create the namespaces (are user namespaces allowed?)");
+
+	int r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
+	if (r >= 0)
+		r = wait_child_exec(parent_end, err);
+	if (r < 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		waitpid(pid, NULL, 0);
+		return r;
+	}
+	*ret_pidfd = TAKE_FD(pidfd);
+	*ret_pid = pid;
+	return 0;
+}

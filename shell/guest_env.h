@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The guest session's account data and environment.
+ * Runs in: x86ns-shell, as the user. */
+#pragma once
+
+#include <sys/types.h>
+
+struct guest_account {
+	char name[64];
+	char home[512];
+	char shell[256];
+};
+
+/* An allow-listed copy of the caller's environment, taken on the host side
+ * (host paths such as SSH_AUTH_SOCK and XDG_RUNTIME_DIR mean nothing in the
+ * guest and are dropped). */
+char **guest_env_build(char **host_env);
+
+/* Runs in: the guest's mount namespace. The user's entry in the guest's
+ * /etc/passwd (parsed as text, not through NSS); falls back to the host's
+ * $USER/$HOME and /bin/sh. */
+void guest_account_lookup(uid_t uid, struct guest_account *ret);
+
+/* Add HOME, USER, LOGNAME, SHELL and PATH for the guest. */
+int guest_env_finish(char ***envp, const struct guest_account *acct);

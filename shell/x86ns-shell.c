@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86ns-shell: the login shell of containerized users.
+ *
+ * Runs in: the user's login process (sshd, login, su), as the user, with no
+ * privilege. It never falls back to a host shell: when it cannot join the
+ * user's container it says why in one line and exits non-zero.
+ *
+ *   x86ns-shell            interactive login shell in the guest
+ *   x86ns-shell -c CMD     run CMD with the guest's shell, return its status
+ *
+ * Steps (host side first, then the switch, as nsenter does it):
+ *  1. become non-dumpable: nothing in the guest may ptrace us once we join;
+ *  2. ask the monitor to move us into the container's cgroup and wait until
+ *     the guest is ready; pin its init with a pidfd and verify its user
+ *     namespace is the reported one and is owned by us;
+ *  3. setns on the pidfd into all of its namespaces;
+ *  4. drop to the user's ids inside and give up every capability;
+ *  5. fork (the PID namespace applies to children) and exec the guest's
+ *     shell; interactive sessions get a pty of the guest's devpts. */
+
+#include "caps.h"
+#include "guest_env.h"
+#include "join.h"
+#include "pty.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#define EXIT_CANNOT_JOIN 126
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("x86ns-shell: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_CANNOT_JOIN);
+}
+
+struct shell_args {
+	const char *command; /* -c CMD, or NULL */
+	bool login;	     /* argv[0] starts with '-' or -l */
+};
+
+static void parse_args(int argc, char **argv, struct shell_args *a)
+{
+	a->login = argv[0] && argv[0][0] == '-';
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			a->command = argv[++i];
+		} else if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--login") == 0) {
+			a->login = true;
+		} else {
+			fail("unsupported argument '%s' (use -c COMMAND)", argv[i]);
+		}
+	}
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_FAILURE;
+}
+
+/* Runs in: session child, inside every namespace of the guest. */
+static void exec_guest_shell(const struct guest_account *acct, const struct shell_args *a,
+			     char **envp) __attribute__((noreturn));
+static void exec_guest_shell(const struct guest_account *acct, const struct shell_args *a,
+			     char **envp)
+{
+	if (chdir(acct->home) < 0 && chdir("/") < 0)
+		_exit(EXIT_CANNOT_JOIN);
+	const char *base = strrchr(acct->shell, '/');
+	base = base ? base + 1 : acct->shell;
+	char login_name[256];
+	snprintf(login_name, sizeof(login_name), "-%s", base);
+	char *argv0 = (char *)(a->login && !a->command ? login_name : base);
+	if (a->command) {
+		char *argv[] = { argv0, "-c", (char *)a->command, NULL };
+		execve(acct->shell, argv, envp);
+	} else {
+		char *argv[] = { argv0, NULL };
+		execve(acct->shell, argv, envp);
+	}
+	fprintf(stderr, "x86ns-shell: cannot execute %s in the guest: %m\n", acct->shell);
+	_exit(127);
+}
+
+static int run_interactive(const struct guest_account *acct, const struct shell_args *a,
+			   char **envp)
+{
+	int master;
+	char slave[64];
+	int r = pty_open_guest(&master, slave, sizeof(slave));
+	if (r < 0)
+		fail("cannot allocate a terminal in the guest: %s", strerror(-r));
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork: %m");
+	if (child == 0) {
+		close(master);
+		r = pty_prepare_slave(slave, STDIN_FILENO);
+		if (r < 0) {
+			fprintf(stderr, "x86ns-shell: guest terminal %s: %s\n", slave, strerror(-r));
+			_exit(EXIT_CANNOT_JOIN);
+		}
+		exec_guest_shell(acct, a, envp);
+	}
+	int status = 0;
+	r = pty_relay(master, STDIN_FILENO, STDOUT_FILENO, child, &status);
+	if (r < 0)
+		fail("terminal relay: %s", strerror(-r));
+	return exit_code(status);
+}
+
+static int run_plain(const struct guest_account *acct, const struct shell_args *a, char **envp)
+{
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork: %m");
+	if (child == 0)
+		exec_guest_shell(acct, a, envp);
+	/* The relay of a plain session only waits; it passes signals from
+	 * sshd on to the command as a shell would. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("wait: %m");
+	return exit_code(status);
+}
+
+int main(int argc, char **argv)
+{
+	struct shell_args a = { 0 };
+	parse_args(argc, argv, &a);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("prctl: %m");
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	if (uid == 0)
+		fail("root has no guest container; use x86nsctl exec USER -- CMD");
+
+	struct container_ref c;
+	char why[512];
+	int r = container_find(uid, &c, why, sizeof(why));
+	if (r == -ENOENT)
+		fail("no running guest for uid %u (logins start it through pam_x86ns; an "
+		     "administrator can run x86nsctl start)", (unsigned)uid);
+	if (r == -EPROTO)
+		fail("the guest refused this session: %s", why);
+	if (r < 0)
+		fail("cannot join the guest of uid %u: %s", (unsigned)uid, strerror(-r));
+
+	/* Host side done: from here on we see only the guest. */
+	char **envp = guest_env_build(environ);
+	r = container_join(&c);
+	if (r < 0)
+		fail("cannot enter the guest '%s': %s", c.guest, strerror(-r));
+	container_ref_done(&c);
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		fail("cannot set the user's ids in the guest: %m");
+	r = caps_drop_all();
+	if (r < 0)
+		fail("cannot drop capabilities: %s", strerror(-r));
+
+	struct guest_account acct;
+	guest_account_lookup(uid, &acct);
+	r = guest_env_finish(&envp, &acct);
+	if (r < 0)
+		fail("environment: %s", strerror(-r));
+	bool interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	return interactive ? run_interactive(&acct, &a, envp) : run_plain(&acct, &a, envp);
+}
