@@ -18,11 +18,6 @@ int runtime_socket_path(uid_t uid, char *buf, size_t len)
 	return xsnprintf(buf, len, X86NS_RUNDIR "/%u/monitor.sock", (unsigned)uid);
 }
 
-int runtime_lock_path(uid_t uid, char *buf, size_t len)
-{
-	return xsnprintf(buf, len, X86NS_RUNDIR "/%u.lock", (unsigned)uid);
-}
-
 int monitor_connect(uid_t uid, int *ret_fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

@@ -28,10 +28,9 @@
 #define X86NS_LOGDIR "/var/log/x86ns"
 #define PROTO_MSG_MAX 1024
 
-/* "/run/x86ns/<uid>" and friends. */
+/* "/run/x86ns/<uid>" and its socket. */
 int runtime_dir(uid_t uid, char *buf, size_t len);
 int runtime_socket_path(uid_t uid, char *buf, size_t len);
-int runtime_lock_path(uid_t uid, char *buf, size_t len);
 
 /* Connect to the monitor of uid's container: -ENOENT or -ECONNREFUSED when
  * no container runs. */

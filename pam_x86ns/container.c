@@ -75,8 +75,8 @@ static int step_credentials(struct child_state *s, struct launch_error *e)
 	if (setgroups(0, NULL) < 0)
 		return launch_error_set(e, "credentials", negerrno(), "clear groups");
 	/* The euid switch around clone left us non-dumpable, which makes our
-	 * own /proc/self/fd unreadable to guest root; we need it for the
-	 * overlay's upper and work directories. */
+	 * own /proc/self/fd unreadable to guest root; every mount below goes
+	 * through it. */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		return launch_error_set(e, "credentials", negerrno(), "set dumpable");
 	return 0;
@@ -112,9 +112,9 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 
 	char opts[512];
 	r = xsnprintf(opts, sizeof(opts),
-		      "lowerdir=%s/" STAGING_LOWER ",upperdir=/proc/self/fd/%d,"
-		      "workdir=/proc/self/fd/%d,userxattr",
-		      s->staging, p->upper_fd, p->work_fd);
+		      "lowerdir=%s/" STAGING_LOWER ",upperdir=" X86NS_STATEDIR "/%u/upper,"
+		      "workdir=" X86NS_STATEDIR "/%u/work,userxattr",
+		      s->staging, (unsigned)p->user->uid, (unsigned)p->user->uid);
 	if (r < 0)
 		return launch_error_set(e, "overlay", r, "options too long");
 	char merged[96];

@@ -138,13 +138,22 @@ static int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_
 	return 0;
 }
 
+/* The per-user lock is a flock on the user's state directory
+ * /var/lib/x86ns/<uid>, which outlives containers by design (it holds the
+ * upper layer), so no lock file is left in /run. Serializes start, join and
+ * the wait for a stopping container; the monitor never takes it. */
 static int user_lock(uid_t uid, int *ret_fd)
 {
-	char path[64];
-	int r = runtime_lock_path(uid, path, sizeof(path));
+	_cleanup_close_ int base = -1;
+	int r = root_dir_open(AT_FDCWD, X86NS_STATEDIR, 0755, &base);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	char name[16];
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	if (mkdirat(base, name, 0700) < 0 && errno != EEXIST)
+		return negerrno();
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_SAFE };
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, base, name, &how, sizeof(how));
 	if (fd < 0)
 		return negerrno();
 	while (flock(fd, LOCK_EX) < 0)
@@ -154,19 +163,17 @@ static int user_lock(uid_t uid, int *ret_fd)
 	return 0;
 }
 
-/* /var/lib/x86ns/<uid>/{upper,work}: the parent root-owned 0700 so no other
- * user can look in; upper and work owned by guest root. */
+/* /var/lib/x86ns/<uid>/{upper,work}, all owned by the container's root and
+ * 0700 at the top, so no other user can look in. The container child, which
+ * has only guest root's power, mounts the overlay from these paths (overlay
+ * refuses layers reached through another mount namespace's fds). Host root
+ * works below the guest-owned directory only through openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS and on the fds it got. */
 static int upper_layer_prepare(struct container_plan *p)
 {
-	_cleanup_close_ int base = -1, user_dir = -1;
-	int r = root_dir_open(AT_FDCWD, X86NS_STATEDIR, 0755, &base);
-	if (r < 0)
-		return r;
-	char name[16];
-	snprintf(name, sizeof(name), "%u", (unsigned)p->user->uid);
-	r = root_dir_open(base, name, 0700, &user_dir);
-	if (r < 0)
-		return r;
+	int user_dir = p->state_fd;
+	if (fchown(user_dir, p->root_uid, p->root_gid) < 0 || fchmod(user_dir, 0700) < 0)
+		return negerrno();
 	const char *layers[] = { "upper", "work" };
 	int *fds[] = { &p->upper_fd, &p->work_fd };
 	for (size_t i = 0; i < 2; i++) {
@@ -235,10 +242,11 @@ static void leftovers_remove(uid_t uid, const char *cgroup_name)
 		unlink(path);
 }
 
-static int plan_prepare(const struct launch_args *a, const struct user_policy *pol,
+static int plan_prepare(const struct launch_args *a, const struct user_policy *pol, int state_fd,
 			struct container_plan *p)
 {
 	*p = (struct container_plan){ .user = &a->user, .policy = pol, .guest = pol->guest,
+				      .state_fd = state_fd,
 				      .upper_fd = -1, .work_fd = -1, .init_fd = -1,
 				      .log_write_fd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
@@ -362,10 +370,11 @@ fail:
 
 /* Start the container (the caller holds the user's lock). Returns when the
  * guest init runs and the monitor listens, or dies with the reason. */
-static void container_start(const struct launch_args *a, const struct user_policy *pol)
+static void container_start(const struct launch_args *a, const struct user_policy *pol,
+			    int state_fd)
 {
 	struct container_plan plan;
-	plan_prepare(a, pol, &plan);
+	plan_prepare(a, pol, state_fd, &plan);
 	leftovers_remove(a->user.uid, plan.cgroup_name);
 
 	_cleanup_close_ int run = -1;
@@ -447,17 +456,18 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 
 	_cleanup_close_ int base = -1, lock = -1;
 	int r = root_dir_open(AT_FDCWD, X86NS_RUNDIR, 0755, &base);
-	if (r >= 0)
-		r = user_lock(a->user.uid, &lock);
 	if (r < 0)
-		die("cannot lock %s for uid %u: %s", X86NS_RUNDIR, (unsigned)a->user.uid, strerror(-r));
+		die("cannot prepare %s: %s", X86NS_RUNDIR, strerror(-r));
+	r = user_lock(a->user.uid, &lock);
+	if (r < 0)
+		die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
 
 	bool started = false;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		_cleanup_close_ int fd = -1;
 		r = monitor_connect(a->user.uid, &fd);
 		if (r == -ENOENT || r == -ECONNREFUSED) {
-			container_start(a, &pol);
+			container_start(a, &pol, lock);
 			started = true;
 			continue;
 		}

@@ -34,7 +34,8 @@ struct container_plan {
 	uid_t root_uid; /* host ids of guest root */
 	gid_t root_gid;
 	char cgroup_name[32];
-	int upper_fd;	  /* O_PATH dirs under /var/lib/x86ns/<uid> */
+	int state_fd;	  /* /var/lib/x86ns/<uid> (flocked by the launcher) */
+	int upper_fd;	  /* its upper/ and work/ */
 	int work_fd;
 	int init_fd;	  /* O_PATH of the builtin init or the translator; -1 */
 	int log_write_fd; /* write end of the console pipe */

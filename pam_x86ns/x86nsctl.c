@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86nsctl: the administrator's view of the containers.
+ *
+ * Runs in: an administrator's shell, as root, host namespaces. It resolves
+ * users with NSS (it is a host tool: no guest file is in view when it does)
+ * and leaves all container work to the launcher and the monitors. */
+
+#include "caps.h"
+#include "check.h"
+#include "config.h"
+#include "join.h"
+#include "proto.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+
+#define EXIT_NOT_RUNNING 3
+
+static const char *config_path = X86NS_CONFIG_PATH;
+
+static const char usage[] =
+	"usage: x86nsctl [--config FILE] COMMAND\n"
+	"       x86nsctl list\n"
+	"       x86nsctl status USER\n"
+	"       x86nsctl start USER\n"
+	"       x86nsctl stop USER\n"
+	"       x86nsctl exec USER [--user] -- COMMAND [ARG...]\n"
+	"       x86nsctl check-config [--config FILE]\n"
+	"       x86nsctl check\n";
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("x86nsctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_FAILURE);
+}
+
+struct user_info {
+	struct passwd pw;
+	char buf[8192];
+};
+
+static void user_lookup(const char *name, struct user_info *u)
+{
+	struct passwd *res = NULL;
+	if (getpwnam_r(name, &u->pw, u->buf, sizeof(u->buf), &res) != 0 || !res)
+		die("unknown user '%s'", name);
+}
+
+static int launcher_path(char *buf, size_t len)
+{
+	/* Next to x86nsctl when run from the build tree, else the installed one. */
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (xsnprintf(buf, len, "%s/x86ns-launch", self) >= 0 && access(buf, X_OK) == 0)
+				return 0;
+		}
+	}
+	return xsnprintf(buf, len, "%s/x86ns-launch", X86NS_LIBEXECDIR);
+}
+
+/* Run the launcher and pass its exit status on. */
+static int run_launcher(char **argv)
+{
+	char path[4096];
+	if (launcher_path(path, sizeof(path)) < 0)
+		die("launcher path too long");
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %m");
+	if (pid == 0) {
+		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+		execve(path, argv, envp);
+		fprintf(stderr, "x86nsctl: cannot execute %s: %m\n", path);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("wait: %m");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAILURE;
+}
+
+static int status_query(uid_t uid, char *reply, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	int r = monitor_connect(uid, &fd);
+	if (r < 0)
+		return r;
+	return proto_call(fd, "status", reply, len, 5000, NULL, NULL);
+}
+
+static int cmd_list(void)
+{
+	DIR *d = opendir(X86NS_RUNDIR);
+	printf("%-16s %-8s %-12s %-8s %-9s %-10s %s\n", "USER", "UID", "GUEST", "PID", "SESSIONS",
+	       "UPTIME", "STATE");
+	if (!d)
+		return EXIT_SUCCESS;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		uint32_t uid;
+		if (parse_u32(de->d_name, &uid) < 0)
+			continue;
+		char reply[PROTO_MSG_MAX], user[64] = "?", guest[64] = "?", pid[16] = "?",
+					   sessions[16] = "?", uptime[24] = "?", state[16] = "?";
+		if (status_query(uid, reply, sizeof(reply)) < 0)
+			continue;
+		proto_get(reply, "user", user, sizeof(user));
+		proto_get(reply, "guest", guest, sizeof(guest));
+		proto_get(reply, "pid", pid, sizeof(pid));
+		proto_get(reply, "sessions", sessions, sizeof(sessions));
+		proto_get(reply, "uptime", uptime, sizeof(uptime));
+		proto_get(reply, "state", state, sizeof(state));
+		printf("%-16s %-8u %-12s %-8s %-9s %-10s %s\n", user, uid, guest, pid, sessions,
+		       uptime, state);
+	}
+	closedir(d);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_status(const char *name)
+{
+	struct user_info u;
+	user_lookup(name, &u);
+	char reply[PROTO_MSG_MAX];
+	int r = status_query(u.pw.pw_uid, reply, sizeof(reply));
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		printf("%s: not running\n", name);
+		return EXIT_NOT_RUNNING;
+	}
+	if (r < 0)
+		die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
+	static const char *const keys[] = { "state", "guest", "pid", "sessions", "uptime",
+					    "ready", "monitor" };
+	printf("%s:\n", name);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		char v[64];
+		if (proto_get(reply + 3, keys[i], v, sizeof(v)) == 0)
+			printf("  %-9s %s%s\n", keys[i], v, strcmp(keys[i], "uptime") == 0 ? " s" : "");
+	}
+	return EXIT_SUCCESS;
+}
+
+static int cmd_start(const char *name)
+{
+	struct user_info u;
+	user_lookup(name, &u);
+	char uid[16], gid[16];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)u.pw.pw_uid);
+	snprintf(gid, sizeof(gid), "%u", (unsigned)u.pw.pw_gid);
+	char *argv[12 + 2 * 32] = { "x86ns-launch", "start", "--user", u.pw.pw_name, "--uid", uid,
+				    "--gid", gid, "--home", u.pw.pw_dir, "--config",
+				    (char *)config_path };
+	size_t n = 12;
+	gid_t gids[32];
+	int ng = 32;
+	static char names[32][64];
+	if (getgrouplist(u.pw.pw_name, u.pw.pw_gid, gids, &ng) < 0)
+		ng = 32;
+	for (int i = 0; i < ng; i++) {
+		struct group *g = getgrgid(gids[i]);
+		if (!g)
+			continue;
+		snprintf(names[i], sizeof(names[i]), "%s", g->gr_name);
+		argv[n++] = "--group";
+		argv[n++] = names[i];
+	}
+	argv[n] = NULL;
+	int r = run_launcher(argv);
+	if (r == 2)
+		die("%s is not selected by the configuration (no guest)", name);
+	return r;
+}
+
+static int cmd_stop(const char *name)
+{
+	struct user_info u;
+	user_lookup(name, &u);
+	char uid[16];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)u.pw.pw_uid);
+	char *argv[] = { "x86ns-launch", "stop", "--uid", uid, NULL };
+	return run_launcher(argv);
+}
+
+/* Runs CMD inside the container as guest root, or as the user with --user. */
+static int cmd_exec(const char *name, bool as_user, char **cmd)
+{
+	struct user_info u;
+	user_lookup(name, &u);
+	uid_t uid = u.pw.pw_uid;
+	gid_t gid = u.pw.pw_gid;
+	struct container_ref c;
+	char why[512];
+	int r = container_find(uid, &c, why, sizeof(why));
+	if (r == -ENOENT)
+		die("no container runs for %s", name);
+	if (r < 0)
+		die("cannot find the container of %s: %s", name, r == -EPROTO ? why : strerror(-r));
+	r = container_join(&c);
+	if (r < 0)
+		die("cannot enter the container of %s: %s", name, strerror(-r));
+	container_ref_done(&c);
+	if (as_user) {
+		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			die("cannot become %s in the guest: %m", name);
+		r = caps_drop_all();
+	} else {
+		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			die("cannot become guest root: %m");
+		r = caps_trim_bounding_set();
+	}
+	if (r < 0)
+		die("capabilities: %s", strerror(-r));
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %m");
+	if (pid == 0) {
+		if (chdir(as_user ? u.pw.pw_dir : "/") < 0 && chdir("/") < 0)
+			_exit(127);
+		char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+				 "TERM=dumb", as_user ? "HOME=/" : "HOME=/root", NULL };
+		execvpe(cmd[0], cmd, envp);
+		fprintf(stderr, "x86nsctl: cannot execute %s in the guest: %m\n", cmd[0]);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("wait: %m");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+	const char *path = config_path;
+	if (argc >= 2 && strcmp(argv[0], "--config") == 0)
+		path = argv[1];
+	else if (argc > 0)
+		die("check-config takes only [--config FILE]");
+	_cleanup_free_ char *dropins = config_dropin_dir(path);
+	char err[CONFIG_ERROR_MAX];
+	struct config *c = NULL;
+	if (config_load(path, dropins, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAILURE;
+	}
+	printf("%s: ok, %zu guest(s)\n", path, config_n_guests(c));
+	for (size_t i = 0; i < config_n_guests(c); i++) {
+		const struct guest_config *g = config_guest(c, i);
+		printf("  guest %-12s root=%s init=%s translator=%s\n", g->name, g->root,
+		       g->init ? g->init : "builtin", g->translator ? g->translator : "none");
+	}
+	config_free(c);
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "--config") == 0) {
+		config_path = argv[2];
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "check-config") == 0)
+		return cmd_check_config(argc - 2, argv + 2);
+	if (strcmp(cmd, "check") == 0)
+		return check_system(stdout, argc > 2 && strcmp(argv[2], "-v") == 0) ? EXIT_FAILURE
+										   : EXIT_SUCCESS;
+	if (geteuid() != 0)
+		die("%s needs root", cmd);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list();
+	if (argc < 3)
+		die("%s needs a USER\n%s", cmd, usage);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argv[2]);
+	if (strcmp(cmd, "start") == 0)
+		return cmd_start(argv[2]);
+	if (strcmp(cmd, "stop") == 0)
+		return cmd_stop(argv[2]);
+	if (strcmp(cmd, "exec") == 0) {
+		int i = 3;
+		bool as_user = false;
+		if (i < argc && strcmp(argv[i], "--user") == 0) {
+			as_user = true;
+			i++;
+		}
+		if (i < argc && strcmp(argv[i], "--") == 0)
+			i++;
+		if (i >= argc)
+			die("exec needs a COMMAND");
+		return cmd_exec(argv[2], as_user, argv + i);
+	}
+	die("unknown command '%s'\n%s", cmd, usage);
+}
