@@ -34,8 +34,9 @@ struct guest_config {
 };
 
 struct bind_mount {
-	char *source;	/* absolute host path; "~" or "~/..." = in the user's home */
-	char *target;	/* absolute guest path; defaults to source, "~" included */
+	char *source;	/* absolute host path; "~/..." = below the user's home */
+	char *target;	/* absolute guest path; NULL = the same path as the
+			 * source, after "~/" expansion */
 	bool read_only;
 };
 

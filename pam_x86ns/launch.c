@@ -446,7 +446,8 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 {
 	char err[CONFIG_ERROR_MAX];
 	struct config *c = NULL;
-	if (config_load(a->config, config_dropin_dir(a->config), &c, err, sizeof(err)) < 0)
+	_cleanup_free_ char *dropins = config_dropin_dir(a->config);
+	if (config_load(a->config, dropins, &c, err, sizeof(err)) < 0)
 		die("configuration error: %s", err);
 	struct user_policy pol;
 	if (config_resolve(c, a->user.name, a->user.groups, a->user.n_groups, &pol) < 0)

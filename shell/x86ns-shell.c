@@ -20,6 +20,7 @@
 
 #include "caps.h"
 #include "guest_env.h"
+#include "hostexec.h"
 #include "join.h"
 #include "pty.h"
 #include "util.h"
@@ -48,6 +49,7 @@ static void fail(const char *fmt, ...)
 struct shell_args {
 	const char *command; /* -c CMD, or NULL */
 	bool login;	     /* argv[0] starts with '-' or -l */
+	struct hostexec *sftp; /* the host's sftp-server, opened for a fallback */
 };
 
 static void parse_args(int argc, char **argv, struct shell_args *a)
@@ -86,6 +88,12 @@ static void exec_guest_shell(const struct guest_account *acct, const struct shel
 	char login_name[256];
 	snprintf(login_name, sizeof(login_name), "-%s", base);
 	char *argv0 = (char *)(a->login && !a->command ? login_name : base);
+	if (a->sftp && access(a->command, X_OK) < 0) {
+		int r = hostexec_run(a->sftp, "sftp-server", envp);
+		fprintf(stderr, "x86ns-shell: the guest has no %s and the host's cannot run in it: %s\n",
+			a->command, strerror(-r));
+		_exit(127);
+	}
 	if (a->command) {
 		char *argv[] = { argv0, "-c", (char *)a->command, NULL };
 		execve(acct->shell, argv, envp);
@@ -163,6 +171,12 @@ int main(int argc, char **argv)
 		fail("the guest refused this session: %s", why);
 	if (r < 0)
 		fail("cannot join the guest of uid %u: %s", (unsigned)uid, strerror(-r));
+
+	/* sftp and scp must work in guests without an sftp-server: open the
+	 * host's now, while its files are in view. */
+	struct hostexec sftp;
+	if (a.command && hostexec_is_sftp_server(a.command) && hostexec_prepare(a.command, &sftp) == 0)
+		a.sftp = &sftp;
 
 	/* Host side done: from here on we see only the guest. */
 	char **envp = guest_env_build(environ);

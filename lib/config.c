@@ -1,0 +1,808 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86ns.conf(5): reading, validation and per-user resolution. Every setting
+ * a policy section may carry is kept with a "set" flag, so that
+ * config_resolve() can layer [default] < [group] < [user] at lookup time
+ * instead of flattening the file when it is read. */
+#include "config.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+/* A policy file bigger than this is a mistake, not a policy. */
+#define CONFIG_FILE_MAX (1024 * 1024)
+/* The kernel refuses pids.max above PID_MAX_LIMIT on 64-bit hosts. */
+#define PIDS_LIMIT 4194304
+#define CPU_PERCENT_LIMIT 1000000
+
+enum section_kind { SECTION_DEFAULT, SECTION_GROUP, SECTION_USER };
+
+/* One [default], [group NAME] or [user NAME] section as written. */
+struct policy_section {
+	enum section_kind kind;
+	char *name; /* NULL for [default] */
+	const char *file; /* points into config.files */
+	bool guest_set, stop_set, pids_set, memory_set, cpu_set, network_set;
+	char *guest_name; /* NULL: "guest = none" */
+	unsigned guest_line;
+	const struct guest_config *guest; /* linked once every file is read */
+	enum stop_policy stop;
+	unsigned linger_sec;
+	uint64_t pids_max, memory_max;
+	unsigned cpu_percent;
+	enum network_mode network;
+	bool binds_reset; /* "bind =" seen: binds of earlier sections are dropped */
+	struct bind_mount *binds;
+	size_t n_binds;
+};
+
+struct config {
+	struct guest_config **guests;
+	size_t n_guests;
+	struct policy_section **sections; /* in reading order */
+	size_t n_sections;
+	char **files; /* names of the files read, for messages */
+	size_t n_files;
+};
+
+/* State while one file is read; a file always starts outside any section. */
+struct parser {
+	struct config *config;
+	const char *file;
+	unsigned line;
+	struct guest_config *guest;    /* inside [guest NAME] */
+	struct policy_section *policy; /* inside [default], [group] or [user] */
+	char *err;
+	size_t errlen;
+};
+
+/* Grow a heap array by one element; a macro so that each array keeps its type. */
+#define GROW_BY_ONE(array, n)                                                       \
+	({                                                                          \
+		__typeof__(array) _grown_ = reallocarray((array), (n) + 1, sizeof(*(array))); \
+		if (_grown_)                                                        \
+			(array) = _grown_;                                          \
+		_grown_ ? 0 : -ENOMEM;                                              \
+	})
+
+static bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int io_error(const char *file, int r, char *err, size_t errlen)
+{
+	errno = -r;
+	if (r == -ELOOP)
+		set_error(err, errlen, "%s: is a symbolic link, refused", file);
+	else
+		set_error(err, errlen, "%s: %m", file);
+	return r;
+}
+
+static int parse_error_at(struct parser *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int parse_error_at(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	if (!p->err || p->errlen == 0)
+		return -EINVAL;
+	int n = snprintf(p->err, p->errlen, "%s:%u: ", p->file, line);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+#define parse_error(p, ...) parse_error_at((p), (p)->line, __VA_ARGS__)
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		s[--len] = '\0';
+	return s;
+}
+
+static int replace_string(char **field, const char *value)
+{
+	char *copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* ---- [guest NAME] keys ------------------------------------------------- */
+
+static int guest_root(struct guest_config *g, const char *v)
+{
+	return config_path_is_valid(v) ? replace_string(&g->root, v) : -EINVAL;
+}
+
+static int guest_init(struct guest_config *g, const char *v)
+{
+	if (streq(v, "builtin")) {
+		free(g->init);
+		g->init = NULL;
+		return 0;
+	}
+	return config_path_is_valid(v) ? replace_string(&g->init, v) : -EINVAL;
+}
+
+static int guest_ready(struct guest_config *g, const char *v)
+{
+	if (!streq(v, "immediate") && !streq(v, "notify"))
+		return -EINVAL;
+	g->ready = streq(v, "notify") ? READY_NOTIFY : READY_IMMEDIATE;
+	return 0;
+}
+
+static int guest_ready_timeout(struct guest_config *g, const char *v)
+{
+	unsigned sec;
+	if (config_parse_duration(v, "sm", &sec) < 0 || sec == 0)
+		return -EINVAL;
+	g->ready_timeout_sec = sec;
+	return 0;
+}
+
+static int guest_ready_timeout_action(struct guest_config *g, const char *v)
+{
+	if (!streq(v, "deny") && !streq(v, "warn"))
+		return -EINVAL;
+	g->ready_timeout_action = streq(v, "warn") ? TIMEOUT_WARN : TIMEOUT_DENY;
+	return 0;
+}
+
+static int guest_translator(struct guest_config *g, const char *v)
+{
+	if (streq(v, "none")) {
+		free(g->translator);
+		g->translator = NULL;
+		return 0;
+	}
+	return config_path_is_valid(v) ? replace_string(&g->translator, v) : -EINVAL;
+}
+
+static int guest_hostname(struct guest_config *g, const char *v)
+{
+	return config_hostname_is_valid(v) ? replace_string(&g->hostname, v) : -EINVAL;
+}
+
+static int guest_stop_signal(struct guest_config *g, const char *v)
+{
+	return config_parse_signal(v, &g->stop_signal);
+}
+
+static int guest_stop_timeout(struct guest_config *g, const char *v)
+{
+	return config_parse_duration(v, "sm", &g->stop_timeout_sec);
+}
+
+static const struct {
+	const char *key;
+	int (*parse)(struct guest_config *g, const char *value);
+	const char *expected;
+} guest_keys[] = {
+	{ "root", guest_root, "an absolute host path without \".\" or \"..\"" },
+	{ "init", guest_init, "\"builtin\" or an absolute path inside the guest" },
+	{ "ready", guest_ready, "\"immediate\" or \"notify\"" },
+	{ "ready-timeout", guest_ready_timeout, "a positive number of seconds, suffix s or m" },
+	{ "ready-timeout-action", guest_ready_timeout_action, "\"deny\" or \"warn\"" },
+	{ "translator", guest_translator, "\"none\" or an absolute host path" },
+	{ "hostname", guest_hostname, "a hostname of at most 64 characters" },
+	{ "stop-signal", guest_stop_signal, "a signal name such as SIGTERM or RTMIN+4, or a number" },
+	{ "stop-timeout", guest_stop_timeout, "a number of seconds, suffix s or m" },
+};
+
+/* ---- [default], [group NAME], [user NAME] keys ------------------------- */
+
+static int policy_guest(struct policy_section *s, const char *v)
+{
+	if (!streq(v, "none") && !config_guest_name_is_valid(v))
+		return -EINVAL;
+	free(s->guest_name);
+	s->guest_name = NULL;
+	s->guest_set = true;
+	return streq(v, "none") ? 0 : replace_string(&s->guest_name, v);
+}
+
+static int policy_stop(struct policy_section *s, const char *v)
+{
+	unsigned linger = 0;
+	enum stop_policy stop;
+	if (streq(v, "last-logout"))
+		stop = STOP_LAST_LOGOUT;
+	else if (streq(v, "never"))
+		stop = STOP_NEVER;
+	else if (strncmp(v, "linger=", 7) == 0 && config_parse_duration(v + 7, "smh", &linger) == 0)
+		stop = STOP_LINGER;
+	else
+		return -EINVAL;
+	s->stop = stop;
+	s->linger_sec = linger;
+	s->stop_set = true;
+	return 0;
+}
+
+static int policy_pids(struct policy_section *s, const char *v)
+{
+	uint64_t n = 0;
+	if (!streq(v, "max") && (parse_u64(v, &n) < 0 || n == 0 || n > PIDS_LIMIT))
+		return -EINVAL;
+	s->pids_max = n;
+	s->pids_set = true;
+	return 0;
+}
+
+static int policy_memory(struct policy_section *s, const char *v)
+{
+	uint64_t bytes = 0;
+	if (!streq(v, "max") && config_parse_size(v, &bytes) < 0)
+		return -EINVAL;
+	s->memory_max = bytes;
+	s->memory_set = true;
+	return 0;
+}
+
+static int policy_cpu(struct policy_section *s, const char *v)
+{
+	unsigned percent = 0;
+	if (!streq(v, "max") && (config_parse_percent(v, &percent) < 0 || percent == 0 ||
+				 percent > CPU_PERCENT_LIMIT))
+		return -EINVAL;
+	s->cpu_percent = percent;
+	s->cpu_set = true;
+	return 0;
+}
+
+static int policy_network(struct policy_section *s, const char *v)
+{
+	if (!streq(v, "host") && !streq(v, "none"))
+		return -EINVAL;
+	s->network = streq(v, "none") ? NETWORK_NONE : NETWORK_HOST;
+	s->network_set = true;
+	return 0;
+}
+
+static void binds_free(struct bind_mount *binds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(binds[i].source);
+		free(binds[i].target);
+	}
+	free(binds);
+}
+
+/* "~/..." is below the user's home, expanded by the caller. */
+static bool bind_source_is_valid(const char *s)
+{
+	if (s[0] == '~')
+		return s[1] == '/' && config_path_is_valid(s + 1);
+	return config_path_is_valid(s);
+}
+
+/* "SOURCE[:TARGET][:ro|:rw]"; an empty value drops the binds so far. */
+static int policy_bind(struct policy_section *s, const char *v)
+{
+	if (!*v) {
+		binds_free(s->binds, s->n_binds);
+		s->binds = NULL;
+		s->n_binds = 0;
+		s->binds_reset = true;
+		return 0;
+	}
+	_cleanup_free_ char *copy = strdup(v);
+	if (!copy)
+		return -ENOMEM;
+	char *parts[3];
+	size_t n = 0;
+	for (char *field = copy;;) {
+		if (n == ARRAY_SIZE(parts))
+			return -EINVAL;
+		parts[n++] = field;
+		char *colon = strchr(field, ':');
+		if (!colon)
+			break;
+		*colon = '\0';
+		field = colon + 1;
+	}
+	bool read_only = false;
+	if (n > 1 && (streq(parts[n - 1], "ro") || streq(parts[n - 1], "rw")))
+		read_only = streq(parts[--n], "ro");
+	if (n > 2 || !bind_source_is_valid(parts[0]) ||
+	    (n == 2 && !config_path_is_valid(parts[1])))
+		return -EINVAL;
+	struct bind_mount b = { .source = strdup(parts[0]),
+				.target = n == 2 ? strdup(parts[1]) : NULL,
+				.read_only = read_only };
+	if (!b.source || (n == 2 && !b.target) || GROW_BY_ONE(s->binds, s->n_binds) < 0) {
+		free(b.source);
+		free(b.target);
+		return -ENOMEM;
+	}
+	s->binds[s->n_binds++] = b;
+	return 0;
+}
+
+static const struct {
+	const char *key;
+	int (*parse)(struct policy_section *s, const char *value);
+	const char *expected;
+} policy_keys[] = {
+	{ "guest", policy_guest, "the name of a [guest] section, or \"none\"" },
+	{ "stop", policy_stop, "\"last-logout\", \"linger=DURATION\" or \"never\"" },
+	{ "pids", policy_pids, "a positive number of at most 4194304, or \"max\"" },
+	{ "memory", policy_memory, "a size such as 512M, 2G or 1048576, or \"max\"" },
+	{ "cpu", policy_cpu, "a percentage of one CPU such as 150%, or \"max\"" },
+	{ "network", policy_network, "\"host\" or \"none\"" },
+	{ "bind", policy_bind, "SOURCE[:TARGET][:ro|:rw], SOURCE absolute or ~/..., TARGET absolute" },
+};
+
+/* ---- sections and lines ------------------------------------------------ */
+
+static const char *const section_kind_names[] = {
+	[SECTION_DEFAULT] = "default",
+	[SECTION_GROUP] = "group",
+	[SECTION_USER] = "user",
+};
+
+static void guest_free(struct guest_config *g)
+{
+	if (!g)
+		return;
+	free(g->name);
+	free(g->root);
+	free(g->init);
+	free(g->translator);
+	free(g->hostname);
+	free(g->file);
+	free(g);
+}
+
+static void policy_section_free(struct policy_section *s)
+{
+	if (!s)
+		return;
+	free(s->name);
+	free(s->guest_name);
+	binds_free(s->binds, s->n_binds);
+	free(s);
+}
+
+static const struct guest_config *find_guest(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_guests; i++)
+		if (streq(c->guests[i]->name, name))
+			return c->guests[i];
+	return NULL;
+}
+
+/* Checks that need the whole section, reported at its header line. */
+static int close_section(struct parser *p)
+{
+	struct guest_config *g = p->guest;
+	p->guest = NULL;
+	p->policy = NULL;
+	if (!g)
+		return 0;
+	if (!g->root)
+		return parse_error_at(p, g->line, "[guest %s] lacks the required key \"root\"",
+				      g->name);
+	if (g->stop_signal == 0)
+		g->stop_signal = g->init ? SIGRTMIN + 4 : SIGTERM;
+	if (!g->hostname) {
+		if (!config_hostname_is_valid(g->name))
+			return parse_error_at(p, g->line,
+					      "guest name \"%s\" is not a valid hostname, set \"hostname\"",
+					      g->name);
+		return replace_string(&g->hostname, g->name);
+	}
+	return 0;
+}
+
+static int open_guest_section(struct parser *p, const char *name)
+{
+	struct config *c = p->config;
+	if (!config_guest_name_is_valid(name))
+		return parse_error(p, "invalid guest name \"%s\"", name);
+	const struct guest_config *old = find_guest(c, name);
+	if (old)
+		return parse_error(p, "duplicate [guest %s], first defined at %s:%u", name,
+				   old->file, old->line);
+	struct guest_config *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->name = strdup(name);
+	g->file = strdup(p->file);
+	g->line = p->line;
+	g->ready_timeout_sec = 60;
+	g->stop_timeout_sec = 10;
+	if (!g->name || !g->file || GROW_BY_ONE(c->guests, c->n_guests) < 0) {
+		guest_free(g);
+		return -ENOMEM;
+	}
+	c->guests[c->n_guests++] = g;
+	p->guest = g;
+	return 0;
+}
+
+static int open_policy_section(struct parser *p, enum section_kind kind, const char *name)
+{
+	struct config *c = p->config;
+	if (kind == SECTION_DEFAULT && *name)
+		return parse_error(p, "[default] takes no name");
+	if (kind != SECTION_DEFAULT && !config_name_is_valid(name))
+		return parse_error(p, "invalid %s name \"%s\"", section_kind_names[kind], name);
+	struct policy_section *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->kind = kind;
+	s->file = p->file;
+	if ((kind != SECTION_DEFAULT && !(s->name = strdup(name))) ||
+	    GROW_BY_ONE(c->sections, c->n_sections) < 0) {
+		policy_section_free(s);
+		return -ENOMEM;
+	}
+	c->sections[c->n_sections++] = s;
+	p->policy = s;
+	return 0;
+}
+
+/* "[default]", "[guest NAME]", "[group NAME]" or "[user NAME]". */
+static int parse_section_header(struct parser *p, char *line)
+{
+	int r = close_section(p);
+	if (r < 0)
+		return r;
+	size_t len = strlen(line);
+	if (len < 2 || line[len - 1] != ']')
+		return parse_error(p, "malformed section header \"%s\"", line);
+	line[len - 1] = '\0';
+	char *kind = trim(line + 1);
+	char *name = kind + strcspn(kind, " \t");
+	if (*name)
+		*name++ = '\0';
+	name = trim(name);
+	if (streq(kind, "guest"))
+		return open_guest_section(p, name);
+	for (size_t i = 0; i < ARRAY_SIZE(section_kind_names); i++)
+		if (streq(kind, section_kind_names[i]))
+			return open_policy_section(p, (enum section_kind)i, name);
+	return parse_error(p, "unknown section type \"%s\"", kind);
+}
+
+#define INVALID_VALUE "invalid value \"%s\" for \"%s\": expected %s"
+
+static int parse_key(struct parser *p, const char *key, const char *value)
+{
+	int r;
+	if (p->guest) {
+		for (size_t i = 0; i < ARRAY_SIZE(guest_keys); i++) {
+			if (!streq(key, guest_keys[i].key))
+				continue;
+			r = guest_keys[i].parse(p->guest, value);
+			if (r == -EINVAL)
+				return parse_error(p, INVALID_VALUE, value, key, guest_keys[i].expected);
+			return r;
+		}
+		return parse_error(p, "unknown key \"%s\" in [guest %s]", key, p->guest->name);
+	}
+	if (p->policy) {
+		struct policy_section *s = p->policy;
+		for (size_t i = 0; i < ARRAY_SIZE(policy_keys); i++) {
+			if (!streq(key, policy_keys[i].key))
+				continue;
+			r = policy_keys[i].parse(s, value);
+			if (r == -EINVAL)
+				return parse_error(p, INVALID_VALUE, value, key, policy_keys[i].expected);
+			if (streq(key, "guest"))
+				s->guest_line = p->line;
+			return r;
+		}
+		return parse_error(p, "unknown key \"%s\" in [%s%s%s]", key,
+				   section_kind_names[s->kind], s->name ? " " : "",
+				   s->name ? s->name : "");
+	}
+	return parse_error(p, "key \"%s\" outside of any section", key);
+}
+
+static int parse_line(struct parser *p, char *line)
+{
+	line = trim(line);
+	if (!*line || *line == '#' || *line == ';')
+		return 0;
+	if (*line == '[')
+		return parse_section_header(p, line);
+	char *eq = strchr(line, '=');
+	if (!eq)
+		return parse_error(p, "malformed line, expected \"key = value\" or \"[section]\"");
+	*eq = '\0';
+	char *key = trim(line);
+	if (!*key)
+		return parse_error(p, "malformed line, no key before \"=\"");
+	return parse_key(p, key, trim(eq + 1));
+}
+
+static int parse_text(struct config *c, const char *file, char *text, char *err, size_t errlen)
+{
+	struct parser p = { .config = c, .file = file, .err = err, .errlen = errlen };
+	for (char *line = text; line;) {
+		char *next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		p.line++;
+		int r = parse_line(&p, line);
+		if (r < 0)
+			return r;
+		line = next;
+	}
+	return close_section(&p);
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+/* The files decide who gets which container: only root may write them. */
+static int check_trusted(int fd, const char *path, mode_t type, char *err, size_t errlen)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return io_error(path, negerrno(), err, errlen);
+	if ((st.st_mode & S_IFMT) != type) {
+		set_error(err, errlen, "%s: not a %s, refused", path,
+			  type == S_IFDIR ? "directory" : "regular file");
+		return -EINVAL;
+	}
+	if (st.st_uid != 0) {
+		set_error(err, errlen, "%s: not owned by root, refused", path);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		set_error(err, errlen, "%s: writable by group or others, refused", path);
+		return -EPERM;
+	}
+	if (type == S_IFREG && st.st_size > CONFIG_FILE_MAX) {
+		set_error(err, errlen, "%s: larger than 1 MiB, refused", path);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* `name` is opened relative to dirfd; `display` is what messages call it. */
+static int load_file(struct config *c, int dirfd, const char *name, const char *display,
+		     char *err, size_t errlen)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return io_error(display, negerrno(), err, errlen);
+	int r = check_trusted(fd, display, S_IFREG, err, errlen);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	r = read_fd_bounded(fd, CONFIG_FILE_MAX + 1, &text, &len);
+	if (r == -EFBIG) /* it grew after fstat() */
+		set_error(err, errlen, "%s: larger than 1 MiB, refused", display);
+	else if (r < 0)
+		io_error(display, r, err, errlen);
+	if (r < 0)
+		return r;
+	if (memchr(text, '\0', len)) {
+		set_error(err, errlen, "%s: contains a NUL byte, refused", display);
+		return -EINVAL;
+	}
+	char *file = strdup(display);
+	if (!file || GROW_BY_ONE(c->files, c->n_files) < 0) {
+		free(file);
+		return -ENOMEM;
+	}
+	c->files[c->n_files++] = file;
+	return parse_text(c, file, text, err, errlen);
+}
+
+static int filter_dropin(const struct dirent *de)
+{
+	size_t len = strlen(de->d_name);
+	return de->d_name[0] != '.' && len > 5 && streq(de->d_name + len - 5, ".conf");
+}
+
+/* strcmp, not the locale's collation: the order must not depend on LANG. */
+static int compare_dropins(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int load_dropins(struct config *c, const char *dir, char *err, size_t errlen)
+{
+	_cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0)
+		return errno == ENOENT ? 0 : io_error(dir, negerrno(), err, errlen);
+	int r = check_trusted(dirfd, dir, S_IFDIR, err, errlen);
+	if (r < 0)
+		return r;
+	struct dirent **entries = NULL;
+	int n = scandirat(dirfd, ".", &entries, filter_dropin, compare_dropins);
+	if (n < 0)
+		return io_error(dir, negerrno(), err, errlen);
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *display = NULL;
+		if (r >= 0 && asprintf(&display, "%s/%s", dir, entries[i]->d_name) < 0)
+			r = -ENOMEM;
+		if (r >= 0)
+			r = load_file(c, dirfd, entries[i]->d_name, display, err, errlen);
+		free(entries[i]);
+	}
+	free(entries);
+	return r;
+}
+
+/* A guest may be named before the file that defines it is read. */
+static int link_guest_references(struct config *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->n_sections; i++) {
+		struct policy_section *s = c->sections[i];
+		if (!s->guest_name)
+			continue;
+		s->guest = find_guest(c, s->guest_name);
+		if (!s->guest) {
+			set_error(err, errlen, "%s:%u: guest \"%s\" is not defined by any [guest] section",
+				  s->file, s->guest_line, s->guest_name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void config_freep(struct config **c) { config_free(*c); }
+
+int config_load(const char *main_path, const char *dropin_dir, struct config **ret, char *err,
+		size_t errlen)
+{
+	if (!main_path || !ret)
+		return -EINVAL;
+	set_error(err, errlen, "%s", "");
+	__attribute__((cleanup(config_freep))) struct config *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	int r = load_file(c, AT_FDCWD, main_path, main_path, err, errlen);
+	if (r >= 0 && dropin_dir)
+		r = load_dropins(c, dropin_dir, err, errlen);
+	if (r >= 0)
+		r = link_guest_references(c, err, errlen);
+	if (r == -ENOMEM)
+		set_error(err, errlen, "%s: out of memory", main_path);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+/* ---- resolution -------------------------------------------------------- */
+
+static bool section_applies(const struct policy_section *s, enum section_kind kind,
+			    const char *user, const char *const *groups, size_t n_groups)
+{
+	if (s->kind != kind)
+		return false;
+	if (kind == SECTION_DEFAULT)
+		return true;
+	if (kind == SECTION_USER)
+		return streq(s->name, user);
+	for (size_t i = 0; i < n_groups; i++)
+		if (groups[i] && streq(s->name, groups[i]))
+			return true;
+	return false;
+}
+
+static void apply_section(struct user_policy *p, const struct policy_section *s)
+{
+	if (s->guest_set)
+		p->guest = s->guest;
+	if (s->stop_set) {
+		p->stop = s->stop;
+		p->linger_sec = s->linger_sec;
+	}
+	if (s->pids_set)
+		p->pids_max = s->pids_max;
+	if (s->memory_set)
+		p->memory_max = s->memory_max;
+	if (s->cpu_set)
+		p->cpu_percent = s->cpu_percent;
+	if (s->network_set)
+		p->network = s->network;
+}
+
+int config_resolve(const struct config *c, const char *name, const char *const *groups,
+		   size_t n_groups, struct user_policy *ret)
+{
+	if (!c || !name || !ret || (n_groups > 0 && !groups))
+		return -EINVAL;
+	_cleanup_free_ const struct policy_section **applied =
+		calloc(c->n_sections + 1, sizeof(*applied));
+	if (!applied)
+		return -ENOMEM;
+	size_t n = 0;
+	for (int kind = SECTION_DEFAULT; kind <= SECTION_USER; kind++)
+		for (size_t i = 0; i < c->n_sections; i++)
+			if (section_applies(c->sections[i], (enum section_kind)kind, name, groups,
+					    n_groups))
+				applied[n++] = c->sections[i];
+
+	struct user_policy p = { .stop = STOP_LAST_LOGOUT, .network = NETWORK_HOST };
+	size_t first_bind_section = 0;
+	for (size_t i = 0; i < n; i++) {
+		apply_section(&p, applied[i]);
+		if (applied[i]->binds_reset)
+			first_bind_section = i;
+	}
+	for (size_t i = first_bind_section; i < n; i++)
+		p.n_binds += applied[i]->n_binds;
+	if (p.n_binds > 0) {
+		p.binds = calloc(p.n_binds, sizeof(*p.binds));
+		if (!p.binds)
+			return -ENOMEM;
+		struct bind_mount *next = p.binds;
+		for (size_t i = first_bind_section; i < n; i++)
+			for (size_t j = 0; j < applied[i]->n_binds; j++)
+				*next++ = applied[i]->binds[j];
+	}
+	*ret = p;
+	return 0;
+}
+
+void user_policy_done(struct user_policy *p)
+{
+	if (!p)
+		return;
+	free(p->binds);
+	*p = (struct user_policy){ 0 };
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_guests; i++)
+		guest_free(c->guests[i]);
+	for (size_t i = 0; i < c->n_sections; i++)
+		policy_section_free(c->sections[i]);
+	for (size_t i = 0; i < c->n_files; i++)
+		free(c->files[i]);
+	free(c->files);
+	free(c->guests);
+	free(c->sections);
+	free(c);
+}
+
+size_t config_n_guests(const struct config *c) { return c ? c->n_guests : 0; }
+
+const struct guest_config *config_guest(const struct config *c, size_t i)
+{
+	return c && i < c->n_guests ? c->guests[i] : NULL;
+}
+
+char *config_dropin_dir(const char *main_path)
+{
+	char *dir = NULL;
+	if (!main_path || asprintf(&dir, "%s.d", main_path) < 0)
+		return NULL;
+	return dir;
+}

@@ -1,0 +1,125 @@
+#!/bin/bash
+# End to end over real ssh: a selected user's logins land in their own
+# user-namespaced busybox guest. Exercised on this machine's hybrid cgroup
+# layout (v1 controllers + cgroup2 at /sys/fs/cgroup/unified).
+. "$(dirname "$0")/../lib.sh"
+. "$TST_DIR/x86ns.sh"
+tst_need ssh sftp scp sshd
+
+tst_guest_busybox
+tst_user_add alice
+ALICE=$TST_USER ALICE_UID=$TST_USER_UID ALICE_HOME=$TST_USER_HOME
+x86ns_stop_at_exit "$ALICE"
+tst_user_add bob
+BOB=$TST_USER BOB_UID=$TST_USER_UID
+x86ns_stop_at_exit "$BOB"
+tst_user_add_nosub carol
+CAROL=$TST_USER
+tst_user_add dave /bin/sh
+DAVE=$TST_USER
+
+x86ns_config "[user $ALICE]" "guest = bb" "[user $BOB]" "guest = bb" \
+	"[user $CAROL]" "guest = bb"
+tst_sshd_pam_file "$TST_TMP/pam-sshd" "$(x86ns_pam_line)"
+tst_sshd_start "$TST_TMP/pam-sshd" || exit 1
+for u in "$ALICE" "$BOB" "$CAROL" "$DAVE"; do tst_ssh_authorize "$u"; done
+
+# ---- a command: stdout, stderr and exit status as from a plain shell -------
+out=$(tst_ssh "$ALICE" 'echo out; echo err >&2; exit 7' 2>"$TST_TMP/err")
+rc=$?
+check_eq "ssh cmd: stdout comes back" "out" "$out"
+check_eq "ssh cmd: stderr comes back" "err" "$(<"$TST_TMP/err")"
+check_eq "ssh cmd: exit status comes back" 7 "$rc"
+
+out=$(tst_ssh "$ALICE" '. /etc/os-release; echo "$ID"; id -un; pwd; hostname')
+check_eq "ssh cmd: runs in the guest as the user, in the home" \
+	"x86ns-busybox $ALICE $ALICE_HOME bb" "$(echo $out)"
+check_eq "last logout stopped the container, nothing left" "" \
+	"$(x86ns_wait_gone "$ALICE_UID"; x86ns_leftovers "$ALICE_UID")"
+
+# ---- interactive: a real pty inside the guest ------------------------------
+out=$(printf 'tty; . /etc/os-release; echo "id=$ID"; stty size; exit 3\n' |
+	tst_ssh -tt -o SendEnv=none "$ALICE" 2>&1)
+rc=$?
+check_match "interactive: tty is a pty of the guest" '^/dev/pts/[0-9]+' "$(tr -d '\r' <<<"$out")"
+check_match "interactive: in the guest" '^id=x86ns-busybox' "$(tr -d '\r' <<<"$out")"
+check_eq "interactive: exit status of the login shell" 3 "$rc"
+out=$(tst_ssh -tt "$ALICE" 'ls -l /proc/self/fd/0' 2>&1 </dev/null)
+check_match "ssh -tt cmd: stdin is the guest pty" '/dev/pts/[0-9]+' "$out"
+
+# ---- sftp and scp work though the guest has no sftp-server ----------------
+echo "payload $$" >"$TST_TMP/up.txt"
+tst_ssh "$ALICE" 'sleep 30' &
+holder=$!
+x86ns_wait_running "$ALICE" 10
+printf 'put %s /tmp/up.txt\nget /etc/os-release %s\n' "$TST_TMP/up.txt" "$TST_TMP/os.txt" |
+	tst_sftp "$ALICE" -b - >"$TST_TMP/sftp.log" 2>&1
+check_eq "sftp put lands in the guest's /tmp" "payload $$" "$(tst_ssh "$ALICE" cat /tmp/up.txt)"
+check_eq "sftp put did not write the host's /tmp" "no" "$([[ -e /tmp/up.txt ]] && echo yes || echo no)"
+check_match "sftp get reads the guest's files" '^ID=x86ns-busybox' "$(cat "$TST_TMP/os.txt" 2>/dev/null)"
+tst_scp "$ALICE" "$TST_TMP/up.txt" :/tmp/scp.txt >/dev/null 2>&1
+check_eq "scp writes into the guest" "payload $$" "$(tst_ssh "$ALICE" cat /tmp/scp.txt)"
+
+# ---- later logins join the same container ---------------------------------
+a=$(tst_ssh "$ALICE" 'readlink /proc/self/ns/pid; echo x > /tmp/shared')
+b=$(tst_ssh "$ALICE" 'readlink /proc/self/ns/pid; cat /tmp/shared')
+check_eq "second login: same PID namespace and /tmp" "$(head -1 <<<"$a") x" "$(echo $b)"
+check_eq "x86nsctl list shows one container for alice" 1 \
+	"$("$X86NS_CTL" list | grep -c "^$ALICE ")"
+
+# ---- another user: own container, cannot see or join alice's --------------
+c=$(tst_ssh "$BOB" 'readlink /proc/self/ns/pid; ls /tmp')
+check_eq "bob gets a container of his own" "no" \
+	"$([[ $(head -1 <<<"$c") == "$(head -1 <<<"$a")" ]] && echo yes || echo no)"
+check_eq "bob does not see alice's /tmp" "" "$(tail -n +2 <<<"$c")"
+init=$("$X86NS_CTL" status "$ALICE" | awk '$1 == "pid" {print $2}')
+out=$(runuser -u "$BOB" -- nsenter --preserve-credentials -U -t "$init" true 2>&1)
+check_match "bob cannot setns into alice's container" 'Operation not permitted' "$out"
+out=$(runuser -u "$BOB" -- kill -0 "$init" 2>&1)
+check_match "bob cannot signal alice's init" 'Operation not permitted' "$out"
+
+# ---- guest root's kill -9 -1 kills nothing outside the container ----------
+runuser -u "$ALICE" -- sleep 300 &
+host_sleep=$!
+sleep 0.2
+"$X86NS_CTL" exec "$ALICE" -- kill -9 -1 >/dev/null 2>&1
+sleep 0.5
+check "alice's host process survives guest root's kill -9 -1" kill -0 "$host_sleep"
+check "the ssh test server survives guest root's kill -9 -1" kill -0 "$TST_SSHD_PID"
+kill "$host_sleep" 2>/dev/null
+wait "$holder" 2>/dev/null
+
+# ---- a dead guest is replaced by a fresh one on the next login -------------
+tst_ssh "$ALICE" 'sleep 30' &
+holder=$!
+x86ns_wait_running "$ALICE" 10
+old=$("$X86NS_CTL" status "$ALICE" | awk '$1 == "pid" {print $2}')
+kill -9 "$old"
+x86ns_wait_gone "$ALICE_UID" 10
+check_eq "a crashed guest leaves nothing behind" "" "$(x86ns_leftovers "$ALICE_UID")"
+wait "$holder" 2>/dev/null
+out=$(tst_ssh "$ALICE" 'echo fresh')
+check_eq "the next login starts a fresh guest" "fresh" "$out"
+
+# ---- eight simultaneous first logins make one container --------------------
+x86ns_wait_gone "$ALICE_UID" 10
+for i in 1 2 3 4 5 6 7 8; do
+	tst_ssh "$ALICE" 'readlink /proc/self/ns/pid; sleep 1' >"$TST_TMP/par.$i" 2>&1 &
+done
+wait
+check_eq "8 simultaneous first logins share one PID namespace" 1 \
+	"$(cat "$TST_TMP"/par.* | sort -u | wc -l)"
+check_match "... and each of them got in" 'pid:' "$(cat "$TST_TMP"/par.8)"
+
+# ---- refused logins: no subordinate range; unselected user on the host -----
+out=$(tst_ssh "$CAROL" 'echo inside' 2>&1)
+rc=$?
+check_eq "user without a subordinate range is refused" "refused" \
+	"$( ((rc != 0)) && [[ $out != *inside* ]] && echo refused || echo "rc=$rc $out")"
+out=$(tst_ssh "$DAVE" 'cat /etc/hostname 2>/dev/null; id -un')
+check_match "a user no section selects logs in on the host" "^$DAVE\$" "$out"
+
+x86ns_wait_gone "$ALICE_UID" 10
+x86ns_wait_gone "$BOB_UID" 10
+check_eq "after the last logouts nothing is left" "" \
+	"$(x86ns_leftovers "$ALICE_UID"; x86ns_leftovers "$BOB_UID")"
