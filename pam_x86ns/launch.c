@@ -454,6 +454,9 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 		die("cannot resolve the configuration for %s", a->user.name);
 	if (!pol.guest)
 		return EXIT_NOT_SELECTED;
+	if (pol.guest->ready == READY_NOTIFY)
+		die("guest '%s' (%s:%u): ready = notify is not supported by this version yet",
+		    pol.guest->name, pol.guest->file, pol.guest->line);
 
 	_cleanup_close_ int base = -1, lock = -1;
 	int r = root_dir_open(AT_FDCWD, X86NS_RUNDIR, 0755, &base);
