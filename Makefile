@@ -99,6 +99,8 @@ UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
+tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check.h tests/unit/tap.h lib/libx86ns.a lib/*.h
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c lib/libx86ns.a -lz
 tests/pam-driver: tests/pam-driver.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 

@@ -235,8 +235,10 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	if (pid == 0) {
 		if (chdir(as_user ? u.pw.pw_dir : "/") < 0 && chdir("/") < 0)
 			_exit(127);
+		char home[600];
+		snprintf(home, sizeof(home), "HOME=%s", as_user ? u.pw.pw_dir : "/root");
 		char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				 "TERM=dumb", as_user ? "HOME=/" : "HOME=/root", NULL };
+				 "TERM=dumb", home, NULL };
 		execvpe(cmd[0], cmd, envp);
 		fprintf(stderr, "x86nsctl: cannot execute %s in the guest: %m\n", cmd[0]);
 		_exit(127);

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86nsctl check: what this kernel and system lack for x86ns, one line per
+ * item ("<item>: ok|missing|warning (detail)"), grouped like lxc-checkconfig.
+ * Required items that fail print "missing"; recommended ones print "warning". */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Print the report to out. Returns the number of required items that are
+ * missing: 0 means the system can run x86ns. verbose adds to every line
+ * what x86ns needs the item for (failed items always say so).
+ * Runs in: x86nsctl, host root, single-threaded (probes fork; every change
+ * they make - ids, namespaces, mounts, seccomp - dies with the probe). */
+int check_system(FILE *out, bool verbose);
