@@ -29,6 +29,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -85,7 +86,7 @@ static void exec_guest_shell(const struct guest_account *acct, const struct shel
 		_exit(EXIT_CANNOT_JOIN);
 	const char *base = strrchr(acct->shell, '/');
 	base = base ? base + 1 : acct->shell;
-	char login_name[256];
+	char login_name[sizeof(acct->shell) + 1];
 	snprintf(login_name, sizeof(login_name), "-%s", base);
 	char *argv0 = (char *)(a->login && !a->command ? login_name : base);
 	if (a->sftp && access(a->command, X_OK) < 0) {
@@ -110,7 +111,7 @@ static int run_interactive(const struct guest_account *acct, const struct shell_
 {
 	int master;
 	char slave[64];
-	int r = pty_open_guest(&master, slave, sizeof(slave));
+	int r = pty_open_guest(STDIN_FILENO, &master, slave, sizeof(slave));
 	if (r < 0)
 		fail("cannot allocate a terminal in the guest: %s", strerror(-r));
 	pid_t child = fork();
@@ -118,7 +119,7 @@ static int run_interactive(const struct guest_account *acct, const struct shell_
 		fail("fork: %m");
 	if (child == 0) {
 		close(master);
-		r = pty_prepare_slave(slave, STDIN_FILENO);
+		r = pty_prepare_slave(slave);
 		if (r < 0) {
 			fprintf(stderr, "x86ns-shell: guest terminal %s: %s\n", slave, strerror(-r));
 			_exit(EXIT_CANNOT_JOIN);

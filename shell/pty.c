@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The interactive pty relay of x86ns-shell; see pty.h. Runs as the user,
+ * inside the guest's namespaces (the relay in the host-side parent of the
+ * session child, which lives in the guest's PID namespace). */
+#include "pty.h"
+
+#include "util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+
+#define RELAY_BUFFER_SIZE 16384
+/* After the child exits, the master is read until EIO (no slave fd left).
+ * Background processes may hold the slave, so EIO may never come: then
+ * until it is quiet for DRAIN_QUIET_MS while we could take more, or
+ * DRAIN_MAX_BYTES (more than a pty buffers: new output, not old) or
+ * DRAIN_MAX_MS passed. The host gets until FLUSH_MAX_MS to take it. */
+#define DRAIN_QUIET_MS 100
+#define DRAIN_MAX_BYTES (256 * 1024)
+#define DRAIN_MAX_MS 10000
+#define FLUSH_MAX_MS 15000
+
+int pty_open_guest(int host_tty_fd, int *ret_master, char *slave_path, size_t len)
+{
+	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return negerrno();
+	if (grantpt(master) < 0 || unlockpt(master) < 0)
+		return negerrno();
+	int r = ptsname_r(master, slave_path, len);
+	if (r != 0)
+		return -r;
+	if (host_tty_fd >= 0 && isatty(host_tty_fd)) {
+		/* On a master fd, these reach the slave side. */
+		struct termios tio;
+		struct winsize ws;
+		if (tcgetattr(host_tty_fd, &tio) < 0 || tcsetattr(master, TCSANOW, &tio) < 0)
+			return negerrno();
+		if (ioctl(host_tty_fd, TIOCGWINSZ, &ws) == 0 && ioctl(master, TIOCSWINSZ, &ws) < 0)
+			return negerrno();
+	}
+	*ret_master = TAKE_FD(master);
+	return 0;
+}
+
+int pty_prepare_slave(const char *slave_path)
+{
+	if (setsid() < 0)
+		return negerrno();
+	/* O_CLOEXEC is dropped by dup2() on 0, 1, 2 below. */
+	int fd = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return negerrno();
+	if (!isatty(fd) || ioctl(fd, TIOCSCTTY, 0) < 0) {
+		int r = isatty(fd) ? negerrno() : -ENOTTY;
+		close(fd);
+		return r;
+	}
+	for (int i = 0; i <= 2; i++) {
+		if ((fd != i && dup2(fd, i) < 0) || fcntl(i, F_SETFD, 0) < 0) {
+			int r = negerrno();
+			if (fd > 2)
+				close(fd);
+			return r;
+		}
+	}
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/* ---- relay ------------------------------------------------------------- */
+
+struct buffer {
+	size_t start, end; /* pending bytes are data[start, end) */
+	char data[RELAY_BUFFER_SIZE];
+};
+
+struct relay {
+	int master, host_in, host_out, signal_fd, pidfd;
+	pid_t child;
+	struct buffer to_guest, to_host;
+	bool input_done;  /* EOF or error on host_in */
+	bool master_done; /* EIO: no slave left open */
+	bool host_out_dead;
+	bool child_exited;
+	bool reading_done; /* drain phase over: master no longer read */
+	int status;
+	uint64_t exit_ms, last_output_ms, drained_bytes;
+};
+
+/* What pty_relay() changes and must put back. */
+struct saved_state {
+	sigset_t old_mask;
+	bool mask_set;
+	struct termios host_termios;
+	bool raw_set;
+	int fds[3], fd_flags[3];
+	size_t nfds;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t buffer_used(const struct buffer *b) { return b->end - b->start; }
+static size_t buffer_space(const struct buffer *b) { return sizeof(b->data) - buffer_used(b); }
+static void buffer_clear(struct buffer *b) { b->start = b->end = 0; }
+
+/* > 0 bytes read, 0 EOF, -EAGAIN nothing now, other -errno. */
+static ssize_t buffer_fill(struct buffer *b, int fd)
+{
+	if (b->end == sizeof(b->data)) { /* room only at the front */
+		memmove(b->data, b->data + b->start, buffer_used(b));
+		b->end -= b->start;
+		b->start = 0;
+	}
+	ssize_t n = read(fd, b->data + b->end, sizeof(b->data) - b->end);
+	if (n < 0)
+		return errno == EINTR ? -EAGAIN : negerrno();
+	b->end += (size_t)n;
+	return n;
+}
+
+/* >= 0 bytes written, -EAGAIN when full, other -errno. */
+static ssize_t buffer_flush(struct buffer *b, int fd)
+{
+	ssize_t n = write(fd, b->data + b->start, buffer_used(b));
+	if (n < 0)
+		return errno == EINTR ? -EAGAIN : negerrno();
+	b->start += (size_t)n;
+	if (b->start == b->end)
+		buffer_clear(b);
+	return n;
+}
+
+static void copy_window_size(const struct relay *rl)
+{
+	struct winsize ws;
+	if (ioctl(rl->host_in, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(rl->master, TIOCSWINSZ, &ws);
+}
+
+/* Only while the child is unreaped: its pid, which is its process group
+ * (it called setsid()), cannot have been reused. */
+static void forward_signal(const struct relay *rl, int sig)
+{
+	if (rl->child_exited)
+		return;
+	pid_t foreground = tcgetpgrp(rl->master);
+	if (kill(-rl->child, sig) < 0)
+		(void)kill(rl->child, sig);
+	if (foreground > 0 && foreground != rl->child)
+		(void)kill(-foreground, sig);
+	if (sig == SIGHUP) {
+		(void)kill(-rl->child, SIGCONT);
+		if (foreground > 0 && foreground != rl->child)
+			(void)kill(-foreground, SIGCONT);
+	}
+}
+
+static int try_reap(struct relay *rl)
+{
+	if (rl->child_exited)
+		return 0;
+	int status;
+	pid_t pid = waitpid(rl->child, &status, WNOHANG);
+	if (pid < 0)
+		return errno == EINTR ? 0 : negerrno();
+	if (pid == 0)
+		return 0;
+	rl->child_exited = true;
+	rl->status = status;
+	rl->exit_ms = rl->last_output_ms = now_ms();
+	buffer_clear(&rl->to_guest); /* nobody left to type to */
+	return 0;
+}
+
+static int handle_signals(struct relay *rl)
+{
+	struct signalfd_siginfo si;
+	for (;;) {
+		ssize_t n = read(rl->signal_fd, &si, sizeof(si));
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : negerrno();
+		if (n != (ssize_t)sizeof(si))
+			return -EIO;
+		switch (si.ssi_signo) {
+		case SIGWINCH:
+			copy_window_size(rl);
+			break;
+		case SIGHUP:
+		case SIGTERM:
+		case SIGINT:
+		case SIGQUIT:
+			forward_signal(rl, (int)si.ssi_signo);
+			if (rl->child_exited) { /* asked to go: cut the drain short */
+				rl->reading_done = true;
+				rl->host_out_dead = true;
+			}
+			break;
+		case SIGCHLD: {
+			int r = try_reap(rl);
+			if (r < 0)
+				return r;
+			break;
+		}
+		default: /* SIGPIPE: the failed write reports it */
+			break;
+		}
+	}
+}
+
+/* Which fds to poll for what; index of each in fds[] or -1. */
+struct poll_set {
+	struct pollfd fds[5];
+	int n, sig, pid, in, master, out;
+};
+
+static void poll_set_add(struct poll_set *ps, int *slot, int fd, short events)
+{
+	*slot = -1;
+	if (!events)
+		return;
+	ps->fds[ps->n] = (struct pollfd){ .fd = fd, .events = events };
+	*slot = ps->n++;
+}
+
+static short revents_of(const struct poll_set *ps, int slot)
+{
+	return slot < 0 ? 0 : ps->fds[slot].revents;
+}
+
+static void build_poll_set(const struct relay *rl, struct poll_set *ps)
+{
+	bool read_master = !rl->master_done && !rl->reading_done && buffer_space(&rl->to_host);
+	bool write_master = !rl->master_done && buffer_used(&rl->to_guest);
+	bool read_input = !rl->input_done && !rl->master_done && !rl->child_exited &&
+			  buffer_space(&rl->to_guest);
+	ps->n = 0;
+	poll_set_add(ps, &ps->sig, rl->signal_fd, POLLIN);
+	poll_set_add(ps, &ps->pid, rl->pidfd, rl->pidfd >= 0 && !rl->child_exited ? POLLIN : 0);
+	poll_set_add(ps, &ps->in, rl->host_in, read_input ? POLLIN : 0);
+	poll_set_add(ps, &ps->master, rl->master,
+		     (short)((read_master ? POLLIN : 0) | (write_master ? POLLOUT : 0)));
+	poll_set_add(ps, &ps->out, rl->host_out,
+		     buffer_used(&rl->to_host) && !rl->host_out_dead ? POLLOUT : 0);
+}
+
+static void do_master_io(struct relay *rl, const struct poll_set *ps)
+{
+	short ev = revents_of(ps, ps->master);
+	if (!ev)
+		return;
+	bool polled_in = ps->fds[ps->master].events & POLLIN;
+	if (polled_in && (ev & (POLLIN | POLLHUP | POLLERR))) {
+		ssize_t n = buffer_fill(&rl->to_host, rl->master);
+		if (n > 0 && rl->child_exited)
+			rl->drained_bytes += (uint64_t)n;
+		if (n > 0)
+			rl->last_output_ms = now_ms();
+		else if (n != -EAGAIN) /* EIO: every slave fd is closed */
+			rl->master_done = true;
+	}
+	if (!rl->master_done && buffer_used(&rl->to_guest) && (ev & (POLLOUT | POLLHUP | POLLERR))) {
+		ssize_t n = buffer_flush(&rl->to_guest, rl->master);
+		if (n < 0 && n != -EAGAIN)
+			buffer_clear(&rl->to_guest);
+		else if (!polled_in && (ev & POLLHUP))
+			buffer_clear(&rl->to_guest); /* nobody reads it: stop polling */
+	}
+	if (rl->master_done)
+		buffer_clear(&rl->to_guest);
+}
+
+static void do_host_io(struct relay *rl, const struct poll_set *ps)
+{
+	if (revents_of(ps, ps->in)) {
+		ssize_t n = buffer_fill(&rl->to_guest, rl->host_in);
+		if (n == 0 || (n < 0 && n != -EAGAIN))
+			rl->input_done = true; /* EOF or hangup: input only */
+	}
+	if (revents_of(ps, ps->out)) {
+		ssize_t n = buffer_flush(&rl->to_host, rl->host_out);
+		if (n < 0 && n != -EAGAIN)
+			rl->host_out_dead = true;
+	}
+	if (rl->host_out_dead)
+		buffer_clear(&rl->to_host); /* keep reading so the guest never blocks */
+}
+
+/* After the child's exit: 1 when done, else 0 and the poll timeout. */
+static int drain_state(struct relay *rl, int *timeout_ms)
+{
+	uint64_t now = now_ms();
+	if (buffer_space(&rl->to_host) == 0 && !rl->host_out_dead)
+		rl->last_output_ms = now; /* not quiet: we are not reading */
+	if (rl->master_done || rl->drained_bytes >= DRAIN_MAX_BYTES ||
+	    now >= rl->exit_ms + DRAIN_MAX_MS || now >= rl->last_output_ms + DRAIN_QUIET_MS)
+		rl->reading_done = true;
+	if (rl->reading_done && (buffer_used(&rl->to_host) == 0 || rl->host_out_dead))
+		return 1;
+	if (now >= rl->exit_ms + FLUSH_MAX_MS)
+		return 1;
+	uint64_t until = rl->exit_ms + FLUSH_MAX_MS;
+	if (!rl->reading_done && rl->last_output_ms + DRAIN_QUIET_MS < until)
+		until = rl->last_output_ms + DRAIN_QUIET_MS;
+	*timeout_ms = (int)(until - now) + 1;
+	return 0;
+}
+
+static int relay_loop(struct relay *rl)
+{
+	for (;;) {
+		int timeout_ms = -1;
+		if (rl->child_exited && drain_state(rl, &timeout_ms))
+			return 0;
+		struct poll_set ps;
+		build_poll_set(rl, &ps);
+		if (poll(ps.fds, (nfds_t)ps.n, timeout_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			return negerrno();
+		}
+		if (revents_of(&ps, ps.sig)) {
+			int r = handle_signals(rl);
+			if (r < 0)
+				return r;
+		}
+		do_master_io(rl, &ps);
+		do_host_io(rl, &ps);
+		if (revents_of(&ps, ps.pid)) {
+			int r = try_reap(rl);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+static int set_nonblocking(struct saved_state *s, int fd)
+{
+	for (size_t i = 0; i < s->nfds; i++)
+		if (s->fds[i] == fd)
+			return 0;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0)
+		return negerrno();
+	s->fds[s->nfds] = fd;
+	s->fd_flags[s->nfds++] = flags;
+	return fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? negerrno() : 0;
+}
+
+static const int relay_signals[] = { SIGWINCH, SIGHUP, SIGTERM, SIGINT,
+				     SIGQUIT, SIGPIPE, SIGCHLD };
+
+/* Signals first: one that arrives while the terminal goes raw is queued. */
+static int relay_setup(struct relay *rl, struct saved_state *s)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ARRAY_SIZE(relay_signals); i++)
+		sigaddset(&mask, relay_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &mask, &s->old_mask) < 0)
+		return negerrno();
+	s->mask_set = true;
+	rl->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (rl->signal_fd < 0)
+		return negerrno();
+	/* Fallback for kernels without pidfds: SIGCHLD alone. */
+	rl->pidfd = (int)syscall(SYS_pidfd_open, rl->child, 0);
+	if (isatty(rl->host_in) && tcgetattr(rl->host_in, &s->host_termios) == 0) {
+		struct termios raw = s->host_termios;
+		cfmakeraw(&raw);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		if (tcsetattr(rl->host_in, TCSANOW, &raw) < 0)
+			return negerrno();
+		s->raw_set = true;
+		copy_window_size(rl);
+	}
+	int fds[] = { rl->master, rl->host_in, rl->host_out };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		int r = set_nonblocking(s, fds[i]);
+		if (r < 0)
+			return r;
+	}
+	return try_reap(rl); /* it may be gone already */
+}
+
+static void relay_restore(struct relay *rl, struct saved_state *s)
+{
+	for (size_t i = s->nfds; i-- > 0;)
+		(void)fcntl(s->fds[i], F_SETFL, s->fd_flags[i]);
+	/* TCSANOW: waiting for output to drain could hang on a dead peer. */
+	if (s->raw_set)
+		(void)tcsetattr(rl->host_in, TCSANOW, &s->host_termios);
+	if (rl->pidfd >= 0)
+		close(rl->pidfd);
+	if (rl->signal_fd >= 0) {
+		struct signalfd_siginfo si; /* consume what is pending */
+		while (read(rl->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+		close(rl->signal_fd);
+	}
+	if (s->mask_set)
+		(void)sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+}
+
+int pty_relay(int master, int host_in, int host_out, pid_t child, int *ret_status)
+{
+	struct relay *rl = calloc(1, sizeof(*rl)); /* buffers: not on the stack */
+	if (!rl)
+		return -ENOMEM;
+	rl->master = master;
+	rl->host_in = host_in;
+	rl->host_out = host_out;
+	rl->child = child;
+	rl->signal_fd = rl->pidfd = -1;
+	struct saved_state saved = { .mask_set = false };
+	int r = relay_setup(rl, &saved);
+	if (r >= 0)
+		r = relay_loop(rl);
+	relay_restore(rl, &saved);
+	if (r >= 0)
+		*ret_status = rl->status;
+	free(rl);
+	return r;
+}
