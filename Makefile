@@ -101,13 +101,18 @@ tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
 tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c lib/libx86ns.a -lz
+tests/unit/test-pty: tests/unit/test-pty.c shell/pty.c shell/pty.h tests/unit/tap.h lib/libx86ns.a lib/*.h
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Ishell -o $@ $< shell/pty.c lib/libx86ns.a
 tests/pam-driver: tests/pam-driver.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 
 unit: $(UNIT_BINS)
 	tests/run --unit-only
 
-check: all $(UNIT_BINS) tests/pam-driver
+tests/setns-probe: tests/setns-probe.c
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+check: all $(UNIT_BINS) tests/pam-driver tests/setns-probe
 	tests/run
 
 bench: all
@@ -128,4 +133,4 @@ lint:
 		lib pam_x86ns shell tests/unit
 
 clean:
-	rm -f lib/*.o lib/*.a $(PROGS) $(UNIT_BINS) tests/pam-driver
+	rm -f lib/*.o lib/*.a $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe

@@ -248,6 +248,10 @@ static int parse_mountinfo_line(char *line, struct cgroup_hierarchies *hs)
 	}
 	if (!controllers && !systemd)
 		return 0;
+	/* One hierarchy mounted twice: keep the first, or mkdir would clash. */
+	for (size_t i = 0; i < hs->count; i++)
+		if (strcmp(hs->list[i].subsystems, subsystems) == 0 && strcmp(hs->list[i].dir, dir))
+			return 0;
 	return add_hierarchy(hs, dir, false, systemd, controllers, subsystems);
 }
 

@@ -320,7 +320,7 @@ static void run(struct monitor *m)
 {
 	for (;;) {
 		struct pollfd p[3 + MAX_SESSIONS + MAX_CLIENTS];
-		size_t n = 0;
+		size_t n = 0, n_sess = m->n_sessions, n_cli = m->n_clients;
 		p[n++] = (struct pollfd){ .fd = m->init_pidfd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->console_fd, .events = POLLIN };
@@ -345,20 +345,21 @@ static void run(struct monitor *m)
 			container_cleanup(m);
 		if (p[2].revents)
 			console_copy(m);
-		/* Sessions and clients: walk backwards, entries may be removed. */
-		size_t sess_base = 3, cli_base = 3 + m->n_sessions;
-		size_t n_cli = m->n_clients;
-		for (size_t i = n_cli; i-- > 0;)
-			if (p[cli_base + i].revents)
-				client_read(m, i);
+		/* Walk the slots as they were polled: sessions first, then
+		 * clients, each backwards, since removing entry i moves the last
+		 * one into its place and a request may append a session. */
+		size_t cli_base = 3 + n_sess;
 		bool changed = false;
-		for (size_t i = m->n_sessions; i-- > 0;)
-			if (p[sess_base + i].revents && i < m->n_sessions) {
+		for (size_t i = n_sess; i-- > 0;)
+			if (p[3 + i].revents) {
 				session_remove(m, i);
 				changed = true;
 			}
 		if (changed)
 			sessions_changed(m);
+		for (size_t i = n_cli; i-- > 0;)
+			if (p[cli_base + i].revents)
+				client_read(m, i);
 		if (p[1].revents)
 			client_accept(m);
 	}

@@ -4,12 +4,12 @@
 # (unshare --pid --fork --mount-proc). Runs as root. Uses the binary at
 # $X86NS_INIT, default pam_x86ns/x86ns-init of this tree (make builds it).
 # Every namespace it starts is killed at exit, also after a failure.
-# shellcheck disable=SC2317 # kill_current runs from the cleanup stack
+# shellcheck disable=SC2317,SC2016 # cleanup-stack function; scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 
 INIT=${X86NS_INIT:-$TST_SRCDIR/pam_x86ns/x86ns-init}
 work=$TST_TMP
-UPID= IPID=
+UPID='' IPID=''
 
 # check_that DESC REASON CMD...: like check, with the reason to print.
 check_that() {
@@ -33,11 +33,11 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 start_init() {
 	local grace=$1 log=$2
 	shift 2
-	UPID= IPID=
+	UPID='' IPID=''
 	X86NS_INIT_GRACE=$grace unshare --pid --fork --mount-proc "$INIT" "$@" >"$log" 2>&1 &
 	UPID=$!
 	for _ in $(seq 200); do
-		IPID=$(cat "/proc/$UPID/task/$UPID/children" 2>/dev/null | awk '{print $1}')
+		IPID=$(awk '{print $1}' "/proc/$UPID/task/$UPID/children" 2>/dev/null)
 		[ -n "$IPID" ] && grep -q "x86ns-init: ready" "$log" && return 0
 		sleep 0.05
 	done
@@ -59,7 +59,7 @@ wait_gone() {
 	ELAPSED_MS=$(($(now_ms) - start))
 	wait "$UPID"
 	RC=$?
-	UPID= IPID=
+	UPID='' IPID=''
 }
 
 # Processes in init's PID namespace, one "PID STATE" per line.
