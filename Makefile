@@ -72,7 +72,13 @@ pam_x86ns/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
 shell/x86ns-shell: $(SHELL_SRC) lib/libx86ns.a lib/*.h shell/*.h
 	$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a -lcap
 
+# The launcher's path is compiled into the PAM module and x86nsctl: refuse to
+# install binaries built for another PREFIX or LIBEXECDIR.
 install: all
+	@for f in pam_x86ns/pam_x86ns.so pam_x86ns/x86nsctl; do \
+		grep -qazF '$(LIBEXECDIR)/x86ns' $$f || { echo "make install: $$f was built for" \
+		"another PREFIX or LIBEXECDIR than $(LIBEXECDIR); run make clean, then make" \
+		"install with the same variables" >&2; exit 1; }; done
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/x86ns \
 		$(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf.d
@@ -93,6 +99,12 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/x86ns.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_x86ns.8 \
 		$(DESTDIR)$(MANDIR)/man8/x86nsctl.8
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/x86ns
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf.d 2>/dev/null
+	@echo "make uninstall: kept $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf, /var/lib/x86ns" \
+		"and /var/log/x86ns"
+	@grep -ls pam_x86ns $(DESTDIR)/etc/pam.d/* | sed 's/^/make uninstall: warning: still names pam_x86ns.so: /' >&2 || true
+	@grep -s x86ns-shell $(DESTDIR)/etc/passwd | cut -d: -f1 | \
+		sed 's/^/make uninstall: warning: login shell is still x86ns-shell: /' >&2 || true
 
 # ---- tests --------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)

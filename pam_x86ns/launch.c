@@ -240,6 +240,8 @@ static void leftovers_remove(uid_t uid, const char *cgroup_name)
 	char path[108];
 	if (runtime_socket_path(uid, path, sizeof(path)) >= 0)
 		unlink(path);
+	if (runtime_dir(uid, path, sizeof(path)) >= 0)
+		rmdir(path);
 }
 
 static int plan_prepare(const struct launch_args *a, const struct user_policy *pol, int state_fd,
@@ -388,8 +390,10 @@ static void container_start(const struct launch_args *a, const struct user_polic
 	r = cgroup_create_monitor_group();
 	if (r >= 0)
 		r = cgroup_create(plan.cgroup_name, &limits, plan.root_uid, plan.root_gid);
-	if (r < 0)
+	if (r < 0) {
+		leftovers_remove(a->user.uid, plan.cgroup_name);
 		die("cannot create the cgroup x86ns/%s: %s", plan.cgroup_name, strerror(-r));
+	}
 	_cleanup_close_ int listen_fd = -1;
 	r = listen_socket(a->user.uid, &listen_fd);
 	if (r < 0) {
@@ -397,12 +401,15 @@ static void container_start(const struct launch_args *a, const struct user_polic
 		die("cannot listen on %s/monitor.sock: %s", dir, strerror(-r));
 	}
 	int status[2];
-	if (pipe2(status, O_CLOEXEC) < 0)
+	if (pipe2(status, O_CLOEXEC) < 0) {
+		leftovers_remove(a->user.uid, plan.cgroup_name);
 		die("pipe: %m");
-
+	}
 	pid_t first = fork();
-	if (first < 0)
+	if (first < 0) {
+		leftovers_remove(a->user.uid, plan.cgroup_name);
 		die("fork: %m");
+	}
 	if (first == 0) {
 		/* Detach: own session, parent gone, stdio off the PAM caller's
 		 * pipes (or the caller would wait for the monitor's exit). */

@@ -129,7 +129,13 @@ static int run_launcher(const char *launcher, char *const argv[], struct launch_
 	sigset_t chld, saved_mask;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	sigaction(SIGCHLD, &dfl, &saved_action);
+	/* Touch the disposition only when it is not already the default, so
+	 * that a caller's state stays bit-for-bit what it was. */
+	sigaction(SIGCHLD, NULL, &saved_action);
+	bool swap_action = saved_action.sa_handler != SIG_DFL ||
+			   (saved_action.sa_flags & SA_NOCLDWAIT);
+	if (swap_action)
+		sigaction(SIGCHLD, &dfl, NULL);
 	sigprocmask(SIG_BLOCK, &chld, &saved_mask);
 
 	res->exit_status = -1;
@@ -170,7 +176,8 @@ restore:
 			close(err[i]);
 	}
 	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
-	sigaction(SIGCHLD, &saved_action, NULL);
+	if (swap_action)
+		sigaction(SIGCHLD, &saved_action, NULL);
 	return r;
 }
 

@@ -45,6 +45,8 @@ struct options {
 	int hold_fd;
 	bool fork_end;
 	bool snapshot;
+	const char *sigchld;
+	int rounds;
 };
 
 /* A snapshot is a list of "key=value" strings; keys are unique. */
@@ -330,7 +332,8 @@ static int conversation(int count, const struct pam_message **msgs, struct pam_r
 static void usage(void)
 {
 	fputs("usage: pam-driver --confdir DIR --service NAME --user USER [--tty TTY]\n"
-	      "                  [--rhost HOST] [--hold-fd N] [--fork-end] [--snapshot]\n",
+	      "                  [--rhost HOST] [--hold-fd N] [--fork-end] [--snapshot]\n"
+	      "                  [--sigchld reap|ignore|nocldwait] [--rounds N]\n",
 	      stderr);
 	exit(2);
 }
@@ -342,6 +345,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "user", required_argument, NULL, 'u' },    { "tty", required_argument, NULL, 't' },
 		{ "rhost", required_argument, NULL, 'r' },   { "hold-fd", required_argument, NULL, 'H' },
 		{ "fork-end", no_argument, NULL, 'f' },      { "snapshot", no_argument, NULL, 'S' },
+		{ "sigchld", required_argument, NULL, 'C' }, { "rounds", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -357,6 +361,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case 'r': opt->rhost = optarg; break;
 		case 'f': opt->fork_end = true; break;
 		case 'S': opt->snapshot = true; break;
+		case 'C': opt->sigchld = optarg; break;
+		case 'R': opt->rounds = atoi(optarg); break;
 		case 'H':
 			errno = 0;
 			opt->hold_fd = (int)strtol(optarg, &end, 10);
@@ -421,6 +427,57 @@ static void print_env(pam_handle_t *pamh)
 	free(env);
 }
 
+/* A caller with its own SIGCHLD policy, as sshd and su have: the module
+ * must still get its helper's status and leave the policy as it was. */
+static volatile sig_atomic_t reaped_by_handler;
+static void reap_all(int sig)
+{
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		reaped_by_handler++;
+}
+
+static void install_sigchld(const char *mode)
+{
+	struct sigaction sa = { 0 };
+	if (strcmp(mode, "reap") == 0) {
+		sa.sa_handler = reap_all;
+	} else if (strcmp(mode, "ignore") == 0) {
+		sa.sa_handler = SIG_IGN;
+	} else if (strcmp(mode, "nocldwait") == 0) {
+		sa.sa_handler = SIG_DFL;
+		sa.sa_flags = SA_NOCLDWAIT;
+	} else {
+		usage();
+	}
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/* --rounds N: open and close N sessions; fds must not grow. */
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	for (struct dirent *de; d && (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n - 1;
+}
+
+static int run_rounds(pam_handle_t *pamh, int rounds)
+{
+	int before = count_fds(), failures = 0;
+	for (int i = 0; i < rounds; i++) {
+		if (pam_open_session(pamh, 0) != PAM_SUCCESS ||
+		    pam_close_session(pamh, 0) != PAM_SUCCESS)
+			failures++;
+	}
+	printf("rounds=%d failures=%d fds-before=%d fds-after=%d\n", rounds, failures, before,
+	       count_fds());
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct pam_conv conv = { conversation, NULL };
@@ -441,6 +498,13 @@ int main(int argc, char **argv)
 	if (opt.rhost)
 		pam_set_item(pamh, PAM_RHOST, opt.rhost);
 
+	if (opt.sigchld)
+		install_sigchld(opt.sigchld);
+	if (opt.rounds > 0) {
+		r = run_rounds(pamh, opt.rounds);
+		pam_end(pamh, PAM_SUCCESS);
+		return r;
+	}
 	if (opt.snapshot)
 		snapshot_take(&before);
 	open_r = pam_open_session(pamh, 0);
@@ -471,6 +535,8 @@ int main(int argc, char **argv)
 		printf("state-unchanged-after-close=%s\n",
 		       snapshot_compare(&before, &after_close) ? "yes" : "no");
 	}
+	if (opt.sigchld)
+		printf("sigchld-handler-reaped=%d\n", (int)reaped_by_handler);
 	pam_end(pamh, open_r == PAM_SUCCESS ? close_r : open_r);
 	snapshot_free(&before);
 	snapshot_free(&after_open);
