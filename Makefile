@@ -13,6 +13,15 @@ PAMDIR      ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH >/dev/null 2>&1 &&
 		(test -d /lib64/security && echo /lib64/security || echo /lib/security))
 
 CC      ?= cc
+# make V=1 shows the full command lines.
+V ?= 0
+ifeq ($(V),0)
+Q = @
+MSG = @printf '  %-6s %s\n'
+else
+Q =
+MSG = @true
+endif
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wvla
@@ -39,38 +48,48 @@ SHELL_SRC  := shell/x86ns-shell.c shell/pty.c shell/guest_env.c shell/hostexec.c
 all: $(PROGS)
 
 lib/%.o: lib/%.c lib/*.h
-	$(CC) $(ALL_CFLAGS) -fPIE -c -o $@ $<
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -c -o $@ $<
 lib/%.pic.o: lib/%.c lib/*.h
-	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 lib/libx86ns.a: $(LIB_OBJ)
-	$(AR) rcs $@ $^
+	$(MSG) AR $@
+	$(Q)$(AR) rcs $@ $^
 lib/libx86ns-pic.a: $(LIB_PIC)
-	$(AR) rcs $@ $^
+	$(MSG) AR $@
+	$(Q)$(AR) rcs $@ $^
 
 # The PAM module: exports only pam_sm_* (version script).
 pam_x86ns/pam_x86ns.so: pam_x86ns/pam_x86ns.c pam_x86ns/pam_x86ns.map lib/libx86ns-pic.a lib/*.h
-	$(CC) $(ALL_CFLAGS) -fPIC -shared $(LDHARDEN) \
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -shared $(LDHARDEN) \
 		-Wl,--version-script=pam_x86ns/pam_x86ns.map -o $@ $< lib/libx86ns-pic.a \
 		-lpam -laudit
 
 pam_x86ns/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
-	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(LAUNCH_SRC) lib/libx86ns.a \
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(LAUNCH_SRC) lib/libx86ns.a \
 		-lsubid -lcap
 
 # The monitor stays resident for the container's life: it links only libc
 # and libaudit so that its private memory stays small.
 pam_x86ns/x86ns-monitor: pam_x86ns/monitor.c lib/libx86ns.a lib/*.h pam_x86ns/*.h
-	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< lib/libx86ns.a -laudit
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< lib/libx86ns.a -laudit
 
 # The builtin init runs inside guests that may have no C library: static.
 pam_x86ns/x86ns-init: pam_x86ns/init.c
-	$(CC) $(ALL_CFLAGS) -static -Os -o $@ $<
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -static -Os -o $@ $<
 
 pam_x86ns/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
-	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a -lcap -lz
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a -lcap -lz
 
 shell/x86ns-shell: $(SHELL_SRC) lib/libx86ns.a lib/*.h shell/*.h
-	$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a -lcap
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a -lcap
 
 # The launcher's path is compiled into the PAM module and x86nsctl: refuse to
 # install binaries built for another PREFIX or LIBEXECDIR.
@@ -99,30 +118,36 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/x86ns.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_x86ns.8 \
 		$(DESTDIR)$(MANDIR)/man8/x86nsctl.8
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/x86ns
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf.d 2>/dev/null
-	@echo "make uninstall: kept $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf, /var/lib/x86ns" \
-		"and /var/log/x86ns"
-	@grep -ls pam_x86ns $(DESTDIR)/etc/pam.d/* | sed 's/^/make uninstall: warning: still names pam_x86ns.so: /' >&2 || true
-	@grep -s x86ns-shell $(DESTDIR)/etc/passwd | cut -d: -f1 | \
+	rmdir $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf.d 2>/dev/null || true
+	@echo "make uninstall: kept $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf and the data in" \
+		"/var/lib/x86ns and /var/log/x86ns"
+	@grep -ls pam_x86ns $(DESTDIR)/etc/pam.d/* | \
+		sed 's/^/make uninstall: warning: still names pam_x86ns.so: /' >&2 || true
+	@grep -s ':[^:]*/x86ns-shell$$' $(DESTDIR)/etc/passwd | cut -d: -f1 | \
 		sed 's/^/make uninstall: warning: login shell is still x86ns-shell: /' >&2 || true
 
 # ---- tests --------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
 tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check.h tests/unit/tap.h lib/libx86ns.a lib/*.h
-	$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c lib/libx86ns.a -lz
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c lib/libx86ns.a -lz
 tests/unit/test-pty: tests/unit/test-pty.c shell/pty.c shell/pty.h tests/unit/tap.h lib/libx86ns.a lib/*.h
-	$(CC) $(ALL_CFLAGS) -Itests/unit -Ishell -o $@ $< shell/pty.c lib/libx86ns.a
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ishell -o $@ $< shell/pty.c lib/libx86ns.a
 tests/pam-driver: tests/pam-driver.c
-	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 
 unit: $(UNIT_BINS)
 	tests/run --unit-only
 
 tests/setns-probe: tests/setns-probe.c
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 check: all $(UNIT_BINS) tests/pam-driver tests/setns-probe
 	tests/run

@@ -49,7 +49,35 @@ static int verify_init(uid_t owner, pid_t pid, int pidfd, unsigned long long use
 	return 0;
 }
 
-int container_find(uid_t owner, struct container_ref *ret, char *err, size_t errlen)
+/* "attach", then wait for the monitor's answer, which comes when the guest
+ * is ready; a long wait is reported once a second through `waiting`. */
+static int attach_wait_ready(int fd, char *reply, size_t len, void (*waiting)(unsigned seconds))
+{
+	int r = proto_send(fd, "attach");
+	if (r < 0)
+		return r;
+	for (unsigned waited = 0; waited * 1000 < FIND_TIMEOUT_MS; waited++) {
+		r = proto_recv(fd, reply, len, 1000);
+		if (r == -ETIMEDOUT) {
+			if (waiting)
+				waiting(waited + 1);
+			continue;
+		}
+		if (r < 0)
+			return r;
+		if (strncmp(reply, "ok", 2) == 0)
+			return 0;
+		if (strncmp(reply, "err ", 4) == 0) {
+			memmove(reply, reply + 4, strlen(reply + 4) + 1);
+			return -EPROTO;
+		}
+		return -EBADMSG;
+	}
+	return -ETIMEDOUT;
+}
+
+int container_find(uid_t owner, struct container_ref *ret, char *err, size_t errlen,
+		   void (*waiting)(unsigned seconds))
 {
 	_cleanup_close_ int fd = -1;
 	err[0] = '\0';
@@ -59,7 +87,7 @@ int container_find(uid_t owner, struct container_ref *ret, char *err, size_t err
 	if (r < 0)
 		return r;
 	char reply[PROTO_MSG_MAX];
-	r = proto_call(fd, "attach", reply, sizeof(reply), FIND_TIMEOUT_MS, NULL, NULL);
+	r = attach_wait_ready(fd, reply, sizeof(reply), waiting);
 	if (r == -EPROTO)
 		snprintf(err, errlen, "%s", reply);
 	if (r < 0)

@@ -151,6 +151,16 @@ static int run_plain(const struct guest_account *acct, const struct shell_args *
 	return exit_code(status);
 }
 
+/* A one-line progress message, rewritten in place, for an interactive wait. */
+static bool wait_shown;
+static void show_wait(unsigned seconds)
+{
+	if (seconds >= 2 && isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\rx86ns: waiting for the guest to become ready (%u s)", seconds);
+		wait_shown = true;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct shell_args a = { 0 };
@@ -164,7 +174,7 @@ int main(int argc, char **argv)
 
 	struct container_ref c;
 	char why[512];
-	int r = container_find(uid, &c, why, sizeof(why));
+	int r = container_find(uid, &c, why, sizeof(why), show_wait);
 	if (r == -ENOENT)
 		fail("no running guest for uid %u (logins start it through pam_x86ns; an "
 		     "administrator can run x86nsctl start)", (unsigned)uid);
@@ -173,6 +183,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fail("cannot join the guest of uid %u: %s", (unsigned)uid, strerror(-r));
 
+	if (wait_shown)
+		fputs("\r\033[K", stderr); /* clear the progress line */
 	/* sftp and scp must work in guests without an sftp-server: open the
 	 * host's now, while its files are in view. */
 	struct hostexec sftp;

@@ -18,7 +18,9 @@ CAROL=$TST_USER
 tst_user_add dave /bin/sh
 DAVE=$TST_USER
 
-x86ns_config "[user $ALICE]" "guest = bb" "[user $BOB]" "guest = bb" \
+mkdir -p "$TST_TMP/shared" && echo "from the host" >"$TST_TMP/shared/note"
+x86ns_config "[user $ALICE]" "guest = bb" "[user $BOB]" "guest = bb" "pids = 64" \
+	"memory = 256M" "cpu = 50%" "network = none" "bind = $TST_TMP/shared:/data:ro" \
 	"[user $CAROL]" "guest = bb"
 tst_sshd_pam_file "$TST_TMP/pam-sshd" "$(x86ns_pam_line)"
 tst_sshd_start "$TST_TMP/pam-sshd" || exit 1
@@ -49,7 +51,7 @@ check_match "ssh -tt cmd: stdin is the guest pty" '/dev/pts/[0-9]+' "$out"
 
 # ---- sftp and scp work though the guest has no sftp-server ----------------
 echo "payload $$" >"$TST_TMP/up.txt"
-tst_ssh "$ALICE" 'sleep 30' &
+tst_ssh "$ALICE" 'sleep 90' &
 holder=$!
 x86ns_wait_running "$ALICE" 10
 printf 'put %s /tmp/up.txt\nget /etc/os-release %s\n' "$TST_TMP/up.txt" "$TST_TMP/os.txt" |
@@ -72,6 +74,29 @@ c=$(tst_ssh "$BOB" 'readlink /proc/self/ns/pid; ls /tmp')
 check_eq "bob gets a container of his own" "no" \
 	"$([[ $(head -1 <<<"$c") == "$(head -1 <<<"$a")" ]] && echo yes || echo no)"
 check_eq "bob does not see alice's /tmp" "" "$(tail -n +2 <<<"$c")"
+
+# ---- bob's limits, private network and read-only bind ----------------------
+tst_ssh "$BOB" 'sleep 20' &
+bob_holder=$!
+x86ns_wait_running "$BOB" 10
+limits="$(cat /sys/fs/cgroup/pids/x86ns/$BOB_UID/pids.max 2>/dev/null ||
+	cat /sys/fs/cgroup/x86ns/$BOB_UID/pids.max)"
+check_eq "pids = 64 is the container's pids.max" 64 "$limits"
+mem="$(cat /sys/fs/cgroup/memory/x86ns/$BOB_UID/memory.limit_in_bytes 2>/dev/null ||
+	cat /sys/fs/cgroup/x86ns/$BOB_UID/memory.max)"
+check_eq "memory = 256M is the container's memory limit" 268435456 "$mem"
+cpu="$(cat /sys/fs/cgroup/cpu/x86ns/$BOB_UID/cpu.cfs_quota_us 2>/dev/null ||
+	cut -d' ' -f1 /sys/fs/cgroup/x86ns/$BOB_UID/cpu.max)"
+check_eq "cpu = 50% is the container's CPU quota" 50000 "$cpu"
+out=$(tst_ssh "$BOB" 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "')
+check_eq "network = none: only a loopback device in the guest" "lo" "$out"
+out=$(tst_ssh "$BOB" 'cat /data/note; touch /data/x 2>&1; echo rc=$?')
+check_match "bind: the host directory is visible in the guest" '^from the host$' "$out"
+check_match "bind :ro: the guest cannot write it" 'Read-only file system' "$out"
+out=$(tst_ssh "$BOB" 'i=0; while [ $i -lt 100 ]; do sleep 5 & i=$((i+1)); done 2>&1 | head -1')
+check_match "pids = 64 stops a fork flood in the guest" 'fork|Resource temporarily unavailable' "$out"
+wait "$bob_holder" 2>/dev/null
+
 init=$("$X86NS_CTL" status "$ALICE" | awk '$1 == "pid" {print $2}')
 as_bob() { setpriv --reuid "$BOB" --regid "$BOB" --clear-groups "$@"; }
 out=$(as_bob "$TST_SRCDIR/tests/setns-probe" "$init" 2>&1)
@@ -88,6 +113,7 @@ sleep 0.5
 check "alice's host process survives guest root's kill -9 -1" kill -0 "$host_sleep"
 check "the ssh test server survives guest root's kill -9 -1" kill -0 "$TST_SSHD_PID"
 kill "$host_sleep" 2>/dev/null
+"$X86NS_CTL" stop "$ALICE" >/dev/null
 wait "$holder" 2>/dev/null
 
 # ---- a dead guest is replaced by a fresh one on the next login -------------
