@@ -31,6 +31,10 @@
 #include <syslog.h>
 #include <time.h>
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
+
 #define MAX_SESSIONS 256
 #define MAX_CLIENTS 64
 #define LOG_SIZE_MAX (8u << 20)
@@ -45,6 +49,7 @@ struct client {
 	int fd;
 	uid_t uid;
 	pid_t pid;
+	int pidfd; /* the peer process at connect time (SO_PEERPIDFD), or -1 */
 };
 
 struct monitor {
@@ -212,6 +217,28 @@ static void handle_status(const struct monitor *m, int fd)
 		   (long long)(ts.tv_sec - m->started.tv_sec), (int)getpid(), m->userns_ino);
 }
 
+static bool pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+/* Move the peer into the container's cgroup. The peer must be alive before
+ * and after the write: then the pid we wrote was the peer's and not a
+ * recycled one (a moved stranger would be killed with the container). */
+static int peer_attach(const struct monitor *m, const struct client *c)
+{
+	if (c->pidfd < 0 || !pidfd_alive(c->pidfd))
+		return -ESRCH;
+	int r = cgroup_attach(m->cgroup, c->pid);
+	if (r < 0)
+		return r;
+	if (!pidfd_alive(c->pidfd)) {
+		syslog(LOG_WARNING, "x86ns: attach of pid %d raced with its exit", (int)c->pid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
 /* One request from client c; authorization by the peer's uid. */
 static void handle_request(struct monitor *m, struct client *c, char *req)
 {
@@ -240,7 +267,7 @@ static void handle_request(struct monitor *m, struct client *c, char *req)
 		sessions_changed(m);
 		proto_send(c->fd, "ok stopping=%d monitor=%d", m->state == STOPPING, (int)getpid());
 	} else if (strcmp(req, "attach") == 0 && (root || owner)) {
-		int r = cgroup_attach(m->cgroup, c->pid);
+		int r = peer_attach(m, c);
 		if (r < 0)
 			proto_send(c->fd, "err cannot move process %d into the container's cgroup: %s",
 				   (int)c->pid, strerror(-r));
@@ -252,6 +279,31 @@ static void handle_request(struct monitor *m, struct client *c, char *req)
 	} else {
 		proto_send(c->fd, "err request refused");
 	}
+}
+
+/* Kernels before 6.5 have no SO_PEERPIDFD: open a pidfd for the peer's pid
+ * and accept it only if that process still has the peer's uid. */
+static int peer_pidfd_fallback(const struct ucred *cred)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, cred->pid, 0);
+	if (pidfd < 0)
+		return -1;
+	char path[32], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	unsigned uid = (unsigned)-1;
+	if (n > 0) {
+		buf[n] = '\0';
+		const char *u = strstr(buf, "\nUid:");
+		if (u)
+			sscanf(u + 5, "%u", &uid);
+	}
+	if (uid != cred->uid) {
+		close(pidfd);
+		return -1;
+	}
+	return pidfd;
 }
 
 static void client_accept(struct monitor *m)
@@ -266,7 +318,14 @@ static void client_accept(struct monitor *m)
 		close(fd);
 		return;
 	}
-	m->clients[m->n_clients++] = (struct client){ .fd = fd, .uid = cred.uid, .pid = cred.pid };
+	/* Pin the peer: "attach" moves it by pid, and a pid alone could be
+	 * recycled by another process between connect and the move. */
+	int pidfd = -1;
+	socklen_t plen = sizeof(pidfd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &plen) < 0)
+		pidfd = peer_pidfd_fallback(&cred);
+	m->clients[m->n_clients++] =
+		(struct client){ .fd = fd, .uid = cred.uid, .pid = cred.pid, .pidfd = pidfd };
 }
 
 static void client_read(struct monitor *m, size_t i)
@@ -278,6 +337,8 @@ static void client_read(struct monitor *m, size_t i)
 		return;
 	if (n <= 0) {
 		close(c->fd);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
 		m->clients[i] = m->clients[--m->n_clients];
 		return;
 	}
