@@ -129,4 +129,27 @@ x86ns_config "[user $U]" "guest = bb" "stop = never"
 out=$(driver --service req --user "$U" --rounds 50)
 check_match "50 open/close rounds: all succeed, no fd growth" \
 	'^rounds=50 failures=0 fds-before=([0-9]+) fds-after=\1$' "$out"
+check_match "stop = never: the container outlives its sessions" 'state +running' \
+	"$("$X86NS_CTL" status "$U")"
 "$X86NS_CTL" stop "$U" >/dev/null
+check "x86nsctl stop stops it" x86ns_wait_gone "$UID1" 10
+
+# ---- stop = linger: the container waits, and a new login cancels the stop ---
+x86ns_config "[user $U]" "guest = bb" "stop = linger=3s"
+driver --service req --user "$U" >/dev/null
+check_match "linger: still running right after the last logout" 'state +lingering' \
+	"$("$X86NS_CTL" status "$U")"
+pid_before=$("$X86NS_CTL" status "$U" | awk '$1 == "pid" {print $2}')
+coproc HOLD { exec "$DRIVER" --confdir "$PAMD" --service req --user "$U" --hold-fd 0; }
+while read -r -u "${HOLD[0]}" line; do [[ $line == holding ]] && break; done
+sleep 4
+check_eq "linger: a login during the linger joins the same guest" "$pid_before running" \
+	"$("$X86NS_CTL" status "$U" | awk '$1 == "pid" {p=$2} $1 == "state" {s=$2} END {print p, s}')"
+hold_pid=$HOLD_PID
+echo >&"${HOLD[1]}"
+cat <&"${HOLD[0]}" >/dev/null
+wait "$hold_pid"
+check_match "linger: lingering again after that logout" 'state +lingering' \
+	"$("$X86NS_CTL" status "$U")"
+check "linger: stopped once the linger time is over" x86ns_wait_gone "$UID1" 8
+check_eq "linger: nothing left" "" "$(x86ns_leftovers "$UID1")"
