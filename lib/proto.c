@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 int runtime_dir(uid_t uid, char *buf, size_t len)
@@ -18,16 +19,44 @@ int runtime_socket_path(uid_t uid, char *buf, size_t len)
 	return xsnprintf(buf, len, X86NS_RUNDIR "/%u/monitor.sock", (unsigned)uid);
 }
 
-int monitor_connect(uid_t uid, int *ret_fd)
+static int monitor_socket(uid_t uid, struct sockaddr_un *sa, int *ret_fd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int r = runtime_socket_path(uid, sa.sun_path, sizeof(sa.sun_path));
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	int r = runtime_socket_path(uid, sa->sun_path, sizeof(sa->sun_path));
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return negerrno();
+	*ret_fd = fd;
+	return 0;
+}
+
+int monitor_connect(uid_t uid, int *ret_fd)
+{
+	struct sockaddr_un sa;
+	_cleanup_close_ int fd = -1;
+	int r = monitor_socket(uid, &sa, &fd);
+	if (r < 0)
+		return r;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negerrno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int monitor_listen(uid_t uid, int *ret_fd)
+{
+	struct sockaddr_un sa;
+	_cleanup_close_ int fd = -1;
+	int r = monitor_socket(uid, &sa, &fd);
+	if (r < 0)
+		return r;
+	(void)unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negerrno();
+	/* Anyone may connect; the monitor authorizes each peer by SO_PEERCRED. */
+	if (chmod(sa.sun_path, 0666) < 0 || listen(fd, 64) < 0)
 		return negerrno();
 	*ret_fd = TAKE_FD(fd);
 	return 0;

@@ -36,6 +36,10 @@ int runtime_socket_path(uid_t uid, char *buf, size_t len);
  * no container runs. */
 int monitor_connect(uid_t uid, int *ret_fd);
 
+/* Runs in: the launcher, host root. Bind and listen on uid's socket (an
+ * old one is replaced). */
+int monitor_listen(uid_t uid, int *ret_fd);
+
 int proto_send(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Receive one message, NUL-terminated, waiting at most timeout_ms (-1 =

@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "launch.h"
 #include "proto.h"
+#include "cli.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -42,17 +43,6 @@ struct launch_args {
 	const char *config;
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("x86ns: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(EXIT_FAILURE);
-}
 
 int launch_sibling_path(const char *name, char *buf, size_t len)
 {
@@ -78,7 +68,7 @@ static void parse_args(int argc, char **argv, struct launch_args *a)
 		{ "config", required_argument, NULL, 'C' }, { NULL, 0, NULL, 0 },
 	};
 	if (argc < 2)
-		die("usage: x86ns-launch open|start|close|stop [options]");
+		cli_die("usage: x86ns-launch open|start|close|stop [options]");
 	a->command = argv[1];
 	a->user.uid = (uid_t)-1;
 	a->user.gid = (gid_t)-1;
@@ -91,32 +81,32 @@ static void parse_args(int argc, char **argv, struct launch_args *a)
 		case 'n': a->user.name = optarg; break;
 		case 'u':
 			if (parse_u32(optarg, &v) < 0)
-				die("bad --uid %s", optarg);
+				cli_die("bad --uid %s", optarg);
 			a->user.uid = v;
 			break;
 		case 'g':
 			if (parse_u32(optarg, &v) < 0)
-				die("bad --gid %s", optarg);
+				cli_die("bad --gid %s", optarg);
 			a->user.gid = v;
 			break;
 		case 'h': a->user.home = optarg; break;
 		case 'c': a->user.gecos = optarg; break;
 		case 'G':
 			if (a->user.n_groups == LAUNCH_GROUPS_MAX)
-				die("too many --group");
+				cli_die("too many --group");
 			a->user.groups[a->user.n_groups++] = optarg;
 			break;
 		case 'p':
 			if (parse_u32(optarg, &v) < 0 || v == 0)
-				die("bad --session-pid %s", optarg);
+				cli_die("bad --session-pid %s", optarg);
 			a->session_pid = (pid_t)v;
 			break;
 		case 'C': a->config = optarg; break;
-		default: die("bad arguments");
+		default: cli_die("bad arguments");
 		}
 	}
 	if (a->user.uid == (uid_t)-1)
-		die("--uid is required");
+		cli_die("--uid is required");
 }
 
 /* A root-owned directory that nobody else can write, created if missing. */
@@ -212,25 +202,6 @@ static int log_open(const char *user, int *ret_fd)
 	return 0;
 }
 
-static int listen_socket(uid_t uid, int *ret_fd)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int r = runtime_socket_path(uid, sa.sun_path, sizeof(sa.sun_path));
-	if (r < 0)
-		return r;
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return negerrno();
-	(void)unlink(sa.sun_path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return negerrno();
-	/* Anyone may connect; the monitor authorizes each peer by SO_PEERCRED. */
-	if (chmod(sa.sun_path, 0666) < 0 || listen(fd, 64) < 0)
-		return negerrno();
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
 /* Whatever a crashed earlier container left behind. */
 static void leftovers_remove(uid_t uid, const char *cgroup_name)
 {
@@ -244,6 +215,20 @@ static void leftovers_remove(uid_t uid, const char *cgroup_name)
 		rmdir(path);
 }
 
+/* The uid or gid map of the user's container, from the subordinate range. */
+static void idmap_for_user(const char *user, uint32_t own_id, bool gid, struct idmap *ret)
+{
+	const char *kind = gid ? "gid" : "uid";
+	uint64_t start, count;
+	int r = subid_range_for(user, gid, &start, &count);
+	if (r == -ENOENT)
+		cli_die("user %s has no subordinate %s range (/etc/sub%s or the subid service); "
+		    "see x86ns.conf(5)", user, kind, kind);
+	if (r < 0 || idmap_compute(own_id, start, count, ret) < 0)
+		cli_die("user %s: unusable subordinate %s range %llu+%llu", user, kind,
+		    (unsigned long long)start, (unsigned long long)count);
+}
+
 static int plan_prepare(const struct launch_args *a, const struct user_policy *pol, int state_fd,
 			struct container_plan *p)
 {
@@ -252,29 +237,16 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .upper_fd = -1, .work_fd = -1, .init_fd = -1,
 				      .log_write_fd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
-		die("--user, --gid and an absolute --home are required");
-	uint64_t start, count;
-	int r = subid_range_for(a->user.name, 0, &start, &count);
-	if (r == -ENOENT)
-		die("user %s has no subordinate uid range (/etc/subuid or the subid service); "
-		    "see x86ns.conf(5)", a->user.name);
-	if (r < 0 || idmap_compute(a->user.uid, start, count, &p->uid_map) < 0)
-		die("user %s: unusable subordinate uid range %llu+%llu", a->user.name,
-		    (unsigned long long)start, (unsigned long long)count);
-	r = subid_range_for(a->user.name, 1, &start, &count);
-	if (r == -ENOENT)
-		die("user %s has no subordinate gid range (/etc/subgid or the subid service); "
-		    "see x86ns.conf(5)", a->user.name);
-	if (r < 0 || idmap_compute(a->user.gid, start, count, &p->gid_map) < 0)
-		die("user %s: unusable subordinate gid range %llu+%llu", a->user.name,
-		    (unsigned long long)start, (unsigned long long)count);
+		cli_die("--user, --gid and an absolute --home are required");
+	idmap_for_user(a->user.name, a->user.uid, false, &p->uid_map);
+	idmap_for_user(a->user.name, a->user.gid, true, &p->gid_map);
 	p->root_uid = (uid_t)idmap_to_host(&p->uid_map, 0);
 	p->root_gid = (gid_t)idmap_to_host(&p->gid_map, 0);
 	snprintf(p->cgroup_name, sizeof(p->cgroup_name), "%u", (unsigned)a->user.uid);
 
-	r = upper_layer_prepare(p);
+	int r = upper_layer_prepare(p);
 	if (r < 0)
-		die("cannot prepare %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
+		cli_die("cannot prepare %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
 	const char *exe = p->guest->init ? p->guest->translator : NULL;
 	char init_path[4096];
 	if (!p->guest->init) {
@@ -284,7 +256,7 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 	if (exe) {
 		p->init_fd = open(exe, O_PATH | O_CLOEXEC);
 		if (p->init_fd < 0)
-			die("cannot open %s: %m", exe);
+			cli_die("cannot open %s: %m", exe);
 	}
 	return 0;
 }
@@ -384,7 +356,7 @@ static void container_start(const struct launch_args *a, const struct user_polic
 	runtime_dir(a->user.uid, dir, sizeof(dir));
 	int r = root_dir_open(AT_FDCWD, dir, 0755, &run);
 	if (r < 0)
-		die("cannot prepare %s: %s", dir, strerror(-r));
+		cli_die("cannot prepare %s: %s", dir, strerror(-r));
 	struct cgroup_limits limits = { .pids_max = pol->pids_max, .memory_max = pol->memory_max,
 					.cpu_percent = pol->cpu_percent };
 	r = cgroup_create_monitor_group();
@@ -392,23 +364,23 @@ static void container_start(const struct launch_args *a, const struct user_polic
 		r = cgroup_create(plan.cgroup_name, &limits, plan.root_uid, plan.root_gid);
 	if (r < 0) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
-		die("cannot create the cgroup x86ns/%s: %s", plan.cgroup_name, strerror(-r));
+		cli_die("cannot create the cgroup x86ns/%s: %s", plan.cgroup_name, strerror(-r));
 	}
 	_cleanup_close_ int listen_fd = -1;
-	r = listen_socket(a->user.uid, &listen_fd);
+	r = monitor_listen(a->user.uid, &listen_fd);
 	if (r < 0) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
-		die("cannot listen on %s/monitor.sock: %s", dir, strerror(-r));
+		cli_die("cannot listen on %s/monitor.sock: %s", dir, strerror(-r));
 	}
 	int status[2];
 	if (pipe2(status, O_CLOEXEC) < 0) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
-		die("pipe: %m");
+		cli_die("pipe: %m");
 	}
 	pid_t first = fork();
 	if (first < 0) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
-		die("fork: %m");
+		cli_die("fork: %m");
 	}
 	if (first == 0) {
 		/* Detach: own session, parent gone, stdio off the PAM caller's
@@ -431,7 +403,7 @@ static void container_start(const struct launch_args *a, const struct user_polic
 	close(status[0]);
 	if (n > 0) {
 		msg[n] = '\0';
-		die("cannot start guest '%s' for %s: %s", pol->guest->name, a->user.name, msg);
+		cli_die("cannot start guest '%s' for %s: %s", pol->guest->name, a->user.name, msg);
 	}
 }
 
@@ -455,23 +427,23 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 	struct config *c = NULL;
 	_cleanup_free_ char *dropins = config_dropin_dir(a->config);
 	if (config_load(a->config, dropins, &c, err, sizeof(err)) < 0)
-		die("configuration error: %s", err);
+		cli_die("configuration error: %s", err);
 	struct user_policy pol;
 	if (config_resolve(c, a->user.name, a->user.groups, a->user.n_groups, &pol) < 0)
-		die("cannot resolve the configuration for %s", a->user.name);
+		cli_die("cannot resolve the configuration for %s", a->user.name);
 	if (!pol.guest)
 		return EXIT_NOT_SELECTED;
 	if (pol.guest->ready == READY_NOTIFY)
-		die("guest '%s' (%s:%u): ready = notify is not supported by this version yet",
+		cli_die("guest '%s' (%s:%u): ready = notify is not supported by this version yet",
 		    pol.guest->name, pol.guest->file, pol.guest->line);
 
 	_cleanup_close_ int base = -1, lock = -1;
 	int r = root_dir_open(AT_FDCWD, X86NS_RUNDIR, 0755, &base);
 	if (r < 0)
-		die("cannot prepare %s: %s", X86NS_RUNDIR, strerror(-r));
+		cli_die("cannot prepare %s: %s", X86NS_RUNDIR, strerror(-r));
 	r = user_lock(a->user.uid, &lock);
 	if (r < 0)
-		die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
+		cli_die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
 
 	bool started = false;
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -483,7 +455,7 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 			continue;
 		}
 		if (r < 0)
-			die("cannot reach the monitor of %s: %s", a->user.name, strerror(-r));
+			cli_die("cannot reach the monitor of %s: %s", a->user.name, strerror(-r));
 		char req[64], reply[PROTO_MSG_MAX];
 		if (with_session)
 			snprintf(req, sizeof(req), "open %d", (int)a->session_pid);
@@ -498,16 +470,16 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 			continue;
 		}
 		if (r == -EPROTO)
-			die("guest '%s' for %s: %s", pol.guest->name, a->user.name, reply);
+			cli_die("guest '%s' for %s: %s", pol.guest->name, a->user.name, reply);
 		if (r < 0)
-			die("guest '%s' for %s: no answer from its monitor: %s", pol.guest->name,
+			cli_die("guest '%s' for %s: no answer from its monitor: %s", pol.guest->name,
 			    a->user.name, strerror(-r));
 		char pid[16] = "";
 		proto_get(reply, "pid", pid, sizeof(pid));
 		printf("guest=%s pid=%s started=%d\n", pol.guest->name, pid, started);
 		return EXIT_SUCCESS;
 	}
-	die("guest '%s' for %s did not start", pol.guest->name, a->user.name);
+	cli_die("guest '%s' for %s did not start", pol.guest->name, a->user.name);
 }
 
 static int cmd_close_or_stop(const struct launch_args *a, bool stop)
@@ -517,7 +489,7 @@ static int cmd_close_or_stop(const struct launch_args *a, bool stop)
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		return EXIT_SUCCESS; /* nothing runs: nothing to close */
 	if (r < 0)
-		die("cannot reach the monitor of uid %u: %s", (unsigned)a->user.uid, strerror(-r));
+		cli_die("cannot reach the monitor of uid %u: %s", (unsigned)a->user.uid, strerror(-r));
 	char req[64], reply[PROTO_MSG_MAX];
 	if (stop)
 		snprintf(req, sizeof(req), "stop");
@@ -527,7 +499,7 @@ static int cmd_close_or_stop(const struct launch_args *a, bool stop)
 	if (r == -EPROTO && strncmp(reply, "stopping", 8) == 0)
 		r = 0;
 	else if (r < 0)
-		die("monitor of uid %u: %s", (unsigned)a->user.uid, r == -EPROTO ? reply : strerror(-r));
+		cli_die("monitor of uid %u: %s", (unsigned)a->user.uid, r == -EPROTO ? reply : strerror(-r));
 	unsigned long long stopping = 0;
 	proto_get_u64(reply, "stopping", &stopping);
 	if (stop)
@@ -539,13 +511,13 @@ static int cmd_close_or_stop(const struct launch_args *a, bool stop)
 int main(int argc, char **argv)
 {
 	if (geteuid() != 0)
-		die("x86ns-launch must run as root (it is started by pam_x86ns.so and x86nsctl)");
+		cli_die("x86ns-launch must run as root (it is started by pam_x86ns.so and x86nsctl)");
 	umask(022);
 	struct launch_args a = { 0 };
 	parse_args(argc, argv, &a);
 	if (strcmp(a.command, "open") == 0) {
 		if (a.session_pid <= 0)
-			die("open needs --session-pid");
+			cli_die("open needs --session-pid");
 		return cmd_open(&a, true);
 	}
 	if (strcmp(a.command, "start") == 0)
@@ -554,5 +526,5 @@ int main(int argc, char **argv)
 		return cmd_close_or_stop(&a, false);
 	if (strcmp(a.command, "stop") == 0)
 		return cmd_close_or_stop(&a, true);
-	die("unknown command '%s'", a.command);
+	cli_die("unknown command '%s'", a.command);
 }

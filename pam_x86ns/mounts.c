@@ -154,17 +154,9 @@ int mounts_cgroup(int root_fd)
 		if (r < 0)
 			return r;
 	}
-	_cleanup_close_ int fd = -1;
-	r = mountpoint_open(root_fd, "sys/fs/cgroup", true, &fd);
-	if (r < 0)
-		return r;
-	char target[64];
-	r = fd_path(fd, target, sizeof(target));
-	if (r < 0)
-		return r;
-	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0)
-		return negerrno();
-	return 0;
+	/* Read-only only now: the mount points above had to be made first. */
+	return mount_at(root_fd, "sys/fs/cgroup", true, NULL, NULL,
+			MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL);
 }
 
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "join.h"
 #include "proto.h"
+#include "cli.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -34,17 +35,6 @@ static const char usage[] =
 	"       x86nsctl check-config [--config FILE]\n"
 	"       x86nsctl check\n";
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("x86nsctl: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(EXIT_FAILURE);
-}
 
 struct user_info {
 	struct passwd pw;
@@ -55,7 +45,7 @@ static void user_lookup(const char *name, struct user_info *u)
 {
 	struct passwd *res = NULL;
 	if (getpwnam_r(name, &u->pw, u->buf, sizeof(u->buf), &res) != 0 || !res)
-		die("unknown user '%s'", name);
+		cli_die("unknown user '%s'", name);
 }
 
 static int launcher_path(char *buf, size_t len)
@@ -80,10 +70,10 @@ static int run_launcher(char **argv)
 {
 	char path[4096];
 	if (launcher_path(path, sizeof(path)) < 0)
-		die("launcher path too long");
+		cli_die("launcher path too long");
 	pid_t pid = fork();
 	if (pid < 0)
-		die("fork: %m");
+		cli_die("fork: %m");
 	if (pid == 0) {
 		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 		execve(path, argv, envp);
@@ -93,7 +83,7 @@ static int run_launcher(char **argv)
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			die("wait: %m");
+			cli_die("wait: %m");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAILURE;
 }
 
@@ -146,7 +136,7 @@ static int cmd_status(const char *name)
 		return EXIT_NOT_RUNNING;
 	}
 	if (r < 0)
-		die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
+		cli_die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
 	static const char *const keys[] = { "state", "guest", "pid", "sessions", "uptime",
 					    "ready", "monitor" };
 	printf("%s:\n", name);
@@ -185,7 +175,7 @@ static int cmd_start(const char *name)
 	argv[n] = NULL;
 	int r = run_launcher(argv);
 	if (r == 2)
-		die("%s is not selected by the configuration (no guest)", name);
+		cli_die("%s is not selected by the configuration (no guest)", name);
 	return r;
 }
 
@@ -210,28 +200,28 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	char why[512];
 	int r = container_find(uid, &c, why, sizeof(why), NULL);
 	if (r == -ENOENT)
-		die("no container runs for %s", name);
+		cli_die("no container runs for %s", name);
 	if (r < 0)
-		die("cannot find the container of %s: %s", name, r == -EPROTO ? why : strerror(-r));
+		cli_die("cannot find the container of %s: %s", name, r == -EPROTO ? why : strerror(-r));
 	r = container_join(&c);
 	if (r < 0)
-		die("cannot enter the container of %s: %s", name, strerror(-r));
+		cli_die("cannot enter the container of %s: %s", name, strerror(-r));
 	container_ref_done(&c);
 	if (as_user) {
 		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0)
-			die("cannot become %s in the guest: %m", name);
+			cli_die("cannot become %s in the guest: %m", name);
 		r = caps_drop_all();
 	} else {
 		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-			die("cannot become guest root: %m");
+			cli_die("cannot become guest root: %m");
 		r = caps_trim_bounding_set();
 	}
 	if (r < 0)
-		die("capabilities: %s", strerror(-r));
+		cli_die("capabilities: %s", strerror(-r));
 	pid_t pid = fork();
 	if (pid < 0)
-		die("fork: %m");
+		cli_die("fork: %m");
 	if (pid == 0) {
 		if (chdir(as_user ? u.pw.pw_dir : "/") < 0 && chdir("/") < 0)
 			_exit(127);
@@ -246,7 +236,7 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			die("wait: %m");
+			cli_die("wait: %m");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -256,7 +246,7 @@ static int cmd_check_config(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[0], "--config") == 0)
 		path = argv[1];
 	else if (argc > 0)
-		die("check-config takes only [--config FILE]");
+		cli_die("check-config takes only [--config FILE]");
 	_cleanup_free_ char *dropins = config_dropin_dir(path);
 	char err[CONFIG_ERROR_MAX];
 	struct config *c = NULL;
@@ -276,6 +266,7 @@ static int cmd_check_config(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	cli.prefix = "x86nsctl";
 	if (argc >= 3 && strcmp(argv[1], "--config") == 0) {
 		config_path = argv[2];
 		argv[2] = argv[0];
@@ -293,11 +284,11 @@ int main(int argc, char **argv)
 		return check_system(stdout, argc > 2 && strcmp(argv[2], "-v") == 0) ? EXIT_FAILURE
 										   : EXIT_SUCCESS;
 	if (geteuid() != 0)
-		die("%s needs root", cmd);
+		cli_die("%s needs root", cmd);
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list();
 	if (argc < 3)
-		die("%s needs a USER\n%s", cmd, usage);
+		cli_die("%s needs a USER\n%s", cmd, usage);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argv[2]);
 	if (strcmp(cmd, "start") == 0)
@@ -314,8 +305,8 @@ int main(int argc, char **argv)
 		if (i < argc && strcmp(argv[i], "--") == 0)
 			i++;
 		if (i >= argc)
-			die("exec needs a COMMAND");
+			cli_die("exec needs a COMMAND");
 		return cmd_exec(argv[2], as_user, argv + i);
 	}
-	die("unknown command '%s'\n%s", cmd, usage);
+	cli_die("unknown command '%s'\n%s", cmd, usage);
 }

@@ -23,6 +23,7 @@
 #include "hostexec.h"
 #include "join.h"
 #include "pty.h"
+#include "cli.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -35,17 +36,6 @@
 
 #define EXIT_CANNOT_JOIN 126
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("x86ns-shell: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(EXIT_CANNOT_JOIN);
-}
 
 struct shell_args {
 	const char *command; /* -c CMD, or NULL */
@@ -62,7 +52,7 @@ static void parse_args(int argc, char **argv, struct shell_args *a)
 		} else if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--login") == 0) {
 			a->login = true;
 		} else {
-			fail("unsupported argument '%s' (use -c COMMAND)", argv[i]);
+			cli_die("unsupported argument '%s' (use -c COMMAND)", argv[i]);
 		}
 	}
 }
@@ -113,10 +103,10 @@ static int run_interactive(const struct guest_account *acct, const struct shell_
 	char slave[64];
 	int r = pty_open_guest(STDIN_FILENO, &master, slave, sizeof(slave));
 	if (r < 0)
-		fail("cannot allocate a terminal in the guest: %s", strerror(-r));
+		cli_die("cannot allocate a terminal in the guest: %s", strerror(-r));
 	pid_t child = fork();
 	if (child < 0)
-		fail("fork: %m");
+		cli_die("fork: %m");
 	if (child == 0) {
 		close(master);
 		r = pty_prepare_slave(slave);
@@ -129,7 +119,7 @@ static int run_interactive(const struct guest_account *acct, const struct shell_
 	int status = 0;
 	r = pty_relay(master, STDIN_FILENO, STDOUT_FILENO, child, &status);
 	if (r < 0)
-		fail("terminal relay: %s", strerror(-r));
+		cli_die("terminal relay: %s", strerror(-r));
 	return exit_code(status);
 }
 
@@ -137,7 +127,7 @@ static int run_plain(const struct guest_account *acct, const struct shell_args *
 {
 	pid_t child = fork();
 	if (child < 0)
-		fail("fork: %m");
+		cli_die("fork: %m");
 	if (child == 0)
 		exec_guest_shell(acct, a, envp);
 	/* The relay of a plain session only waits; it passes signals from
@@ -147,7 +137,7 @@ static int run_plain(const struct guest_account *acct, const struct shell_args *
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
-			fail("wait: %m");
+			cli_die("wait: %m");
 	return exit_code(status);
 }
 
@@ -163,25 +153,27 @@ static void show_wait(unsigned seconds)
 
 int main(int argc, char **argv)
 {
+	cli.prefix = "x86ns-shell";
+	cli.exit_code = EXIT_CANNOT_JOIN;
 	struct shell_args a = { 0 };
 	parse_args(argc, argv, &a);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail("prctl: %m");
+		cli_die("prctl: %m");
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	if (uid == 0)
-		fail("root has no guest container; use x86nsctl exec USER -- CMD");
+		cli_die("root has no guest container; use x86nsctl exec USER -- CMD");
 
 	struct container_ref c;
 	char why[512];
 	int r = container_find(uid, &c, why, sizeof(why), show_wait);
 	if (r == -ENOENT)
-		fail("no running guest for uid %u (logins start it through pam_x86ns; an "
+		cli_die("no running guest for uid %u (logins start it through pam_x86ns; an "
 		     "administrator can run x86nsctl start)", (unsigned)uid);
 	if (r == -EPROTO)
-		fail("the guest refused this session: %s", why);
+		cli_die("the guest refused this session: %s", why);
 	if (r < 0)
-		fail("cannot join the guest of uid %u: %s", (unsigned)uid, strerror(-r));
+		cli_die("cannot join the guest of uid %u: %s", (unsigned)uid, strerror(-r));
 
 	if (wait_shown)
 		fputs("\r\033[K", stderr); /* clear the progress line */
@@ -195,19 +187,19 @@ int main(int argc, char **argv)
 	char **envp = guest_env_build(environ);
 	r = container_join(&c);
 	if (r < 0)
-		fail("cannot enter the guest '%s': %s", c.guest, strerror(-r));
+		cli_die("cannot enter the guest '%s': %s", c.guest, strerror(-r));
 	container_ref_done(&c);
 	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-		fail("cannot set the user's ids in the guest: %m");
+		cli_die("cannot set the user's ids in the guest: %m");
 	r = caps_drop_all();
 	if (r < 0)
-		fail("cannot drop capabilities: %s", strerror(-r));
+		cli_die("cannot drop capabilities: %s", strerror(-r));
 
 	struct guest_account acct;
 	guest_account_lookup(uid, &acct);
 	r = guest_env_finish(&envp, &acct);
 	if (r < 0)
-		fail("environment: %s", strerror(-r));
+		cli_die("environment: %s", strerror(-r));
 	bool interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	return interactive ? run_interactive(&acct, &a, envp) : run_plain(&acct, &a, envp);
 }

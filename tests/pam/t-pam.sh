@@ -32,23 +32,33 @@ pam_service opt optional
 pam_service badarg required colour=blue
 driver() { "$DRIVER" --confdir "$PAMD" "$@"; }
 
+# session_hold [DRIVER-ARGS...]: open a session for $U in the background and
+# wait until it is open; its output so far is in $held. session_release
+# closes it and waits for the driver.
+session_hold() {
+	coproc HOLD { exec "$DRIVER" --confdir "$PAMD" --service req --user "$U" --hold-fd 0 "$@"; }
+	hold_pid=$HOLD_PID
+	held=""
+	while read -r -u "${HOLD[0]}" line; do
+		held+="$line"$'\n'
+		[[ $line == holding ]] && break
+	done
+}
+session_release() {
+	echo >&"${HOLD[1]}"
+	released=$(cat <&"${HOLD[0]}")
+	wait "$hold_pid"
+}
+
 # ---- a session: container runs while it is open, stops after close ---------
-coproc HOLD { exec "$DRIVER" --confdir "$PAMD" --service req --user "$U" --hold-fd 0; }
-out=""
-while read -r -u "${HOLD[0]}" line; do
-	out+="$line"$'\n'
-	[[ $line == holding ]] && break
-done
-check_match "open_session succeeds for a selected user" '^open=Success$' "$out"
-check_match "X86NS_GUEST exported with pam_putenv" '^env X86NS_GUEST=bb$' "$out"
-check_match "X86NS_SESSION names the session's process" "^env X86NS_SESSION=$HOLD_PID\$" "$out"
+session_hold
+check_match "open_session succeeds for a selected user" '^open=Success$' "$held"
+check_match "X86NS_GUEST exported with pam_putenv" '^env X86NS_GUEST=bb$' "$held"
+check_match "X86NS_SESSION names the session's process" "^env X86NS_SESSION=$hold_pid\$" "$held"
 status=$("$X86NS_CTL" status "$U")
 check_match "the container runs while the session is open" 'sessions +1' "$status"
-hold_pid=$HOLD_PID
-echo >&"${HOLD[1]}"
-rest=$(cat <&"${HOLD[0]}")
-wait "$hold_pid"
-check_match "close_session succeeds" '^close=Success$' "$rest"
+session_release
+check_match "close_session succeeds" '^close=Success$' "$released"
 x86ns_wait_gone "$UID1" 10
 check_eq "closing the last session stops the container, nothing left" "" "$(x86ns_leftovers "$UID1")"
 
@@ -67,26 +77,17 @@ check_match "a reaping SIGCHLD handler never got the launcher's status" \
 x86ns_wait_gone "$UID1" 10
 
 # ---- pam_end(PAM_DATA_SILENT) in a forked child does not end the session ----
-coproc HOLD { exec "$DRIVER" --confdir "$PAMD" --service req --user "$U" --fork-end --hold-fd 0; }
-out=""
-while read -r -u "${HOLD[0]}" line; do
-	out+="$line"$'\n'
-	[[ $line == holding ]] && break
-done
-check_match "fork-end: the child's pam_end succeeded" '^fork-end child-exit=0$' "$out"
+session_hold --fork-end
+check_match "fork-end: the child's pam_end succeeded" '^fork-end child-exit=0$' "$held"
 check_match "fork-end: the session is still recorded" 'sessions +1' "$("$X86NS_CTL" status "$U")"
-hold_pid=$HOLD_PID
-echo >&"${HOLD[1]}"
-cat <&"${HOLD[0]}" >/dev/null
-wait "$hold_pid"
+session_release
 check "fork-end: the parent's close stops the container" x86ns_wait_gone "$UID1" 10
 
 # ---- a session whose process died without close_session is not counted ----
-coproc HOLD { exec "$DRIVER" --confdir "$PAMD" --service req --user "$U" --hold-fd 0; }
-while read -r -u "${HOLD[0]}" line; do [[ $line == holding ]] && break; done
+session_hold
 check_match "held session recorded" 'sessions +1' "$("$X86NS_CTL" status "$U")"
-kill -9 "$HOLD_PID"
-wait "$HOLD_PID" 2>/dev/null
+kill -9 "$hold_pid"
+wait "$hold_pid" 2>/dev/null
 check "killed session process: the container stops by itself" x86ns_wait_gone "$UID1" 15
 check_eq "... and leaves nothing" "" "$(x86ns_leftovers "$UID1")"
 
@@ -140,15 +141,11 @@ driver --service req --user "$U" >/dev/null
 check_match "linger: still running right after the last logout" 'state +lingering' \
 	"$("$X86NS_CTL" status "$U")"
 pid_before=$("$X86NS_CTL" status "$U" | awk '$1 == "pid" {print $2}')
-coproc HOLD { exec "$DRIVER" --confdir "$PAMD" --service req --user "$U" --hold-fd 0; }
-while read -r -u "${HOLD[0]}" line; do [[ $line == holding ]] && break; done
+session_hold
 sleep 4
 check_eq "linger: a login during the linger joins the same guest" "$pid_before running" \
 	"$("$X86NS_CTL" status "$U" | awk '$1 == "pid" {p=$2} $1 == "state" {s=$2} END {print p, s}')"
-hold_pid=$HOLD_PID
-echo >&"${HOLD[1]}"
-cat <&"${HOLD[0]}" >/dev/null
-wait "$hold_pid"
+session_release
 check_match "linger: lingering again after that logout" 'state +lingering' \
 	"$("$X86NS_CTL" status "$U")"
 check "linger: stopped once the linger time is over" x86ns_wait_gone "$UID1" 8
