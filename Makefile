@@ -145,11 +145,14 @@ tests/pam-driver: tests/pam-driver.c
 unit: $(UNIT_BINS)
 	tests/run --unit-only
 
+tests/audit-listen: tests/audit-listen.c
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 tests/setns-probe: tests/setns-probe.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
-check: all $(UNIT_BINS) tests/pam-driver tests/setns-probe
+check: all $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen
 	tests/run
 
 bench: all
@@ -170,4 +173,4 @@ lint:
 		lib pam_x86ns shell tests/unit
 
 clean:
-	rm -f lib/*.o lib/*.a $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe
+	rm -f lib/*.o lib/*.a $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen

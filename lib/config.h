@@ -10,7 +10,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define X86NS_CONFIG_PATH "/etc/security/x86ns.conf"
+#ifndef X86NS_SYSCONFDIR
+#define X86NS_SYSCONFDIR "/etc"
+#endif
+#define X86NS_CONFIG_PATH X86NS_SYSCONFDIR "/security/x86ns.conf"
 #define CONFIG_ERROR_MAX 512
 
 enum ready_mode { READY_IMMEDIATE, READY_NOTIFY };

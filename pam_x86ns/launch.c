@@ -26,6 +26,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -261,6 +262,16 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 	return 0;
 }
 
+static int enter_host_mount_namespace(void)
+{
+	_cleanup_close_ int ns = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return negerrno();
+	if (setns(ns, CLONE_NEWNS) < 0)
+		return negerrno();
+	return chdir("/") < 0 ? negerrno() : 0;
+}
+
 /* Runs in: the detached monitor process (grandchild of the launcher). Builds
  * the container, then becomes x86ns-monitor; on failure tells the launcher
  * through status_fd and removes what it made. */
@@ -270,7 +281,17 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 			    int listen_fd, int status_fd)
 {
 	struct launch_error e = { "monitor", "" };
-	int r = cgroup_attach_monitor(getpid());
+	/* The container derives from the host's mount namespace, not from the
+	 * PAM application's: sshd may run in a namespace of its own (systemd's
+	 * ProtectSystem=, PrivateTmp=), whose view the guest must not inherit.
+	 * Where PID 1's namespace is out of reach (PID 1 shielded from ptrace
+	 * access, as in some sandboxes), the caller's namespace is used. */
+	int r = enter_host_mount_namespace();
+	if (r < 0 && r != -EACCES && r != -EPERM) {
+		launch_error_set(&e, "mount namespace", r, "enter the mount namespace of PID 1");
+		goto fail;
+	}
+	r = cgroup_attach_monitor(getpid());
 	if (r < 0) {
 		launch_error_set(&e, "cgroup", r, "move the monitor to x86ns/monitors");
 		goto fail;
@@ -342,6 +363,22 @@ fail:
 	_exit(EXIT_FAILURE);
 }
 
+/* A configured limit that the host cannot enforce fails the start: a limit
+ * that silently does nothing is worse than a clear refusal. */
+static const char *limits_unenforced(const char *cgroup_name, const struct cgroup_limits *l)
+{
+	unsigned have = 0;
+	if (cgroup_enforced_controllers(cgroup_name, &have) < 0)
+		have = 0;
+	if (l->pids_max && !(have & CGROUP_CONTROLLER_PIDS))
+		return "pids";
+	if (l->memory_max && !(have & CGROUP_CONTROLLER_MEMORY))
+		return "memory";
+	if (l->cpu_percent && !(have & CGROUP_CONTROLLER_CPU))
+		return "cpu";
+	return NULL;
+}
+
 /* Start the container (the caller holds the user's lock). Returns when the
  * guest init runs and the monitor listens, or dies with the reason. */
 static void container_start(const struct launch_args *a, const struct user_policy *pol,
@@ -365,6 +402,12 @@ static void container_start(const struct launch_args *a, const struct user_polic
 	if (r < 0) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
 		cli_die("cannot create the cgroup x86ns/%s: %s", plan.cgroup_name, strerror(-r));
+	}
+	const char *missing = limits_unenforced(plan.cgroup_name, &limits);
+	if (missing) {
+		leftovers_remove(a->user.uid, plan.cgroup_name);
+		cli_die("the configuration sets a %s limit for %s, but this host has no %s cgroup "
+			"controller to enforce it", missing, a->user.name, missing);
 	}
 	_cleanup_close_ int listen_fd = -1;
 	r = monitor_listen(a->user.uid, &listen_fd);
@@ -433,6 +476,9 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 		cli_die("cannot resolve the configuration for %s", a->user.name);
 	if (!pol.guest)
 		return EXIT_NOT_SELECTED;
+	/* Said first, so that even a failure can be audited with the guest. */
+	printf("guest=%s\n", pol.guest->name);
+	fflush(stdout);
 	if (pol.guest->ready == READY_NOTIFY)
 		cli_die("guest '%s' (%s:%u): ready = notify is not supported by this version yet",
 		    pol.guest->name, pol.guest->file, pol.guest->line);
@@ -476,7 +522,7 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 			    a->user.name, strerror(-r));
 		char pid[16] = "";
 		proto_get(reply, "pid", pid, sizeof(pid));
-		printf("guest=%s pid=%s started=%d\n", pol.guest->name, pid, started);
+		printf("pid=%s started=%d\n", pid, started);
 		return EXIT_SUCCESS;
 	}
 	cli_die("guest '%s' for %s did not start", pol.guest->name, a->user.name);

@@ -24,6 +24,7 @@
 #include <libaudit.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,6 +37,7 @@
 #endif
 
 #define MAX_SESSIONS 256
+#define FIXED_SLOTS 4 /* init pidfd, listen socket, console, signalfd */
 #define MAX_CLIENTS 64
 #define LOG_SIZE_MAX (8u << 20)
 
@@ -57,6 +59,7 @@ struct monitor {
 	char user[64], guest[64], cgroup[32];
 	uid_t uid;
 	int listen_fd, init_pidfd, console_fd, log_fd;
+	int signal_fd; /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
 	pid_t init_pid;
 	unsigned long long userns_ino;
 	char stop_policy[16];
@@ -368,6 +371,28 @@ static void container_cleanup(struct monitor *m)
 	_exit(EXIT_SUCCESS);
 }
 
+/* Killed monitors would orphan the guest: a termination signal stops the
+ * container in order instead, and the monitor exits after the cleanup. */
+static void signal_received(struct monitor *m)
+{
+	struct signalfd_siginfo si;
+	if (read(m->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		stop_begin(m, "the monitor was asked to terminate");
+}
+
+static int signals_setup(struct monitor *m)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return negerrno();
+	m->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return m->signal_fd < 0 ? negerrno() : 0;
+}
+
 static void deadline_passed(struct monitor *m)
 {
 	m->deadline_ms = 0;
@@ -380,11 +405,12 @@ static void deadline_passed(struct monitor *m)
 static void run(struct monitor *m)
 {
 	for (;;) {
-		struct pollfd p[3 + MAX_SESSIONS + MAX_CLIENTS];
+		struct pollfd p[FIXED_SLOTS + MAX_SESSIONS + MAX_CLIENTS];
 		size_t n = 0, n_sess = m->n_sessions, n_cli = m->n_clients;
 		p[n++] = (struct pollfd){ .fd = m->init_pidfd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->console_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->signal_fd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_sessions; i++)
 			p[n++] = (struct pollfd){ .fd = m->sessions[i].pidfd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_clients; i++)
@@ -406,13 +432,15 @@ static void run(struct monitor *m)
 			container_cleanup(m);
 		if (p[2].revents)
 			console_copy(m);
+		if (p[3].revents)
+			signal_received(m);
 		/* Walk the slots as they were polled: sessions first, then
 		 * clients, each backwards, since removing entry i moves the last
 		 * one into its place and a request may append a session. */
-		size_t cli_base = 3 + n_sess;
+		size_t cli_base = FIXED_SLOTS + n_sess;
 		bool changed = false;
 		for (size_t i = n_sess; i-- > 0;)
-			if (p[3 + i].revents) {
+			if (p[FIXED_SLOTS + i].revents) {
 				session_remove(m, i);
 				changed = true;
 			}
@@ -447,6 +475,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		fcntl(keep[i], F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
+	if (signals_setup(&m) < 0) {
+		fprintf(stderr, "x86ns-monitor: signalfd: %m\n");
+		return EXIT_FAILURE;
+	}
 	openlog("x86ns-monitor", LOG_PID, LOG_AUTHPRIV);
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	dprintf(m.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.guest, m.user,

@@ -31,7 +31,14 @@
 #include <time.h>
 
 #define LAUNCHER_DEFAULT X86NS_LIBEXECDIR "/x86ns-launch"
-#define SESSION_DATA "x86ns_session_pid"
+#define SESSION_DATA "x86ns_session"
+
+/* What open_session leaves for close_session (pam_set_data). */
+struct session_data {
+	pid_t pid;	 /* the process that holds the session */
+	char guest[64];
+	char vm_pid[16]; /* the container's init */
+};
 #define LAUNCH_TIMEOUT_MS (10 * 60 * 1000)
 #define LAUNCH_OUTPUT_MAX 2048
 #define EXIT_NOT_SELECTED 2
@@ -181,7 +188,8 @@ restore:
 	return r;
 }
 
-static void chomp(char *s)
+/* Keep the first line only: what the user is told is one line. */
+static void first_line(char *s)
 {
 	s[strcspn(s, "\n")] = '\0';
 }
@@ -197,15 +205,29 @@ static bool launcher_trusted(pam_handle_t *pamh, const char *path)
 	return true;
 }
 
+/* The value of key in the launcher's "key=value ..." output, or fallback. */
+static void output_value(const char *out, const char *key, char *buf, size_t len,
+			 const char *fallback)
+{
+	size_t klen = strlen(key);
+	for (const char *p = out; (p = strstr(p, key)); p += klen)
+		if ((p == out || p[-1] == ' ' || p[-1] == '\n') && p[klen] == '=') {
+			snprintf(buf, len, "%.*s", (int)strcspn(p + klen + 1, " \n"), p + klen + 1);
+			return;
+		}
+	snprintf(buf, len, "%s", fallback);
+}
+
+/* AUDIT_VIRT_CONTROL with the keys libvirt uses: vm, vm-pid, op, result. */
 static void audit_session(pam_handle_t *pamh, const char *op, const char *user, uid_t uid,
-			  const char *details, bool ok)
+			  const char *guest, const char *vm_pid, const char *extra, bool ok)
 {
 	int fd = audit_open();
 	if (fd < 0)
 		return;
 	char msg[512];
-	snprintf(msg, sizeof(msg), "virt=x86ns op=%s user=%s uid=%u %s", op, user, (unsigned)uid,
-		 details);
+	snprintf(msg, sizeof(msg), "virt=x86ns op=%s vm=%s vm-pid=%s user=%s uid=%u %s", op, guest,
+		 vm_pid, user, (unsigned)uid, extra);
 	const void *tty = NULL, *rhost = NULL;
 	pam_get_item(pamh, PAM_TTY, &tty);
 	pam_get_item(pamh, PAM_RHOST, &rhost);
@@ -255,6 +277,11 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		pam_syslog(pamh, LOG_ERR, "cannot resolve user %s", user);
 		return PAM_USER_UNKNOWN;
 	}
+	/* Root is never put in a container (its id cannot be mapped into a
+	 * user namespace it owns), so a broken configuration cannot lock the
+	 * administrator out. */
+	if (pw->pw_uid == 0)
+		return PAM_IGNORE;
 	if (!launcher_trusted(pamh, a.launcher))
 		return PAM_SESSION_ERR;
 
@@ -278,8 +305,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 
 	struct launch_result res;
 	int r = run_launcher(a.launcher, (char *const *)largv, &res);
-	chomp(res.out);
-	chomp(res.err);
+	first_line(res.err);
 	if (r < 0 || res.exit_status < 0) {
 		fail_user(pamh, user, "the container launcher did not finish");
 		return PAM_SESSION_ERR;
@@ -293,34 +319,40 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		const char *why = res.err[0] ? res.err : "cannot start the container";
 		if (strncmp(why, "x86ns: ", 7) == 0)
 			why += 7;
-		audit_session(pamh, "start", user, pw->pw_uid, "vm-pid=0", false);
+		char guest[64];
+		output_value(res.out, "guest", guest, sizeof(guest), "?");
+		audit_session(pamh, "start", user, pw->pw_uid, guest, "0", "", false);
 		fail_user(pamh, user, why);
 		return PAM_SESSION_ERR;
 	}
 
-	/* "guest=NAME pid=N started=0|1" */
-	char env[128];
-	char *guest = strstr(res.out, "guest=");
-	if (guest) {
-		snprintf(env, sizeof(env), "X86NS_GUEST=%.*s", (int)strcspn(guest + 6, " "), guest + 6);
-		pam_putenv(pamh, env);
+	/* "guest=NAME\npid=N started=0|1" */
+	struct session_data *sd = calloc(1, sizeof(*sd));
+	if (!sd) {
+		fail_user(pamh, user, "out of memory");
+		return PAM_SESSION_ERR;
 	}
+	sd->pid = session_pid;
+	output_value(res.out, "guest", sd->guest, sizeof(sd->guest), "?");
+	output_value(res.out, "pid", sd->vm_pid, sizeof(sd->vm_pid), "0");
+	char started[8], env[128];
+	output_value(res.out, "started", started, sizeof(started), "0");
+	snprintf(env, sizeof(env), "X86NS_GUEST=%s", sd->guest);
+	pam_putenv(pamh, env);
 	snprintf(env, sizeof(env), "X86NS_SESSION=%d", (int)session_pid);
 	pam_putenv(pamh, env);
-	audit_session(pamh, "start", user, pw->pw_uid, res.out, true);
+	char extra[32];
+	snprintf(extra, sizeof(extra), "new=%s", started);
+	audit_session(pamh, "start", user, pw->pw_uid, sd->guest, sd->vm_pid, extra, true);
 	if (a.debug)
-		pam_syslog(pamh, LOG_DEBUG, "session of %s in container: %s", user, res.out);
+		pam_syslog(pamh, LOG_DEBUG, "session of %s in guest %s (init %s, new=%s)", user,
+			   sd->guest, sd->vm_pid, started);
 
 	/* close_session may run in another process (a forked child of the
 	 * application): remember which process holds the session. Freeing is
 	 * all the cleanup does, so PAM_DATA_SILENT needs no special case. */
-	pid_t *saved = malloc(sizeof(*saved));
-	if (saved) {
-		*saved = session_pid;
-		if (pam_set_data(pamh, SESSION_DATA, saved, session_data_free) !=
-		    PAM_SUCCESS)
-			free(saved);
-	}
+	if (pam_set_data(pamh, SESSION_DATA, sd, session_data_free) != PAM_SUCCESS)
+		free(sd);
 	return PAM_SUCCESS;
 }
 
@@ -343,14 +375,17 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 		return PAM_SESSION_ERR;
 	char uid[16], spid[16];
 	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
-	snprintf(spid, sizeof(spid), "%d", (int)*(const pid_t *)data);
+	const struct session_data *sd = data;
+	snprintf(spid, sizeof(spid), "%d", (int)sd->pid);
 	const char *largv[] = { "x86ns-launch", "close", "--uid", uid, "--session-pid", spid, NULL };
 	struct launch_result res;
 	int r = run_launcher(a.launcher, (char *const *)largv, &res);
-	chomp(res.out);
-	chomp(res.err);
+	first_line(res.err);
 	bool ok = r >= 0 && res.exit_status == 0;
-	audit_session(pamh, "stop", user, pw->pw_uid, res.out, ok);
+	char stopping[8], extra[32];
+	output_value(res.out, "stopping", stopping, sizeof(stopping), "0");
+	snprintf(extra, sizeof(extra), "stopping=%s", stopping);
+	audit_session(pamh, "stop", user, pw->pw_uid, sd->guest, sd->vm_pid, extra, ok);
 	if (!ok) {
 		pam_syslog(pamh, LOG_ERR, "closing the container session of %s: %s", user,
 			   res.err[0] ? res.err : "launcher failed");

@@ -78,18 +78,18 @@ records=$(grep '^type=' "$OUT")
 
 # ---- the records ------------------------------------------------------------
 check_match "start: user, uid, guest and result" \
-	"msg='virt=x86ns op=start user=$U uid=$UID1 guest=bb pid=[1-9][0-9]* started=1 .*res=success'" \
+	"msg='virt=x86ns op=start vm=bb vm-pid=[1-9][0-9]* user=$U uid=$UID1 new=1 .*res=success'" \
 	"$records"
 check_match "stop: same user and uid, success" \
-	"msg='virt=x86ns op=stop user=$U uid=$UID1 .*res=success'" "$records"
+	"msg='virt=x86ns op=stop vm=bb vm-pid=[1-9][0-9]* user=$U uid=$UID1 stopping=1 .*res=success'" "$records"
 check_match "destroy: the guest, its init, the user" \
 	"msg='virt=x86ns op=destroy vm=bb vm-pid=[1-9][0-9]* user=$U uid=$UID1 .*res=success'" \
 	"$records"
-start_pid=$(sed -n "s/.*op=start user=$U uid=$UID1 guest=bb pid=\([0-9]*\) .*/\1/p" <<<"$records" | head -n 1)
+start_pid=$(sed -n "s/.*op=start vm=bb vm-pid=\([0-9]*\) user=$U .*/\1/p" <<<"$records" | head -n 1)
 destroy_pid=$(sed -n "s/.*op=destroy vm=bb vm-pid=\([0-9]*\) user=$U .*/\1/p" <<<"$records" | head -n 1)
 check_eq "destroy names the init that start reported" "$start_pid" "$destroy_pid"
 check_match "failed start: user, uid, result failed" \
-	"msg='virt=x86ns op=start user=$NOSUB uid=$NOSUB_UID .*res=failed'" "$records"
+	"msg='virt=x86ns op=start vm=bb vm-pid=0 user=$NOSUB uid=$NOSUB_UID .*res=failed'" "$records"
 check_eq "exactly one start, one stop, one destroy for $U" "1 1 1" \
 	"$(records_in start "$U") $(records_in stop "$U") $(records_in destroy "$U")"
 
