@@ -16,9 +16,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#define RESOLVE_SAFE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
-#define CPU_PERIOD_US 100000ULL
-#define KILL_TIMEOUT_MS 5000
+#define RESOLVE_SAFE       (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+#define CPU_PERIOD_US      100000ULL
+#define KILL_TIMEOUT_MS    5000
 #define DESTROY_TIMEOUT_MS 2000
 /* Guests nest cgroups (systemd: a handful of levels). The v1 walks below
  * stop at this depth; on cgroup2 the kernel enforces it (cgroup.max.depth). */
@@ -169,8 +169,9 @@ static unsigned controller_bit(const char *name)
 /* Mount options of a v1 hierarchy that are flags, not subsystem names. */
 static bool is_v1_mount_flag(const char *opt)
 {
-	static const char *const flags[] = { "rw", "ro", "noprefix", "xattr", "clone_children",
-					     "cpuset_v2_mode", "favordynmods" };
+	static const char *const flags[] = {
+		"rw", "ro", "noprefix", "xattr", "clone_children", "cpuset_v2_mode", "favordynmods"
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
 		if (strcmp(opt, flags[i]) == 0)
 			return true;
@@ -509,7 +510,8 @@ int cgroup_enforced_controllers(const char *name, unsigned *ret)
 			const char *file;
 		} probes[] = {
 			{ CGROUP_CONTROLLER_PIDS, "pids.max" },
-			{ CGROUP_CONTROLLER_MEMORY, h->v2 ? "memory.max" : "memory.limit_in_bytes" },
+			{ CGROUP_CONTROLLER_MEMORY,
+			  h->v2 ? "memory.max" : "memory.limit_in_bytes" },
 			{ CGROUP_CONTROLLER_CPU, h->v2 ? "cpu.max" : "cpu.cfs_quota_us" },
 			{ CGROUP_CONTROLLER_FREEZER, "freezer.state" },
 		};

@@ -26,10 +26,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
-#define CGROUP_BASE "x86ns"
+#define CGROUP_ROOT          "/sys/fs/cgroup"
+#define CGROUP_BASE          "x86ns"
 #define CGROUP_MONITOR_GROUP "monitors" /* reserved: no container may use it */
-#define CGROUP_NAME_MAX 64
+#define CGROUP_NAME_MAX      64
 
 enum cgroup_layout { CGROUP_UNIFIED, CGROUP_HYBRID, CGROUP_LEGACY };
 

@@ -6,7 +6,7 @@
 
 struct cli_identity {
 	const char *prefix; /* "x86ns", "x86nsctl", "x86ns-shell" */
-	int exit_code;	    /* status of a failed run */
+	int exit_code;      /* status of a failed run */
 };
 
 extern struct cli_identity cli;

@@ -11,9 +11,12 @@
 #include <strings.h>
 
 #define GUEST_NAME_MAX 64
-#define HOSTNAME_MAX 64
+#define HOSTNAME_MAX   64
 
-static bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
 
 static bool has_space_or_control(const char *s)
 {
@@ -25,11 +28,14 @@ static bool has_space_or_control(const char *s)
 
 bool config_guest_name_is_valid(const char *s)
 {
-	return *s && strlen(s) <= GUEST_NAME_MAX && !has_space_or_control(s) &&
-	       !strchr(s, '/') && !streq(s, ".") && !streq(s, "..") && !streq(s, "none");
+	return *s && strlen(s) <= GUEST_NAME_MAX && !has_space_or_control(s) && !strchr(s, '/') &&
+	       !streq(s, ".") && !streq(s, "..") && !streq(s, "none");
 }
 
-bool config_name_is_valid(const char *s) { return *s && !has_space_or_control(s); }
+bool config_name_is_valid(const char *s)
+{
+	return *s && !has_space_or_control(s);
+}
 
 bool config_hostname_is_valid(const char *s)
 {
@@ -128,17 +134,20 @@ static const struct {
 	const char *name;
 	int number;
 } signal_names[] = {
-	{ "HUP", SIGHUP },	{ "INT", SIGINT },	  { "QUIT", SIGQUIT },	{ "ILL", SIGILL },
-	{ "TRAP", SIGTRAP },	{ "ABRT", SIGABRT },	  { "IOT", SIGIOT },	{ "BUS", SIGBUS },
-	{ "FPE", SIGFPE },	{ "KILL", SIGKILL },	  { "USR1", SIGUSR1 },	{ "SEGV", SIGSEGV },
-	{ "USR2", SIGUSR2 },	{ "PIPE", SIGPIPE },	  { "ALRM", SIGALRM },	{ "TERM", SIGTERM },
+	{ "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL },       { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "IOT", SIGIOT },       { "BUS", SIGBUS },   { "FPE", SIGFPE },
+	{ "KILL", SIGKILL },     { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+	{ "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
+	{ "TERM", SIGTERM },
 #ifdef SIGSTKFLT
 	{ "STKFLT", SIGSTKFLT },
 #endif
-	{ "CHLD", SIGCHLD },	{ "CONT", SIGCONT },	  { "STOP", SIGSTOP },	{ "TSTP", SIGTSTP },
-	{ "TTIN", SIGTTIN },	{ "TTOU", SIGTTOU },	  { "URG", SIGURG },	{ "XCPU", SIGXCPU },
-	{ "XFSZ", SIGXFSZ },	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },	{ "WINCH", SIGWINCH },
-	{ "IO", SIGIO },	{ "POLL", SIGPOLL },
+	{ "CHLD", SIGCHLD },     { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+	{ "URG", SIGURG },       { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO },         { "POLL", SIGPOLL },
 #ifdef SIGPWR
 	{ "PWR", SIGPWR },
 #endif

@@ -16,7 +16,7 @@
 /* A policy file bigger than this is a mistake, not a policy. */
 #define CONFIG_FILE_MAX (1024 * 1024)
 /* The kernel refuses pids.max above PID_MAX_LIMIT on 64-bit hosts. */
-#define PIDS_LIMIT 4194304
+#define PIDS_LIMIT        4194304
 #define CPU_PERCENT_LIMIT 1000000
 
 enum section_kind { SECTION_DEFAULT, SECTION_GROUP, SECTION_USER };
@@ -24,7 +24,7 @@ enum section_kind { SECTION_DEFAULT, SECTION_GROUP, SECTION_USER };
 /* One [default], [group NAME] or [user NAME] section as written. */
 struct policy_section {
 	enum section_kind kind;
-	char *name; /* NULL for [default] */
+	char *name;       /* NULL for [default] */
 	const char *file; /* points into config.files */
 	bool guest_set, stop_set, pids_set, memory_set, cpu_set, network_set;
 	char *guest_name; /* NULL: "guest = none" */
@@ -61,18 +61,21 @@ struct parser {
 };
 
 /* Grow a heap array by one element; a macro so that each array keeps its type. */
-#define GROW_BY_ONE(array, n)                                                       \
-	({                                                                          \
-		__typeof__(array) _grown_ = reallocarray((array), (n) + 1, sizeof(*(array))); \
-		if (_grown_)                                                        \
-			(array) = _grown_;                                          \
-		_grown_ ? 0 : -ENOMEM;                                              \
+#define GROW_BY_ONE(array, n)                                                                      \
+	({                                                                                         \
+		__typeof__(array) _grown_ = reallocarray((array), (n) + 1, sizeof(*(array)));      \
+		if (_grown_)                                                                       \
+			(array) = _grown_;                                                         \
+		_grown_ ? 0 : -ENOMEM;                                                             \
 	})
 
-static bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || errlen == 0)
@@ -94,7 +97,7 @@ static int io_error(const char *file, int r, char *err, size_t errlen)
 }
 
 static int parse_error_at(struct parser *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int parse_error_at(struct parser *p, unsigned line, const char *fmt, ...)
 {
 	if (!p->err || p->errlen == 0)
@@ -209,7 +212,8 @@ static const struct {
 	{ "ready-timeout-action", guest_ready_timeout_action, "\"deny\" or \"warn\"" },
 	{ "translator", guest_translator, "\"none\" or an absolute host path" },
 	{ "hostname", guest_hostname, "a hostname of at most 64 characters" },
-	{ "stop-signal", guest_stop_signal, "a signal name such as SIGTERM or RTMIN+4, or a number" },
+	{ "stop-signal", guest_stop_signal,
+	  "a signal name such as SIGTERM or RTMIN+4, or a number" },
 	{ "stop-timeout", guest_stop_timeout, "a number of seconds, suffix s or m" },
 };
 
@@ -266,8 +270,8 @@ static int policy_memory(struct policy_section *s, const char *v)
 static int policy_cpu(struct policy_section *s, const char *v)
 {
 	unsigned percent = 0;
-	if (!streq(v, "max") && (config_parse_percent(v, &percent) < 0 || percent == 0 ||
-				 percent > CPU_PERCENT_LIMIT))
+	if (!streq(v, "max") &&
+	    (config_parse_percent(v, &percent) < 0 || percent == 0 || percent > CPU_PERCENT_LIMIT))
 		return -EINVAL;
 	s->cpu_percent = percent;
 	s->cpu_set = true;
@@ -328,8 +332,7 @@ static int policy_bind(struct policy_section *s, const char *v)
 	bool read_only = false;
 	if (n > 1 && (streq(parts[n - 1], "ro") || streq(parts[n - 1], "rw")))
 		read_only = streq(parts[--n], "ro");
-	if (n > 2 || !bind_source_is_valid(parts[0]) ||
-	    (n == 2 && !config_path_is_valid(parts[1])))
+	if (n > 2 || !bind_source_is_valid(parts[0]) || (n == 2 && !config_path_is_valid(parts[1])))
 		return -EINVAL;
 	struct bind_mount b = { .source = strdup(parts[0]),
 				.target = n == 2 ? strdup(parts[1]) : NULL,
@@ -354,7 +357,8 @@ static const struct {
 	{ "memory", policy_memory, "a size such as 512M, 2G or 1048576, or \"max\"" },
 	{ "cpu", policy_cpu, "a percentage of one CPU such as 150%, or \"max\"" },
 	{ "network", policy_network, "\"host\" or \"none\"" },
-	{ "bind", policy_bind, "SOURCE[:TARGET][:ro|:rw], SOURCE absolute or ~/..., TARGET absolute" },
+	{ "bind", policy_bind,
+	  "SOURCE[:TARGET][:ro|:rw], SOURCE absolute or ~/..., TARGET absolute" },
 };
 
 /* ---- sections and lines ------------------------------------------------ */
@@ -411,9 +415,9 @@ static int close_section(struct parser *p)
 		g->stop_signal = g->init ? SIGRTMIN + 4 : SIGTERM;
 	if (!g->hostname) {
 		if (!config_hostname_is_valid(g->name))
-			return parse_error_at(p, g->line,
-					      "guest name \"%s\" is not a valid hostname, set \"hostname\"",
-					      g->name);
+			return parse_error_at(
+			    p, g->line,
+			    "guest name \"%s\" is not a valid hostname, set \"hostname\"", g->name);
 		return replace_string(&g->hostname, g->name);
 	}
 	return 0;
@@ -501,7 +505,8 @@ static int parse_key(struct parser *p, const char *key, const char *value)
 				continue;
 			r = guest_keys[i].parse(p->guest, value);
 			if (r == -EINVAL)
-				return parse_error(p, INVALID_VALUE, value, key, guest_keys[i].expected);
+				return parse_error(p, INVALID_VALUE, value, key,
+						   guest_keys[i].expected);
 			return r;
 		}
 		return parse_error(p, "unknown key \"%s\" in [guest %s]", key, p->guest->name);
@@ -513,7 +518,8 @@ static int parse_key(struct parser *p, const char *key, const char *value)
 				continue;
 			r = policy_keys[i].parse(s, value);
 			if (r == -EINVAL)
-				return parse_error(p, INVALID_VALUE, value, key, policy_keys[i].expected);
+				return parse_error(p, INVALID_VALUE, value, key,
+						   policy_keys[i].expected);
 			if (streq(key, "guest"))
 				s->guest_line = p->line;
 			return r;
@@ -587,10 +593,11 @@ static int check_trusted(int fd, const char *path, mode_t type, char *err, size_
 }
 
 /* `name` is opened relative to dirfd; `display` is what messages call it. */
-static int load_file(struct config *c, int dirfd, const char *name, const char *display,
-		     char *err, size_t errlen)
+static int load_file(struct config *c, int dirfd, const char *name, const char *display, char *err,
+		     size_t errlen)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	_cleanup_close_ int fd =
+	    openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return io_error(display, negerrno(), err, errlen);
 	int r = check_trusted(fd, display, S_IFREG, err, errlen);
@@ -663,7 +670,8 @@ static int link_guest_references(struct config *c, char *err, size_t errlen)
 			continue;
 		s->guest = find_guest(c, s->guest_name);
 		if (!s->guest) {
-			set_error(err, errlen, "%s:%u: guest \"%s\" is not defined by any [guest] section",
+			set_error(err, errlen,
+				  "%s:%u: guest \"%s\" is not defined by any [guest] section",
 				  s->file, s->guest_line, s->guest_name);
 			return -EINVAL;
 		}
@@ -671,7 +679,10 @@ static int link_guest_references(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-static void config_freep(struct config **c) { config_free(*c); }
+static void config_freep(struct config **c)
+{
+	config_free(*c);
+}
 
 int config_load(const char *main_path, const char *dropin_dir, struct config **ret, char *err,
 		size_t errlen)
@@ -736,7 +747,7 @@ int config_resolve(const struct config *c, const char *name, const char *const *
 	if (!c || !name || !ret || (n_groups > 0 && !groups))
 		return -EINVAL;
 	_cleanup_free_ const struct policy_section **applied =
-		calloc(c->n_sections + 1, sizeof(*applied));
+	    calloc(c->n_sections + 1, sizeof(*applied));
 	if (!applied)
 		return -ENOMEM;
 	size_t n = 0;
@@ -792,7 +803,10 @@ void config_free(struct config *c)
 	free(c);
 }
 
-size_t config_n_guests(const struct config *c) { return c ? c->n_guests : 0; }
+size_t config_n_guests(const struct config *c)
+{
+	return c ? c->n_guests : 0;
+}
 
 const struct guest_config *config_guest(const struct config *c, size_t i)
 {

@@ -14,7 +14,7 @@
 #define X86NS_SYSCONFDIR "/etc"
 #endif
 #define X86NS_CONFIG_PATH X86NS_SYSCONFDIR "/security/x86ns.conf"
-#define CONFIG_ERROR_MAX 512
+#define CONFIG_ERROR_MAX  512
 
 enum ready_mode { READY_IMMEDIATE, READY_NOTIFY };
 enum stop_policy { STOP_LAST_LOGOUT, STOP_LINGER, STOP_NEVER };
@@ -23,23 +23,23 @@ enum ready_timeout_action { TIMEOUT_DENY, TIMEOUT_WARN };
 
 struct guest_config {
 	char *name;
-	char *root;		  /* absolute host path of the guest tree */
-	char *init;		  /* NULL = builtin reaper init; else absolute guest path */
-	char *translator;	  /* NULL = none; else absolute host path */
-	char *hostname;		  /* never NULL after config_load: defaults to the name */
+	char *root;       /* absolute host path of the guest tree */
+	char *init;       /* NULL = builtin reaper init; else absolute guest path */
+	char *translator; /* NULL = none; else absolute host path */
+	char *hostname;   /* never NULL after config_load: defaults to the name */
 	enum ready_mode ready;
-	unsigned ready_timeout_sec; /* default 60 */
+	unsigned ready_timeout_sec;                     /* default 60 */
 	enum ready_timeout_action ready_timeout_action; /* default deny */
-	int stop_signal;	  /* default SIGTERM (builtin), SIGRTMIN+4 (other inits) */
-	unsigned stop_timeout_sec;  /* grace before the cgroup is killed; default 10 */
-	char *file;		  /* where it was defined, for messages */
+	int stop_signal;           /* default SIGTERM (builtin), SIGRTMIN+4 (other inits) */
+	unsigned stop_timeout_sec; /* grace before the cgroup is killed; default 10 */
+	char *file;                /* where it was defined, for messages */
 	unsigned line;
 };
 
 struct bind_mount {
-	char *source;	/* absolute host path; "~/..." = below the user's home */
-	char *target;	/* absolute guest path; NULL = the same path as the
-			 * source, after "~/" expansion */
+	char *source; /* absolute host path; "~/..." = below the user's home */
+	char *target; /* absolute guest path; NULL = the same path as the
+		       * source, after "~/" expansion */
 	bool read_only;
 };
 
@@ -48,8 +48,8 @@ struct user_policy {
 	const struct guest_config *guest; /* NULL: user is not containerized */
 	enum stop_policy stop;
 	unsigned linger_sec;
-	uint64_t pids_max;   /* 0 = no limit */
-	uint64_t memory_max; /* bytes, 0 = no limit */
+	uint64_t pids_max;    /* 0 = no limit */
+	uint64_t memory_max;  /* bytes, 0 = no limit */
 	unsigned cpu_percent; /* 0 = no limit; 100 = one CPU */
 	enum network_mode network;
 	struct bind_mount *binds; /* array owned by the policy, strings by the config */
@@ -61,8 +61,8 @@ struct config;
 /* Load main_path, then every *.conf in dropin_dir (may be NULL; a missing
  * directory is fine) in lexical order. On error returns -errno and fills
  * err with "FILE:LINE: message". */
-int config_load(const char *main_path, const char *dropin_dir, struct config **ret,
-		char *err, size_t errlen);
+int config_load(const char *main_path, const char *dropin_dir, struct config **ret, char *err,
+		size_t errlen);
 
 /* The policy for user `name` who is a member of the groups `groups`. The
  * returned policy points into c and lives as long as c; release it with

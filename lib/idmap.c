@@ -36,8 +36,8 @@ int idmap_compute(uint32_t own_id, uint64_t sub_start, uint64_t sub_count, struc
 			m.extent[m.n++] = (struct idmap_extent){ 0, start, own_id };
 		m.extent[m.n++] = (struct idmap_extent){ own_id, own_id, 1 };
 		if (count - 1 > own_id)
-			m.extent[m.n++] = (struct idmap_extent){ own_id + 1, start + own_id,
-								  count - 1 - own_id };
+			m.extent[m.n++] =
+			    (struct idmap_extent){ own_id + 1, start + own_id, count - 1 - own_id };
 	}
 	*ret = m;
 	return 0;
@@ -70,8 +70,8 @@ int64_t idmap_to_host(const struct idmap *m, uint32_t inside)
 int subid_range_for(const char *user, int gid_type, uint64_t *ret_start, uint64_t *ret_count)
 {
 	struct subid_range *ranges = NULL;
-	int n = gid_type ? subid_get_gid_ranges(user, &ranges)
-			 : subid_get_uid_ranges(user, &ranges);
+	int n =
+	    gid_type ? subid_get_gid_ranges(user, &ranges) : subid_get_uid_ranges(user, &ranges);
 	if (n < 0) {
 		free(ranges);
 		return -EIO;

@@ -10,8 +10,8 @@
 #include <sys/types.h>
 
 struct container_ref {
-	pid_t pid;     /* the container's init, host pid */
-	int pidfd;     /* pins it: a recycled pid cannot be joined */
+	pid_t pid; /* the container's init, host pid */
+	int pidfd; /* pins it: a recycled pid cannot be joined */
 	char guest[64];
 };
 

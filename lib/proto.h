@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define X86NS_RUNDIR "/run/x86ns"
+#define X86NS_RUNDIR   "/run/x86ns"
 #define X86NS_STATEDIR "/var/lib/x86ns"
-#define X86NS_LOGDIR "/var/log/x86ns"
-#define PROTO_MSG_MAX 1024
+#define X86NS_LOGDIR   "/var/log/x86ns"
+#define PROTO_MSG_MAX  1024
 
 /* "/run/x86ns/<uid>" and its socket. */
 int runtime_dir(uid_t uid, char *buf, size_t len);

@@ -15,7 +15,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
 static inline void closep(int *fd)
 {
 	if (*fd >= 0) {
@@ -30,30 +33,32 @@ static inline void fclosep(FILE **f)
 		fclose(*f);
 }
 
-#define _cleanup_free_ __attribute__((cleanup(freep)))
-#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_free_   __attribute__((cleanup(freep)))
+#define _cleanup_close_  __attribute__((cleanup(closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
 
 /* Hand ownership of an fd or pointer out of a cleanup scope. */
-#define TAKE_FD(fd)                  \
-	({                           \
-		int _fd_ = (fd);     \
-		(fd) = -1;           \
-		_fd_;                \
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _fd_ = (fd);                                                                   \
+		(fd) = -1;                                                                         \
+		_fd_;                                                                              \
 	})
-#define TAKE_PTR(p)                       \
-	({                                \
-		__typeof__(p) _p_ = (p);  \
-		(p) = NULL;               \
-		_p_;                      \
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _p_ = (p);                                                           \
+		(p) = NULL;                                                                        \
+		_p_;                                                                               \
 	})
 
 /* Turn a libc-style "-1 and errno" result into -errno. */
-static inline int negerrno(void) { return errno > 0 ? -errno : -EIO; }
+static inline int negerrno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
 
 /* snprintf that reports truncation as -ENAMETOOLONG. */
-int xsnprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int xsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Parse a decimal unsigned integer that must fill the whole string. */
 int parse_u64(const char *s, uint64_t *ret);

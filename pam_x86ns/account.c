@@ -16,8 +16,8 @@
 static int open_guest_file(int root_fd, const char *path, int flags, int *ret_fd)
 {
 	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK),
-				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-					   RESOLVE_NO_MAGICLINKS };
+				.resolve =
+				    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
 	int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 	if (fd < 0)
 		return negerrno();
@@ -33,7 +33,8 @@ static int open_guest_file(int root_fd, const char *path, int flags, int *ret_fd
 /* Does any line of the colon-separated file have `id` in field 3? */
 static bool has_id(const char *text, unsigned id)
 {
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		const char *p = line;
 		for (int field = 0; field < 2 && p; field++) {
 			p = strchr(p, ':');

@@ -27,10 +27,10 @@
 #include <sys/wait.h>
 #include <zlib.h>
 
-#define LABEL_WIDTH 46
-#define DETAIL_MAX 256
-#define KCONFIG_MAX (8u << 20)
-#define MOUNTINFO_MAX (4u << 20)
+#define LABEL_WIDTH       46
+#define DETAIL_MAX        256
+#define KCONFIG_MAX       (8u << 20)
+#define MOUNTINFO_MAX     (4u << 20)
 #define PROBE_TIMEOUT_SEC 10
 /* Probes that stand in for a login user run as "nobody": no privilege,
  * exactly what the user has when the launcher creates their namespace. */
@@ -450,7 +450,7 @@ static void run_container_stand_in(int report_fd, int release_fd)
 	pid_t init = -1;
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (unshare_own_userns(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
-				       CLONE_NEWPID,
+				   CLONE_NEWPID,
 			       &step) >= 0)
 		init = fork();
 	if (init == 0) {
@@ -491,7 +491,7 @@ static int probe_pidfd_setns(const struct check_context *ctx, char *detail, size
 	if (pidfd < 0)
 		return probe_failed(detail, size, "pidfd_open (Linux 5.3+)", negerrno());
 	if (setns(pidfd, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-				 CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
+			     CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
 		return probe_failed(detail, size, "setns on a pidfd (Linux 5.8+)", negerrno());
 	close(release[1]);
 	(void)waitpid(stand_in, NULL, 0);
@@ -507,7 +507,7 @@ static int probe_clone_into_cgroup(const struct check_context *ctx, char *detail
 		return 0;
 	}
 	_cleanup_close_ int cgroup_fd =
-		open(ctx->cgroup2_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	    open(ctx->cgroup2_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgroup_fd < 0)
 		return probe_failed(detail, size, ctx->cgroup2_mount, negerrno());
 	struct clone_args args = { .flags = CLONE_INTO_CGROUP,
@@ -564,9 +564,8 @@ static int probe_binfmt_misc_in_userns(const struct check_context *ctx, char *de
 		return probe_failed(detail, size, "mkdir", negerrno());
 	if (mount("binfmt_misc", "/tmp/binfmt", "binfmt_misc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
-		return probe_failed(detail, size,
-				    "mount binfmt_misc in a user namespace (Linux 6.7+)",
-				    negerrno());
+		return probe_failed(
+		    detail, size, "mount binfmt_misc in a user namespace (Linux 6.7+)", negerrno());
 	if (access("/tmp/binfmt/register", F_OK) < 0)
 		return probe_failed(detail, size, "register file", negerrno());
 	return 1;

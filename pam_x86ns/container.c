@@ -40,13 +40,13 @@
 #include <unistd.h>
 #include <grp.h>
 
-#define STAGING_LOWER "lower"
+#define STAGING_LOWER  "lower"
 #define STAGING_MERGED "merged"
 
 struct child_state {
 	const struct container_plan *plan;
 	int sync_fd;
-	int lower_fd;  /* detached, idmapped mount of the shared guest tree */
+	int lower_fd;   /* detached, idmapped mount of the shared guest tree */
 	int staging_fd; /* the private tmpfs that holds lower/ and merged/ */
 	int root_fd;    /* merged/ */
 	char staging[64];
@@ -59,7 +59,9 @@ static int step_credentials(struct child_state *s, struct launch_error *e)
 	char buf[8];
 	char control[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control,
 			      .msg_controllen = sizeof(control) };
 	ssize_t n = recvmsg(s->sync_fd, &msg, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
@@ -100,7 +102,8 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 	if (r < 0)
 		return launch_error_set(e, "overlay", r, "runtime path");
 	if (mount("x86ns", s->staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
-		return launch_error_set(e, "overlay", negerrno(), "staging tmpfs on %s", s->staging);
+		return launch_error_set(e, "overlay", negerrno(), "staging tmpfs on %s",
+					s->staging);
 	s->staging_fd = open(s->staging, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->staging_fd < 0)
 		return launch_error_set(e, "overlay", negerrno(), "open %s", s->staging);
@@ -165,7 +168,8 @@ static int step_binds(struct child_state *s, struct launch_error *e)
 		const struct bind_mount *b = &p->policy->binds[i];
 		char source[4096];
 		if (strncmp(b->source, "~/", 2) == 0)
-			r = xsnprintf(source, sizeof(source), "%s/%s", p->user->home, b->source + 2);
+			r = xsnprintf(source, sizeof(source), "%s/%s", p->user->home,
+				      b->source + 2);
 		else
 			r = xsnprintf(source, sizeof(source), "%s", b->source);
 		if (r < 0)
@@ -230,7 +234,8 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return launch_error_set(e, "exec init", negerrno(), "close_range");
 
-	char *envp[] = { "container=x86ns", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	char *envp[] = { "container=x86ns",
+			 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 			 "HOME=/root", "TERM=dumb", NULL };
 	if (!g->init) {
 		char *argv[] = { "x86ns-init", NULL };
@@ -252,15 +257,15 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 
 static const child_step_fn child_steps[] = {
-	step_credentials,   step_namespaces, step_overlay,	 step_api_filesystems,
-	step_binds,	    step_account,    step_pivot,	 step_capabilities,
-	step_exec_init,
+	step_credentials, step_namespaces, step_overlay,      step_api_filesystems, step_binds,
+	step_account,     step_pivot,      step_capabilities, step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)
 {
-	struct child_state s = { .plan = plan, .sync_fd = sync_fd, .lower_fd = -1,
-				 .staging_fd = -1, .root_fd = -1 };
+	struct child_state s = {
+		.plan = plan, .sync_fd = sync_fd, .lower_fd = -1, .staging_fd = -1, .root_fd = -1
+	};
 	struct launch_error e = { { 0 }, { 0 } };
 
 	/* Die with the monitor: an orphaned half-built container helps no one. */

@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #define GRACE_DEFAULT_SEC 5
-#define GRACE_MAX_SEC 3600
-#define KILL_WAIT_MS 2000
-#define TICK_MS 50 /* processes joined from outside send us no SIGCHLD */
+#define GRACE_MAX_SEC     3600
+#define KILL_WAIT_MS      2000
+#define TICK_MS           50 /* processes joined from outside send us no SIGCHLD */
 
 /* Unbuffered output: one write() per message, so no stdio state. */
 static void say(const char *a, const char *b, const char *c, const char *d)

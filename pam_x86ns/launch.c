@@ -35,7 +35,7 @@
 #include <sys/wait.h>
 
 #define EXIT_NOT_SELECTED 2
-#define RESOLVE_SAFE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+#define RESOLVE_SAFE      (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
 struct launch_args {
 	const char *command;
@@ -43,7 +43,6 @@ struct launch_args {
 	pid_t session_pid;
 	const char *config;
 };
-
 
 int launch_sibling_path(const char *name, char *buf, size_t len)
 {
@@ -62,11 +61,15 @@ int launch_sibling_path(const char *name, char *buf, size_t len)
 static void parse_args(int argc, char **argv, struct launch_args *a)
 {
 	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'n' },  { "uid", required_argument, NULL, 'u' },
-		{ "gid", required_argument, NULL, 'g' },   { "home", required_argument, NULL, 'h' },
-		{ "gecos", required_argument, NULL, 'c' }, { "group", required_argument, NULL, 'G' },
+		{ "user", required_argument, NULL, 'n' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "gid", required_argument, NULL, 'g' },
+		{ "home", required_argument, NULL, 'h' },
+		{ "gecos", required_argument, NULL, 'c' },
+		{ "group", required_argument, NULL, 'G' },
 		{ "session-pid", required_argument, NULL, 'p' },
-		{ "config", required_argument, NULL, 'C' }, { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
 	};
 	if (argc < 2)
 		cli_die("usage: x86ns-launch open|start|close|stop [options]");
@@ -116,7 +119,8 @@ static int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_
 	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
 		return negerrno();
 	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-				.resolve = parent_fd == AT_FDCWD ? RESOLVE_NO_SYMLINKS : RESOLVE_SAFE };
+				.resolve =
+				    parent_fd == AT_FDCWD ? RESOLVE_NO_SYMLINKS : RESOLVE_SAFE };
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, parent_fd, name, &how, sizeof(how));
 	if (fd < 0)
 		return negerrno();
@@ -143,7 +147,8 @@ static int user_lock(uid_t uid, int *ret_fd)
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	if (mkdirat(base, name, 0700) < 0 && errno != EEXIST)
 		return negerrno();
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_SAFE };
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_SAFE };
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, base, name, &how, sizeof(how));
 	if (fd < 0)
 		return negerrno();
@@ -195,7 +200,8 @@ static int log_open(const char *user, int *ret_fd)
 	if (r < 0)
 		return r;
 	struct open_how how = { .flags = O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
-				.mode = 0640, .resolve = RESOLVE_SAFE };
+				.mode = 0640,
+				.resolve = RESOLVE_SAFE };
 	int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
 	if (fd < 0)
 		return negerrno();
@@ -224,18 +230,23 @@ static void idmap_for_user(const char *user, uint32_t own_id, bool gid, struct i
 	int r = subid_range_for(user, gid, &start, &count);
 	if (r == -ENOENT)
 		cli_die("user %s has no subordinate %s range (/etc/sub%s or the subid service); "
-		    "see x86ns.conf(5)", user, kind, kind);
+			"see x86ns.conf(5)",
+			user, kind, kind);
 	if (r < 0 || idmap_compute(own_id, start, count, ret) < 0)
 		cli_die("user %s: unusable subordinate %s range %llu+%llu", user, kind,
-		    (unsigned long long)start, (unsigned long long)count);
+			(unsigned long long)start, (unsigned long long)count);
 }
 
 static int plan_prepare(const struct launch_args *a, const struct user_policy *pol, int state_fd,
 			struct container_plan *p)
 {
-	*p = (struct container_plan){ .user = &a->user, .policy = pol, .guest = pol->guest,
+	*p = (struct container_plan){ .user = &a->user,
+				      .policy = pol,
+				      .guest = pol->guest,
 				      .state_fd = state_fd,
-				      .upper_fd = -1, .work_fd = -1, .init_fd = -1,
+				      .upper_fd = -1,
+				      .work_fd = -1,
+				      .init_fd = -1,
 				      .log_write_fd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
 		cli_die("--user, --gid and an absolute --home are required");
@@ -247,7 +258,8 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 
 	int r = upper_layer_prepare(p);
 	if (r < 0)
-		cli_die("cannot prepare %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
+		cli_die("cannot prepare %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid,
+			strerror(-r));
 	const char *exe = p->guest->init ? p->guest->translator : NULL;
 	char init_path[4096];
 	if (!p->guest->init) {
@@ -275,10 +287,10 @@ static int enter_host_mount_namespace(void)
 /* Runs in: the detached monitor process (grandchild of the launcher). Builds
  * the container, then becomes x86ns-monitor; on failure tells the launcher
  * through status_fd and removes what it made. */
-static void monitor_process(const struct launch_args *a, struct container_plan *p,
-			    int listen_fd, int status_fd) __attribute__((noreturn));
-static void monitor_process(const struct launch_args *a, struct container_plan *p,
-			    int listen_fd, int status_fd)
+static void monitor_process(const struct launch_args *a, struct container_plan *p, int listen_fd,
+			    int status_fd) __attribute__((noreturn));
+static void monitor_process(const struct launch_args *a, struct container_plan *p, int listen_fd,
+			    int status_fd)
 {
 	struct launch_error e = { "monitor", "" };
 	/* The container derives from the host's mount namespace, not from the
@@ -337,7 +349,9 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("userns=%llu", userns_ino);
 	ARG("console-fd=%d", console[0]);
 	ARG("log-fd=%d", log_fd);
-	ARG("stop=%s", pol->stop == STOP_NEVER ? "never" : pol->stop == STOP_LINGER ? "linger" : "last-logout");
+	ARG("stop=%s", pol->stop == STOP_NEVER    ? "never"
+		       : pol->stop == STOP_LINGER ? "linger"
+						  : "last-logout");
 	ARG("linger=%u", pol->linger_sec);
 	ARG("stop-signal=%d", g->stop_signal);
 	ARG("stop-timeout=%u", g->stop_timeout_sec);
@@ -394,7 +408,8 @@ static void container_start(const struct launch_args *a, const struct user_polic
 	int r = root_dir_open(AT_FDCWD, dir, 0755, &run);
 	if (r < 0)
 		cli_die("cannot prepare %s: %s", dir, strerror(-r));
-	struct cgroup_limits limits = { .pids_max = pol->pids_max, .memory_max = pol->memory_max,
+	struct cgroup_limits limits = { .pids_max = pol->pids_max,
+					.memory_max = pol->memory_max,
 					.cpu_percent = pol->cpu_percent };
 	r = cgroup_create_monitor_group();
 	if (r >= 0)
@@ -407,7 +422,8 @@ static void container_start(const struct launch_args *a, const struct user_polic
 	if (missing) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
 		cli_die("the configuration sets a %s limit for %s, but this host has no %s cgroup "
-			"controller to enforce it", missing, a->user.name, missing);
+			"controller to enforce it",
+			missing, a->user.name, missing);
 	}
 	_cleanup_close_ int listen_fd = -1;
 	r = monitor_listen(a->user.uid, &listen_fd);
@@ -481,7 +497,7 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 	fflush(stdout);
 	if (pol.guest->ready == READY_NOTIFY)
 		cli_die("guest '%s' (%s:%u): ready = notify is not supported by this version yet",
-		    pol.guest->name, pol.guest->file, pol.guest->line);
+			pol.guest->name, pol.guest->file, pol.guest->line);
 
 	_cleanup_close_ int base = -1, lock = -1;
 	int r = root_dir_open(AT_FDCWD, X86NS_RUNDIR, 0755, &base);
@@ -489,7 +505,8 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 		cli_die("cannot prepare %s: %s", X86NS_RUNDIR, strerror(-r));
 	r = user_lock(a->user.uid, &lock);
 	if (r < 0)
-		cli_die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
+		cli_die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid,
+			strerror(-r));
 
 	bool started = false;
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -518,8 +535,8 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 		if (r == -EPROTO)
 			cli_die("guest '%s' for %s: %s", pol.guest->name, a->user.name, reply);
 		if (r < 0)
-			cli_die("guest '%s' for %s: no answer from its monitor: %s", pol.guest->name,
-			    a->user.name, strerror(-r));
+			cli_die("guest '%s' for %s: no answer from its monitor: %s",
+				pol.guest->name, a->user.name, strerror(-r));
 		char pid[16] = "";
 		proto_get(reply, "pid", pid, sizeof(pid));
 		printf("pid=%s started=%d\n", pid, started);
@@ -535,7 +552,8 @@ static int cmd_close_or_stop(const struct launch_args *a, bool stop)
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		return EXIT_SUCCESS; /* nothing runs: nothing to close */
 	if (r < 0)
-		cli_die("cannot reach the monitor of uid %u: %s", (unsigned)a->user.uid, strerror(-r));
+		cli_die("cannot reach the monitor of uid %u: %s", (unsigned)a->user.uid,
+			strerror(-r));
 	char req[64], reply[PROTO_MSG_MAX];
 	if (stop)
 		snprintf(req, sizeof(req), "stop");
@@ -545,7 +563,8 @@ static int cmd_close_or_stop(const struct launch_args *a, bool stop)
 	if (r == -EPROTO && strncmp(reply, "stopping", 8) == 0)
 		r = 0;
 	else if (r < 0)
-		cli_die("monitor of uid %u: %s", (unsigned)a->user.uid, r == -EPROTO ? reply : strerror(-r));
+		cli_die("monitor of uid %u: %s", (unsigned)a->user.uid,
+			r == -EPROTO ? reply : strerror(-r));
 	unsigned long long stopping = 0;
 	proto_get_u64(reply, "stopping", &stopping);
 	if (stop)
@@ -557,7 +576,8 @@ static int cmd_close_or_stop(const struct launch_args *a, bool stop)
 int main(int argc, char **argv)
 {
 	if (geteuid() != 0)
-		cli_die("x86ns-launch must run as root (it is started by pam_x86ns.so and x86nsctl)");
+		cli_die(
+		    "x86ns-launch must run as root (it is started by pam_x86ns.so and x86nsctl)");
 	umask(022);
 	struct launch_args a = { 0 };
 	parse_args(argc, argv, &a);

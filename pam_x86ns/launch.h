@@ -34,10 +34,10 @@ struct container_plan {
 	uid_t root_uid; /* host ids of guest root */
 	gid_t root_gid;
 	char cgroup_name[32];
-	int state_fd;	  /* /var/lib/x86ns/<uid> (flocked by the launcher) */
-	int upper_fd;	  /* its upper/ and work/ */
+	int state_fd; /* /var/lib/x86ns/<uid> (flocked by the launcher) */
+	int upper_fd; /* its upper/ and work/ */
 	int work_fd;
-	int init_fd;	  /* O_PATH of the builtin init or the translator; -1 */
+	int init_fd;      /* O_PATH of the builtin init or the translator; -1 */
 	int log_write_fd; /* write end of the console pipe */
 };
 
@@ -48,7 +48,7 @@ struct launch_error {
 };
 
 int launch_error_set(struct launch_error *e, const char *step, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* start.c — Runs in: the future monitor process, host root. Creates the
  * container, waits until its init has been exec'd; returns init's pidfd. */

@@ -37,8 +37,8 @@
 #endif
 
 #define MAX_SESSIONS 256
-#define FIXED_SLOTS 4 /* init pidfd, listen socket, console, signalfd */
-#define MAX_CLIENTS 64
+#define FIXED_SLOTS  4 /* init pidfd, listen socket, console, signalfd */
+#define MAX_CLIENTS  64
 #define LOG_SIZE_MAX (8u << 20)
 
 enum state { RUNNING, LINGERING, STOPPING };
@@ -117,17 +117,28 @@ static int parse_arg(struct monitor *m, const char *arg)
 		return (m->userns_ino = strtoull(v, NULL, 10)) ? 0 : -EINVAL;
 	if (!num)
 		return -EINVAL;
-	if (KEY("uid")) m->uid = u;
-	else if (KEY("listen-fd")) m->listen_fd = (int)u;
-	else if (KEY("init-pidfd")) m->init_pidfd = (int)u;
-	else if (KEY("init-pid")) m->init_pid = (pid_t)u;
-	else if (KEY("console-fd")) m->console_fd = (int)u;
-	else if (KEY("log-fd")) m->log_fd = (int)u;
-	else if (KEY("linger")) m->linger_sec = u;
-	else if (KEY("stop-signal")) m->stop_signal = (int)u;
-	else if (KEY("stop-timeout")) m->stop_timeout_sec = u;
-	else if (KEY("ready-timeout")) ; /* readiness waits arrive with ready = notify */
-	else return -EINVAL;
+	if (KEY("uid"))
+		m->uid = u;
+	else if (KEY("listen-fd"))
+		m->listen_fd = (int)u;
+	else if (KEY("init-pidfd"))
+		m->init_pidfd = (int)u;
+	else if (KEY("init-pid"))
+		m->init_pid = (pid_t)u;
+	else if (KEY("console-fd"))
+		m->console_fd = (int)u;
+	else if (KEY("log-fd"))
+		m->log_fd = (int)u;
+	else if (KEY("linger"))
+		m->linger_sec = u;
+	else if (KEY("stop-signal"))
+		m->stop_signal = (int)u;
+	else if (KEY("stop-timeout"))
+		m->stop_timeout_sec = u;
+	else if (KEY("ready-timeout"))
+		; /* readiness waits arrive with ready = notify */
+	else
+		return -EINVAL;
 #undef KEY
 	return 0;
 }
@@ -204,8 +215,8 @@ static int session_add(struct monitor *m, pid_t pid)
 
 static void reply_ready(const struct monitor *m, int fd)
 {
-	proto_send(fd, "ok pid=%d userns=%llu guest=%s monitor=%d", (int)m->init_pid,
-		   m->userns_ino, m->guest, (int)getpid());
+	proto_send(fd, "ok pid=%d userns=%llu guest=%s monitor=%d", (int)m->init_pid, m->userns_ino,
+		   m->guest, (int)getpid());
 }
 
 static void handle_status(const struct monitor *m, int fd)
@@ -258,7 +269,8 @@ static void handle_request(struct monitor *m, struct client *c, char *req)
 	if (strncmp(req, "open ", 5) == 0 && root && parse_u32(req + 5, &pid) == 0) {
 		int r = session_add(m, (pid_t)pid);
 		if (r < 0)
-			proto_send(c->fd, "err cannot track session process %u: %s", pid, strerror(-r));
+			proto_send(c->fd, "err cannot track session process %u: %s", pid,
+				   strerror(-r));
 		else
 			reply_ready(m, c->fd);
 	} else if (strncmp(req, "close ", 6) == 0 && root && parse_u32(req + 6, &pid) == 0) {
@@ -272,7 +284,8 @@ static void handle_request(struct monitor *m, struct client *c, char *req)
 	} else if (strcmp(req, "attach") == 0 && (root || owner)) {
 		int r = peer_attach(m, c);
 		if (r < 0)
-			proto_send(c->fd, "err cannot move process %d into the container's cgroup: %s",
+			proto_send(c->fd,
+				   "err cannot move process %d into the container's cgroup: %s",
 				   (int)c->pid, strerror(-r));
 		else
 			reply_ready(m, c->fd);
@@ -328,7 +341,7 @@ static void client_accept(struct monitor *m)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &plen) < 0)
 		pidfd = peer_pidfd_fallback(&cred);
 	m->clients[m->n_clients++] =
-		(struct client){ .fd = fd, .uid = cred.uid, .pid = cred.pid, .pidfd = pidfd };
+	    (struct client){ .fd = fd, .uid = cred.uid, .pid = cred.pid, .pidfd = pidfd };
 }
 
 static void client_read(struct monitor *m, size_t i)
@@ -360,7 +373,8 @@ static void container_cleanup(struct monitor *m)
 	cgroup_kill(m->cgroup);
 	int r = cgroup_destroy(m->cgroup);
 	if (r < 0)
-		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->cgroup, strerror(-r));
+		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->cgroup,
+		       strerror(-r));
 	char path[108];
 	if (runtime_socket_path(m->uid, path, sizeof(path)) >= 0)
 		unlink(path);
@@ -456,8 +470,12 @@ static void run(struct monitor *m)
 
 int main(int argc, char **argv)
 {
-	struct monitor m = { .listen_fd = -1, .init_pidfd = -1, .console_fd = -1, .log_fd = -1,
-			     .stop_signal = SIGTERM, .stop_timeout_sec = 10 };
+	struct monitor m = { .listen_fd = -1,
+			     .init_pidfd = -1,
+			     .console_fd = -1,
+			     .log_fd = -1,
+			     .stop_signal = SIGTERM,
+			     .stop_timeout_sec = 10 };
 	for (int i = 1; i < argc; i++)
 		if (parse_arg(&m, argv[i]) < 0) {
 			fprintf(stderr, "x86ns-monitor: bad argument '%s'\n", argv[i]);
@@ -468,8 +486,8 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	for (int fd = 0; fd < 256; fd++) /* keep only what we were given */
-		if (fd != m.listen_fd && fd != m.init_pidfd && fd != m.console_fd && fd != m.log_fd &&
-		    fd > 2)
+		if (fd != m.listen_fd && fd != m.init_pidfd && fd != m.console_fd &&
+		    fd != m.log_fd && fd > 2)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	int keep[] = { m.listen_fd, m.init_pidfd, m.console_fd, m.log_fd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)

@@ -39,17 +39,21 @@ int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd)
 			return -EINVAL;
 		bool last = next == NULL;
 		int fd;
-		int r = openat2_guest(dir, comp, O_PATH | (last && !directory ? 0 : O_DIRECTORY), &fd);
+		int r =
+		    openat2_guest(dir, comp, O_PATH | (last && !directory ? 0 : O_DIRECTORY), &fd);
 		if (r == -ENOENT) {
 			if (last && !directory) {
-				int cfd = openat(dir, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+				int cfd = openat(
+				    dir, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+				    0644);
 				if (cfd < 0)
 					return negerrno();
 				close(cfd);
 			} else if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST) {
 				return negerrno();
 			}
-			r = openat2_guest(dir, comp, O_PATH | (last && !directory ? 0 : O_DIRECTORY), &fd);
+			r = openat2_guest(dir, comp,
+					  O_PATH | (last && !directory ? 0 : O_DIRECTORY), &fd);
 		}
 		if (r < 0)
 			return r;
@@ -100,7 +104,8 @@ static int setattr_recursive(int root_fd, const char *path, uint64_t attrs)
 	if (r < 0)
 		return r;
 	struct mount_attr attr = { .attr_set = attrs };
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+	    0)
 		return negerrno();
 	return 0;
 }
@@ -123,7 +128,7 @@ int mounts_sys(int root_fd, bool own_network)
 		return r;
 	return setattr_recursive(root_fd, "sys",
 				 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-					 MOUNT_ATTR_NOEXEC);
+				     MOUNT_ATTR_NOEXEC);
 }
 
 /* The guest sees only its own cgroup (we are in a cgroup namespace rooted
@@ -144,7 +149,8 @@ int mounts_cgroup(int root_fd)
 		return r;
 	struct stat st;
 	if (layout == CGROUP_HYBRID && stat("/sys/fs/cgroup/unified", &st) == 0) {
-		r = mount_at(root_fd, "sys/fs/cgroup/unified", true, "cgroup2", "cgroup2", flags, NULL);
+		r = mount_at(root_fd, "sys/fs/cgroup/unified", true, "cgroup2", "cgroup2", flags,
+			     NULL);
 		if (r < 0)
 			return r;
 	}
@@ -165,8 +171,9 @@ static const struct {
 	const char *name;
 	const char *target;
 } dev_links[] = {
-	{ "ptmx", "pts/ptmx" },	     { "fd", "/proc/self/fd" },	     { "stdin", "/proc/self/fd/0" },
-	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
+	{ "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },
+	{ "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
+	{ "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
 };
 
 int mounts_dev(int root_fd)

@@ -27,5 +27,5 @@ int mounts_bind(int root_fd, const char *source, const char *target, bool read_o
 
 /* Add the user to the guest's /etc/passwd and /etc/group (in the upper
  * layer) unless an entry with that uid / gid is there. */
-int guest_account_ensure(int root_fd, const char *name, uid_t uid, gid_t gid,
-			 const char *gecos, const char *home);
+int guest_account_ensure(int root_fd, const char *name, uid_t uid, gid_t gid, const char *gecos,
+			 const char *home);

@@ -31,11 +31,11 @@
 #include <time.h>
 
 #define LAUNCHER_DEFAULT X86NS_LIBEXECDIR "/x86ns-launch"
-#define SESSION_DATA "x86ns_session"
+#define SESSION_DATA     "x86ns_session"
 
 /* What open_session leaves for close_session (pam_set_data). */
 struct session_data {
-	pid_t pid;	 /* the process that holds the session */
+	pid_t pid; /* the process that holds the session */
 	char guest[64];
 	char vm_pid[16]; /* the container's init */
 };
@@ -49,8 +49,7 @@ struct module_args {
 	bool debug;
 };
 
-static int parse_module_args(pam_handle_t *pamh, int argc, const char **argv,
-			     struct module_args *a)
+static int parse_module_args(pam_handle_t *pamh, int argc, const char **argv, struct module_args *a)
 {
 	*a = (struct module_args){ .config = X86NS_CONFIG_PATH, .launcher = LAUNCHER_DEFAULT };
 	for (int i = 0; i < argc; i++) {
@@ -95,7 +94,8 @@ static int collect(pid_t pid, int pidfd, int out_fd, int err_fd, struct launch_r
 	while (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		long elapsed =
+		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (elapsed >= LAUNCH_TIMEOUT_MS) {
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 			break;
@@ -139,8 +139,8 @@ static int run_launcher(const char *launcher, char *const argv[], struct launch_
 	/* Touch the disposition only when it is not already the default, so
 	 * that a caller's state stays bit-for-bit what it was. */
 	sigaction(SIGCHLD, NULL, &saved_action);
-	bool swap_action = saved_action.sa_handler != SIG_DFL ||
-			   (saved_action.sa_flags & SA_NOCLDWAIT);
+	bool swap_action =
+	    saved_action.sa_handler != SIG_DFL || (saved_action.sa_flags & SA_NOCLDWAIT);
 	if (swap_action)
 		sigaction(SIGCHLD, &dfl, NULL);
 	sigprocmask(SIG_BLOCK, &chld, &saved_mask);
@@ -161,7 +161,8 @@ static int run_launcher(const char *launcher, char *const argv[], struct launch_
 	if (pid == 0) {
 		static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out[1], 1) < 0 ||
+		    dup2(err[1], 2) < 0)
 			_exit(127);
 		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 		syscall(SYS_close_range, 3U, ~0U, 0U);
@@ -198,8 +199,8 @@ static bool launcher_trusted(pam_handle_t *pamh, const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
-		pam_syslog(pamh, LOG_ERR, "launcher %s is missing, not root-owned or writable by others",
-			   path);
+		pam_syslog(pamh, LOG_ERR,
+			   "launcher %s is missing, not root-owned or writable by others", path);
 		return false;
 	}
 	return true;
@@ -292,10 +293,12 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
 	pid_t session_pid = getpid();
 	snprintf(spid, sizeof(spid), "%d", (int)session_pid);
-	const char *largv[24 + 2 * 32] = { "x86ns-launch", "open", "--user", pw->pw_name,
-					  "--uid", uid, "--gid", gid, "--home", pw->pw_dir,
-					  "--gecos", pw->pw_gecos ? pw->pw_gecos : "",
-					  "--session-pid", spid, "--config", a.config };
+	const char *largv[24 + 2 * 32] = {
+		"x86ns-launch",  "open",     "--user",   pw->pw_name,
+		"--uid",         uid,        "--gid",    gid,
+		"--home",        pw->pw_dir, "--gecos",  pw->pw_gecos ? pw->pw_gecos : "",
+		"--session-pid", spid,       "--config", a.config
+	};
 	size_t n = 16;
 	for (size_t i = 0; i < n_groups; i++) {
 		largv[n++] = "--group";
@@ -377,7 +380,9 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
 	const struct session_data *sd = data;
 	snprintf(spid, sizeof(spid), "%d", (int)sd->pid);
-	const char *largv[] = { "x86ns-launch", "close", "--uid", uid, "--session-pid", spid, NULL };
+	const char *largv[] = {
+		"x86ns-launch", "close", "--uid", uid, "--session-pid", spid, NULL
+	};
 	struct launch_result res;
 	int r = run_launcher(a.launcher, (char *const *)largv, &res);
 	first_line(res.err);

@@ -49,12 +49,13 @@ struct clone3_args {
  * user. The saved ids stay 0, so this process gets root back at once. */
 static pid_t clone_as_user(const struct container_plan *p, int *ret_pidfd)
 {
-	uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
-			 CLONE_NEWIPC | CLONE_PIDFD;
+	uint64_t flags =
+	    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
 	if (p->policy->network == NETWORK_NONE)
 		flags |= CLONE_NEWNET;
 	int pidfd = -1;
-	struct clone3_args args = { .flags = flags, .pidfd = (uint64_t)(uintptr_t)&pidfd,
+	struct clone3_args args = { .flags = flags,
+				    .pidfd = (uint64_t)(uintptr_t)&pidfd,
 				    .exit_signal = SIGCHLD };
 
 	if (setresgid(-1, p->user->gid, -1) < 0 || setresuid(-1, p->user->uid, -1) < 0)
@@ -134,7 +135,9 @@ static int send_go(int sync_fd, int tree_fd)
 {
 	char control[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = "go", .iov_len = 2 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control,
 			      .msg_controllen = sizeof(control) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;

@@ -25,16 +25,14 @@
 
 static const char *config_path = X86NS_CONFIG_PATH;
 
-static const char usage[] =
-	"usage: x86nsctl [--config FILE] COMMAND\n"
-	"       x86nsctl list\n"
-	"       x86nsctl status USER\n"
-	"       x86nsctl start USER\n"
-	"       x86nsctl stop USER\n"
-	"       x86nsctl exec USER [--user] -- COMMAND [ARG...]\n"
-	"       x86nsctl check-config [--config FILE]\n"
-	"       x86nsctl check\n";
-
+static const char usage[] = "usage: x86nsctl [--config FILE] COMMAND\n"
+			    "       x86nsctl list\n"
+			    "       x86nsctl status USER\n"
+			    "       x86nsctl start USER\n"
+			    "       x86nsctl stop USER\n"
+			    "       x86nsctl exec USER [--user] -- COMMAND [ARG...]\n"
+			    "       x86nsctl check-config [--config FILE]\n"
+			    "       x86nsctl check\n";
 
 struct user_info {
 	struct passwd pw;
@@ -58,7 +56,8 @@ static int launcher_path(char *buf, size_t len)
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			if (xsnprintf(buf, len, "%s/x86ns-launch", self) >= 0 && access(buf, X_OK) == 0)
+			if (xsnprintf(buf, len, "%s/x86ns-launch", self) >= 0 &&
+			    access(buf, X_OK) == 0)
 				return 0;
 		}
 	}
@@ -137,13 +136,14 @@ static int cmd_status(const char *name)
 	}
 	if (r < 0)
 		cli_die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
-	static const char *const keys[] = { "state", "guest", "pid", "sessions", "uptime",
-					    "ready", "monitor" };
+	static const char *const keys[] = { "state",  "guest", "pid",    "sessions",
+					    "uptime", "ready", "monitor" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char v[64];
 		if (proto_get(reply + 3, keys[i], v, sizeof(v)) == 0)
-			printf("  %-9s %s%s\n", keys[i], v, strcmp(keys[i], "uptime") == 0 ? " s" : "");
+			printf("  %-9s %s%s\n", keys[i], v,
+			       strcmp(keys[i], "uptime") == 0 ? " s" : "");
 	}
 	return EXIT_SUCCESS;
 }
@@ -155,9 +155,9 @@ static int cmd_start(const char *name)
 	char uid[16], gid[16];
 	snprintf(uid, sizeof(uid), "%u", (unsigned)u.pw.pw_uid);
 	snprintf(gid, sizeof(gid), "%u", (unsigned)u.pw.pw_gid);
-	char *argv[12 + 2 * 32] = { "x86ns-launch", "start", "--user", u.pw.pw_name, "--uid", uid,
-				    "--gid", gid, "--home", u.pw.pw_dir, "--config",
-				    (char *)config_path };
+	char *argv[12 + 2 * 32] = { "x86ns-launch", "start",     "--user",   u.pw.pw_name,
+				    "--uid",        uid,         "--gid",    gid,
+				    "--home",       u.pw.pw_dir, "--config", (char *)config_path };
 	size_t n = 12;
 	gid_t gids[32];
 	int ng = 32;
@@ -202,7 +202,8 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	if (r == -ENOENT)
 		cli_die("no container runs for %s", name);
 	if (r < 0)
-		cli_die("cannot find the container of %s: %s", name, r == -EPROTO ? why : strerror(-r));
+		cli_die("cannot find the container of %s: %s", name,
+			r == -EPROTO ? why : strerror(-r));
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the container of %s: %s", name, strerror(-r));
@@ -227,8 +228,10 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 			_exit(127);
 		char home[600];
 		snprintf(home, sizeof(home), "HOME=%s", as_user ? u.pw.pw_dir : "/root");
-		char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				 "TERM=dumb", home, NULL };
+		char *envp[] = {
+			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			"TERM=dumb", home, NULL
+		};
 		execvpe(cmd[0], cmd, envp);
 		fprintf(stderr, "x86nsctl: cannot execute %s in the guest: %m\n", cmd[0]);
 		_exit(127);
@@ -282,7 +285,7 @@ int main(int argc, char **argv)
 		return cmd_check_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "check") == 0)
 		return check_system(stdout, argc > 2 && strcmp(argv[2], "-v") == 0) ? EXIT_FAILURE
-										   : EXIT_SUCCESS;
+										    : EXIT_SUCCESS;
 	if (geteuid() != 0)
 		cli_die("%s needs root", cmd);
 	if (strcmp(cmd, "list") == 0)

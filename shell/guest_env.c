@@ -5,14 +5,23 @@
 
 #include <fcntl.h>
 
-#define ENV_MAX 128
+#define ENV_MAX    128
 #define PASSWD_MAX (4u << 20)
 
 /* Variables that describe the terminal, the locale or the connection and
  * mean the same inside the guest. Everything else is left behind. */
 static const char *const env_allowed[] = {
-	"TERM=", "COLORTERM=", "LANG=", "LANGUAGE=", "LC_", "TZ=", "SSH_CONNECTION=",
-	"SSH_CLIENT=", "SSH_ORIGINAL_COMMAND=", "X86NS_GUEST=", "X86NS_SESSION=",
+	"TERM=",
+	"COLORTERM=",
+	"LANG=",
+	"LANGUAGE=",
+	"LC_",
+	"TZ=",
+	"SSH_CONNECTION=",
+	"SSH_CLIENT=",
+	"SSH_ORIGINAL_COMMAND=",
+	"X86NS_GUEST=",
+	"X86NS_SESSION=",
 };
 
 static char *env_store[ENV_MAX + 8];
@@ -102,7 +111,8 @@ int guest_env_finish(char ***envp, const struct guest_account *acct)
 	    xsnprintf(logname, sizeof(logname), "LOGNAME=%s", acct->name) < 0 ||
 	    xsnprintf(shell, sizeof(shell), "SHELL=%s", acct->shell) < 0)
 		return -ENAMETOOLONG;
-	char *add[] = { home, user, logname, shell, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/games" };
+	char *add[] = { home, user, logname, shell,
+			"PATH=/usr/local/bin:/usr/bin:/bin:/usr/games" };
 	for (size_t i = 0; i < ARRAY_SIZE(add); i++)
 		(*envp)[n++] = add[i];
 	(*envp)[n] = NULL;

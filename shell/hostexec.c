@@ -25,8 +25,14 @@
 #define HOSTEXEC_ELF_MAX (64u << 20)
 
 static const char *const lib_dirs[] = {
-	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
-	"/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib",
+	"/lib/x86_64-linux-gnu",
+	"/usr/lib/x86_64-linux-gnu",
+	"/lib/aarch64-linux-gnu",
+	"/usr/lib/aarch64-linux-gnu",
+	"/lib64",
+	"/usr/lib64",
+	"/lib",
+	"/usr/lib",
 };
 
 bool hostexec_is_sftp_server(const char *command)
@@ -155,8 +161,8 @@ int hostexec_run(const struct hostexec *h, const char *argv0, char **envp)
 		return negerrno();
 	char program[32];
 	snprintf(program, sizeof(program), "/proc/self/fd/%d", h->program_fd);
-	char *argv[] = { (char *)argv0, "--preload", preload, "--argv0", (char *)argv0, program,
-			 NULL };
+	char *argv[] = { (char *)argv0, "--preload", preload, "--argv0",
+			 (char *)argv0, program,     NULL };
 	syscall(SYS_execveat, h->interp_fd, "", argv, envp, AT_EMPTY_PATH);
 	return negerrno();
 }

@@ -22,10 +22,10 @@
  * until it is quiet for DRAIN_QUIET_MS while we could take more, or
  * DRAIN_MAX_BYTES (more than a pty buffers: new output, not old) or
  * DRAIN_MAX_MS passed. The host gets until FLUSH_MAX_MS to take it. */
-#define DRAIN_QUIET_MS 100
+#define DRAIN_QUIET_MS  100
 #define DRAIN_MAX_BYTES (256 * 1024)
-#define DRAIN_MAX_MS 10000
-#define FLUSH_MAX_MS 15000
+#define DRAIN_MAX_MS    10000
+#define FLUSH_MAX_MS    15000
 
 int pty_open_guest(int host_tty_fd, int *ret_master, char *slave_path, size_t len)
 {
@@ -113,9 +113,18 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static size_t buffer_used(const struct buffer *b) { return b->end - b->start; }
-static size_t buffer_space(const struct buffer *b) { return sizeof(b->data) - buffer_used(b); }
-static void buffer_clear(struct buffer *b) { b->start = b->end = 0; }
+static size_t buffer_used(const struct buffer *b)
+{
+	return b->end - b->start;
+}
+static size_t buffer_space(const struct buffer *b)
+{
+	return sizeof(b->data) - buffer_used(b);
+}
+static void buffer_clear(struct buffer *b)
+{
+	b->start = b->end = 0;
+}
 
 /* > 0 bytes read, 0 EOF, -EAGAIN nothing now, other -errno. */
 static ssize_t buffer_fill(struct buffer *b, int fd)
@@ -196,9 +205,7 @@ static int handle_signals(struct relay *rl)
 		if (n != (ssize_t)sizeof(si))
 			return -EIO;
 		switch (si.ssi_signo) {
-		case SIGWINCH:
-			copy_window_size(rl);
-			break;
+		case SIGWINCH: copy_window_size(rl); break;
 		case SIGHUP:
 		case SIGTERM:
 		case SIGINT:
@@ -215,8 +222,7 @@ static int handle_signals(struct relay *rl)
 				return r;
 			break;
 		}
-		default: /* SIGPIPE: the failed write reports it */
-			break;
+		default: /* SIGPIPE: the failed write reports it */ break;
 		}
 	}
 }
@@ -245,8 +251,8 @@ static void build_poll_set(const struct relay *rl, struct poll_set *ps)
 {
 	bool read_master = !rl->master_done && !rl->reading_done && buffer_space(&rl->to_host);
 	bool write_master = !rl->master_done && buffer_used(&rl->to_guest);
-	bool read_input = !rl->input_done && !rl->master_done && !rl->child_exited &&
-			  buffer_space(&rl->to_guest);
+	bool read_input =
+	    !rl->input_done && !rl->master_done && !rl->child_exited && buffer_space(&rl->to_guest);
 	ps->n = 0;
 	poll_set_add(ps, &ps->sig, rl->signal_fd, POLLIN);
 	poll_set_add(ps, &ps->pid, rl->pidfd, rl->pidfd >= 0 && !rl->child_exited ? POLLIN : 0);
@@ -272,7 +278,8 @@ static void do_master_io(struct relay *rl, const struct poll_set *ps)
 		else if (n != -EAGAIN) /* EIO: every slave fd is closed */
 			rl->master_done = true;
 	}
-	if (!rl->master_done && buffer_used(&rl->to_guest) && (ev & (POLLOUT | POLLHUP | POLLERR))) {
+	if (!rl->master_done && buffer_used(&rl->to_guest) &&
+	    (ev & (POLLOUT | POLLHUP | POLLERR))) {
 		ssize_t n = buffer_flush(&rl->to_guest, rl->master);
 		if (n < 0 && n != -EAGAIN)
 			buffer_clear(&rl->to_guest);
@@ -360,8 +367,7 @@ static int set_nonblocking(struct saved_state *s, int fd)
 	return fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? negerrno() : 0;
 }
 
-static const int relay_signals[] = { SIGWINCH, SIGHUP, SIGTERM, SIGINT,
-				     SIGQUIT, SIGPIPE, SIGCHLD };
+static const int relay_signals[] = { SIGWINCH, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE, SIGCHLD };
 
 /* Signals first: one that arrives while the terminal goes raw is queued. */
 static int relay_setup(struct relay *rl, struct saved_state *s)

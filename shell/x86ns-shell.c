@@ -36,10 +36,9 @@
 
 #define EXIT_CANNOT_JOIN 126
 
-
 struct shell_args {
-	const char *command; /* -c CMD, or NULL */
-	bool login;	     /* argv[0] starts with '-' or -l */
+	const char *command;   /* -c CMD, or NULL */
+	bool login;            /* argv[0] starts with '-' or -l */
 	struct hostexec *sftp; /* the host's sftp-server, opened for a fallback */
 };
 
@@ -81,7 +80,8 @@ static void exec_guest_shell(const struct guest_account *acct, const struct shel
 	char *argv0 = (char *)(a->login && !a->command ? login_name : base);
 	if (a->sftp && access(a->command, X_OK) < 0) {
 		int r = hostexec_run(a->sftp, "sftp-server", envp);
-		fprintf(stderr, "x86ns-shell: the guest has no %s and the host's cannot run in it: %s\n",
+		fprintf(stderr,
+			"x86ns-shell: the guest has no %s and the host's cannot run in it: %s\n",
 			a->command, strerror(-r));
 		_exit(127);
 	}
@@ -111,7 +111,8 @@ static int run_interactive(const struct guest_account *acct, const struct shell_
 		close(master);
 		r = pty_prepare_slave(slave);
 		if (r < 0) {
-			fprintf(stderr, "x86ns-shell: guest terminal %s: %s\n", slave, strerror(-r));
+			fprintf(stderr, "x86ns-shell: guest terminal %s: %s\n", slave,
+				strerror(-r));
 			_exit(EXIT_CANNOT_JOIN);
 		}
 		exec_guest_shell(acct, a, envp);
@@ -169,7 +170,8 @@ int main(int argc, char **argv)
 	int r = container_find(uid, &c, why, sizeof(why), show_wait);
 	if (r == -ENOENT)
 		cli_die("no running guest for uid %u (logins start it through pam_x86ns; an "
-		     "administrator can run x86nsctl start)", (unsigned)uid);
+			"administrator can run x86nsctl start)",
+			(unsigned)uid);
 	if (r == -EPROTO)
 		cli_die("the guest refused this session: %s", why);
 	if (r < 0)
@@ -180,7 +182,8 @@ int main(int argc, char **argv)
 	/* sftp and scp must work in guests without an sftp-server: open the
 	 * host's now, while its files are in view. */
 	struct hostexec sftp;
-	if (a.command && hostexec_is_sftp_server(a.command) && hostexec_prepare(a.command, &sftp) == 0)
+	if (a.command && hostexec_is_sftp_server(a.command) &&
+	    hostexec_prepare(a.command, &sftp) == 0)
 		a.sftp = &sftp;
 
 	/* Host side done: from here on we see only the guest. */
@@ -195,7 +198,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		cli_die("cannot drop capabilities: %s", strerror(-r));
 
-	struct guest_account acct;
+	struct guest_account acct = { 0 };
 	guest_account_lookup(uid, &acct);
 	r = guest_env_finish(&envp, &acct);
 	if (r < 0)

@@ -38,9 +38,9 @@
 #define AUDIT_VIRT_CONTROL 2500 /* defined by libaudit.h, not the kernel's header */
 #endif
 
-#define EXIT_NO_AUDIT 3
+#define EXIT_NO_AUDIT    3
 #define REPLY_TIMEOUT_MS 2000
-#define RECORD_MAX 16384
+#define RECORD_MAX       16384
 
 static volatile sig_atomic_t stop_signal;
 
@@ -69,7 +69,8 @@ static int status_request(int fd, uint16_t type, const struct audit_status *stat
 	if (status)
 		msg.status = *status;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	if (sendto(fd, &msg, msg.header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+	if (sendto(fd, &msg, msg.header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) <
+	    0)
 		return -errno;
 	return 0;
 }
@@ -95,7 +96,8 @@ static int status_reply(int fd, uint32_t seq, struct audit_status *status)
 		ssize_t len = recv(fd, buf.bytes, sizeof(buf), 0);
 		if (len < 0)
 			return -errno;
-		for (struct nlmsghdr *h = &buf.header; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+		for (struct nlmsghdr *h = &buf.header; NLMSG_OK(h, (size_t)len);
+		     h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_ERROR) {
@@ -107,7 +109,8 @@ static int status_reply(int fd, uint32_t seq, struct audit_status *status)
 			} else if (status && h->nlmsg_type == AUDIT_GET) {
 				size_t have = h->nlmsg_len - NLMSG_HDRLEN;
 				memset(status, 0, sizeof(*status));
-				memcpy(status, NLMSG_DATA(h), have < sizeof(*status) ? have : sizeof(*status));
+				memcpy(status, NLMSG_DATA(h),
+				       have < sizeof(*status) ? have : sizeof(*status));
 				return 0;
 			}
 		}
@@ -218,8 +221,10 @@ static int listen_records(int fd, bool all, long long deadline_ms, const sigset_
 static int fail(int r, const char *what)
 {
 	if (r == -EPROTONOSUPPORT) {
-		fprintf(stderr, "audit-listen: this kernel has no audit support "
-				"(socket(NETLINK_AUDIT): %s)\n", strerror(-r));
+		fprintf(stderr,
+			"audit-listen: this kernel has no audit support "
+			"(socket(NETLINK_AUDIT): %s)\n",
+			strerror(-r));
 		return EXIT_NO_AUDIT;
 	}
 	fprintf(stderr, "audit-listen: %s: %s%s\n", what, strerror(-r),

@@ -72,8 +72,8 @@ static void die_oom(void)
 	exit(1);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void snapshot_add(struct snapshot *snap, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void snapshot_add(struct snapshot *snap,
+							       const char *fmt, ...)
 {
 	va_list ap;
 	char *item;
@@ -136,8 +136,8 @@ static void snapshot_namespaces(struct snapshot *snap)
 static void snapshot_status(struct snapshot *snap)
 {
 	static const char *const fields[] = {
-		"Umask", "Uid", "Gid", "Groups", "Threads", "CapInh", "CapPrm",
-		"CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
+		"Umask",  "Uid",    "Gid",    "Groups", "Threads",    "CapInh",
+		"CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
 	};
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
 	char line[4096];
@@ -265,7 +265,8 @@ static bool is_syslog_socket(const char *item)
 	size_t len = strlen(item);
 
 	return strncmp(item, "fd.", 3) == 0 && strstr(item, "=socket:") &&
-	       strstr(item, " cloexec=1 peer=") && len > 7 && strcmp(item + len - 7, " syslog") == 0;
+	       strstr(item, " cloexec=1 peer=") && len > 7 &&
+	       strcmp(item + len - 7, " syslog") == 0;
 }
 
 /* Print "diff" lines for every difference; return true when there is none. */
@@ -281,7 +282,8 @@ static bool snapshot_compare(const struct snapshot *before, const struct snapsho
 			printf("diff gone %s\n", item);
 			same = false;
 		} else if (strcmp(now, item + key_len + 1) != 0) {
-			printf("diff changed %.*s: %s -> %s\n", (int)key_len, item, item + key_len + 1, now);
+			printf("diff changed %.*s: %s -> %s\n", (int)key_len, item,
+			       item + key_len + 1, now);
 			same = false;
 		}
 	}
@@ -316,9 +318,7 @@ static int conversation(int count, const struct pam_message **msgs, struct pam_r
 	for (int i = 0; i < count; i++) {
 		switch (msgs[i]->msg_style) {
 		case PAM_ERROR_MSG:
-		case PAM_TEXT_INFO:
-			printf("msg %s\n", msgs[i]->msg ? msgs[i]->msg : "");
-			break;
+		case PAM_TEXT_INFO: printf("msg %s\n", msgs[i]->msg ? msgs[i]->msg : ""); break;
 		default:
 			printf("msg (prompt refused) %s\n", msgs[i]->msg ? msgs[i]->msg : "");
 			free(replies);
@@ -341,11 +341,16 @@ static void usage(void)
 static void parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
-		{ "confdir", required_argument, NULL, 'c' }, { "service", required_argument, NULL, 's' },
-		{ "user", required_argument, NULL, 'u' },    { "tty", required_argument, NULL, 't' },
-		{ "rhost", required_argument, NULL, 'r' },   { "hold-fd", required_argument, NULL, 'H' },
-		{ "fork-end", no_argument, NULL, 'f' },      { "snapshot", no_argument, NULL, 'S' },
-		{ "sigchld", required_argument, NULL, 'C' }, { "rounds", required_argument, NULL, 'R' },
+		{ "confdir", required_argument, NULL, 'c' },
+		{ "service", required_argument, NULL, 's' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "tty", required_argument, NULL, 't' },
+		{ "rhost", required_argument, NULL, 'r' },
+		{ "hold-fd", required_argument, NULL, 'H' },
+		{ "fork-end", no_argument, NULL, 'f' },
+		{ "snapshot", no_argument, NULL, 'S' },
+		{ "sigchld", required_argument, NULL, 'C' },
+		{ "rounds", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -397,7 +402,8 @@ static void fork_and_end_in_child(pam_handle_t *pamh)
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	printf("fork-end child-exit=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	printf("fork-end child-exit=%d\n",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 static void wait_for_line(int fd)
@@ -514,7 +520,8 @@ int main(int argc, char **argv)
 	if (opt.snapshot) {
 		snapshot_print("before", &before);
 		snapshot_print("after-open", &after_open);
-		printf("state-unchanged=%s\n", snapshot_compare(&before, &after_open) ? "yes" : "no");
+		printf("state-unchanged=%s\n",
+		       snapshot_compare(&before, &after_open) ? "yes" : "no");
 	}
 	if (open_r == PAM_SUCCESS)
 		print_env(pamh);

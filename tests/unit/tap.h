@@ -15,7 +15,7 @@ static unsigned tap_checks_failed;
 static unsigned tap_checks_run;
 
 static inline bool tap_vcheck(bool ok, const char *reason, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 static inline bool tap_vcheck(bool ok, const char *reason, const char *fmt, va_list ap)
 {
 	tap_checks_run++;
@@ -32,7 +32,7 @@ static inline bool tap_vcheck(bool ok, const char *reason, const char *fmt, va_l
 
 /* Records one check; `reason` is printed only when it failed. */
 static inline bool tap_check(bool ok, const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static inline bool tap_check(bool ok, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
@@ -43,7 +43,7 @@ static inline bool tap_check(bool ok, const char *reason, const char *fmt, ...)
 }
 
 static inline bool tap_check_str(const char *got, const char *want, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static inline bool tap_check_str(const char *got, const char *want, const char *fmt, ...)
 {
 	char reason[1024];
@@ -58,7 +58,7 @@ static inline bool tap_check_str(const char *got, const char *want, const char *
 }
 
 static inline bool tap_check_int(intmax_t got, intmax_t want, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static inline bool tap_check_int(intmax_t got, intmax_t want, const char *fmt, ...)
 {
 	char reason[96];
@@ -71,7 +71,7 @@ static inline bool tap_check_int(intmax_t got, intmax_t want, const char *fmt, .
 }
 
 /* CHECK(cond, "description %d", args...): the description is printf-style. */
-#define CHECK(cond, ...) tap_check(!!(cond), "expected " #cond, __VA_ARGS__)
+#define CHECK(cond, ...)             tap_check(!!(cond), "expected " #cond, __VA_ARGS__)
 #define CHECK_STR_EQ(got, want, ...) tap_check_str((got), (want), __VA_ARGS__)
 #define CHECK_INT_EQ(got, want, ...) tap_check_int((intmax_t)(got), (intmax_t)(want), __VA_ARGS__)
 

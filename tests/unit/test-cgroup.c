@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DELEG_UID ((uid_t)3999000)
-#define DELEG_GID ((gid_t)3999005)
+#define DELEG_UID  ((uid_t)3999000)
+#define DELEG_GID  ((gid_t)3999005)
 #define MEMORY_MAX (256ULL << 20)
 #define FORKER_MAX 400
 
@@ -173,8 +173,8 @@ static void check_limits_and_owners(const char *name)
 			CHECK_STR_EQ(got, "100", "[%s] pids.max", h->dir);
 		}
 		if (c & CGROUP_CONTROLLER_MEMORY) {
-			read_group_file(h, name, h->v2 ? "memory.max" : "memory.limit_in_bytes", got,
-					sizeof(got));
+			read_group_file(h, name, h->v2 ? "memory.max" : "memory.limit_in_bytes",
+					got, sizeof(got));
 			CHECK_STR_EQ(got, "268435456", "[%s] memory limit", h->dir);
 		}
 		if ((c & CGROUP_CONTROLLER_CPU) && h->v2) {
@@ -195,8 +195,9 @@ static void check_limits_and_owners(const char *name)
 		if (h->v2)
 			CHECK_INT_EQ(owner_of(h, name, "cgroup.threads"), want,
 				     "[%s] cgroup.threads owner", h->dir);
-		const char *limit = h->v2 ? "cgroup.max.depth" : (c & CGROUP_CONTROLLER_PIDS) ?
-								 "pids.max" : NULL;
+		const char *limit = h->v2                          ? "cgroup.max.depth"
+				    : (c & CGROUP_CONTROLLER_PIDS) ? "pids.max"
+								   : NULL;
 		if (limit)
 			CHECK_INT_EQ(owner_of(h, name, limit), 0, "[%s] %s stays root's", h->dir,
 				     limit);
@@ -236,10 +237,10 @@ static void test_hierarchies(void)
 	CHECK(hs.layout == CGROUP_LEGACY || v2, "cgroup2 hierarchy found");
 	char path[128];
 	CHECK(cgroup_path("systemd", "u1", path, sizeof(path)) >= 0 &&
-		      strcmp(path, "/sys/fs/cgroup/systemd/x86ns/u1") == 0,
+		  strcmp(path, "/sys/fs/cgroup/systemd/x86ns/u1") == 0,
 	      "cgroup_path systemd/u1");
 	CHECK(cgroup_path("", "u1", path, sizeof(path)) >= 0 &&
-		      strcmp(path, "/sys/fs/cgroup/x86ns/u1") == 0,
+		  strcmp(path, "/sys/fs/cgroup/x86ns/u1") == 0,
 	      "cgroup_path for cgroup2 at the root");
 }
 
@@ -248,8 +249,8 @@ static void test_bad_names(void)
 	char too_long[CGROUP_NAME_MAX + 2];
 	memset(too_long, 'n', sizeof(too_long) - 1);
 	too_long[sizeof(too_long) - 1] = '\0';
-	const char *const bad[] = { "", ".", "..", "a/b", "../x", "a..b", ".hidden", "x\ny",
-				    too_long };
+	const char *const bad[] = { "",     ".",       "..",   "a/b",   "../x",
+				    "a..b", ".hidden", "x\ny", too_long };
 	struct cgroup_limits none = { 0 };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char path[256];
@@ -319,8 +320,9 @@ static bool make_guest_children(const char *name)
 		char path[256];
 		if (!hs.list[i].delegated)
 			continue;
-		for (const char *sub = "a"; sub; sub = !strcmp(sub, "a") ? "a/b" :
-						     !strcmp(sub, "a/b") ? "a/b/c" : NULL) {
+		for (const char *sub = "a"; sub; sub = !strcmp(sub, "a")     ? "a/b"
+						       : !strcmp(sub, "a/b") ? "a/b/c"
+									     : NULL) {
 			if (group_file(&hs.list[i], name, sub, path, sizeof(path)) < 0 ||
 			    mkdir(path, 0755) < 0)
 				return false;
@@ -408,8 +410,9 @@ int main(void)
 	}
 	enum cgroup_layout layout;
 	CHECK_INT_EQ(cgroup_detect(&layout), 0, "detect layout");
-	printf("# layout: %s\n", layout == CGROUP_UNIFIED ? "unified" :
-				 layout == CGROUP_HYBRID  ? "hybrid" : "legacy");
+	printf("# layout: %s\n", layout == CGROUP_UNIFIED  ? "unified"
+				 : layout == CGROUP_HYBRID ? "hybrid"
+							   : "legacy");
 	if (!CHECK_INT_EQ(cgroup_hierarchies(&hs), 0, "list hierarchies"))
 		return tap_exit();
 	CHECK(hs.layout == layout, "hierarchy list has the detected layout");

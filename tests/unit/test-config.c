@@ -109,40 +109,39 @@ static void check_error(const char *desc, const char *main_text, const char *dro
 
 #define GUEST_A "[guest a]\nroot = /srv/a\n"
 
-static const char *full_main =
-	"# x86ns test configuration\n"
-	"; semicolon comment\n"
-	"\n"
-	"[guest debian]\n"
-	"root = /srv/guests/debian\n"
-	"init = /sbin/init\n"
-	"ready = notify\n"
-	"ready-timeout = 2m\n"
-	"ready-timeout-action = warn\n"
-	"translator = /opt/mcst/bin/x86\n"
-	"hostname = debian-x86\n"
-	"stop-signal = SIGRTMIN+3\n"
-	"stop-timeout = 30s\n"
-	"\n"
-	"[guest bb]\n"
-	"\troot=/srv/guests/bb\r\n"
-	"\n"
-	"[default]\n"
-	"guest = none\n"
-	"stop = last-logout\n"
-	"network = host\n"
-	"bind = ~/.x86rc\n"
-	"\n"
-	"[group x86users]\n"
-	"guest = debian\n"
-	"memory = 2G\n"
-	"pids = 512\n"
-	"cpu = 150%\n"
-	"bind = /srv/shared:ro\n"
-	"\n"
-	"  [ user   alice ]  \n"
-	"stop = linger=10m\n"
-	"bind = /data:/mnt/data:rw\n";
+static const char *full_main = "# x86ns test configuration\n"
+			       "; semicolon comment\n"
+			       "\n"
+			       "[guest debian]\n"
+			       "root = /srv/guests/debian\n"
+			       "init = /sbin/init\n"
+			       "ready = notify\n"
+			       "ready-timeout = 2m\n"
+			       "ready-timeout-action = warn\n"
+			       "translator = /opt/mcst/bin/x86\n"
+			       "hostname = debian-x86\n"
+			       "stop-signal = SIGRTMIN+3\n"
+			       "stop-timeout = 30s\n"
+			       "\n"
+			       "[guest bb]\n"
+			       "\troot=/srv/guests/bb\r\n"
+			       "\n"
+			       "[default]\n"
+			       "guest = none\n"
+			       "stop = last-logout\n"
+			       "network = host\n"
+			       "bind = ~/.x86rc\n"
+			       "\n"
+			       "[group x86users]\n"
+			       "guest = debian\n"
+			       "memory = 2G\n"
+			       "pids = 512\n"
+			       "cpu = 150%\n"
+			       "bind = /srv/shared:ro\n"
+			       "\n"
+			       "  [ user   alice ]  \n"
+			       "stop = linger=10m\n"
+			       "bind = /data:/mnt/data:rw\n";
 
 static void check_bind(const struct user_policy *p, size_t i, const char *source,
 		       const char *target, bool read_only, const char *who)
@@ -163,10 +162,12 @@ static void test_full_example(void)
 	fixture_write(&f, "x86ns.conf", full_main, 0644);
 	/* Written in the "wrong" order on purpose: the loader sorts. */
 	fixture_write(&f, "x86ns.conf.d/20-late.conf",
-		      "[user alice]\nstop = never\ncpu = 75%\n[group x86users]\nmemory = 4G\n", 0644);
+		      "[user alice]\nstop = never\ncpu = 75%\n[group x86users]\nmemory = 4G\n",
+		      0644);
 	fixture_write(&f, "x86ns.conf.d/10-early.conf",
 		      "[guest extra]\nroot = /srv/extra\n[user alice]\ncpu = 50%\n"
-		      "[user bob]\nguest = bb\nnetwork = none\n", 0644);
+		      "[user bob]\nguest = bb\nnetwork = none\n",
+		      0644);
 	fixture_write(&f, "x86ns.conf.d/README", "not a config file\n", 0644);
 	fixture_write(&f, "x86ns.conf.d/30-old.conf.bak", "garbage\n", 0644);
 	fixture_write(&f, "x86ns.conf.d/.hidden.conf", "garbage\n", 0644);
@@ -195,7 +196,8 @@ static void test_full_example(void)
 	CHECK_STR_EQ(bb->hostname, "bb", "hostname defaults to the guest name");
 	CHECK_INT_EQ(bb->ready, READY_IMMEDIATE, "ready defaults to immediate");
 	CHECK_INT_EQ(bb->ready_timeout_sec, 60, "ready-timeout defaults to 60");
-	CHECK_INT_EQ(bb->ready_timeout_action, TIMEOUT_DENY, "ready-timeout-action defaults to deny");
+	CHECK_INT_EQ(bb->ready_timeout_action, TIMEOUT_DENY,
+		     "ready-timeout-action defaults to deny");
 	CHECK_INT_EQ(bb->stop_signal, SIGTERM, "stop-signal defaults to SIGTERM for builtin init");
 	CHECK_INT_EQ(bb->stop_timeout_sec, 10, "stop-timeout defaults to 10");
 	char extra_file[PATH_MAX];
@@ -347,7 +349,8 @@ static void check_user_u64(const char *key, const char *value, size_t field, uin
 	if (r < 0)
 		tap_check(false, f.err, "%s = %s", key, value);
 	else
-		CHECK_INT_EQ(*(const uint64_t *)((const char *)&p + field), want, "%s = %s", key, value);
+		CHECK_INT_EQ(*(const uint64_t *)((const char *)&p + field), want, "%s = %s", key,
+			     value);
 	if (r == 0)
 		user_policy_done(&p);
 	fixture_done(&f);
@@ -361,7 +364,8 @@ static void check_user_unsigned(const char *key, const char *value, size_t field
 	if (r < 0)
 		tap_check(false, f.err, "%s = %s", key, value);
 	else
-		CHECK_INT_EQ(*(const unsigned *)((const char *)&p + field), want, "%s = %s", key, value);
+		CHECK_INT_EQ(*(const unsigned *)((const char *)&p + field), want, "%s = %s", key,
+			     value);
 	if (r == 0)
 		user_policy_done(&p);
 	fixture_done(&f);
@@ -405,17 +409,39 @@ static void test_policy_values(void)
 	check_user_unsigned("stop", "last-logout", stop, STOP_LAST_LOGOUT);
 
 	const char *bad[][2] = {
-		{ "memory", "0" },	   { "memory", "12X" },	   { "memory", "1.5G" },
-		{ "memory", "-1" },	   { "memory", "1KB" },	   { "memory", "G" },
-		{ "memory", "99999999999T" }, { "memory", "" },  { "pids", "0" },
-		{ "pids", "4194305" },	   { "pids", "-3" },	   { "pids", "ten" },
-		{ "pids", "5 # five" },	   { "cpu", "150" },	   { "cpu", "0%" },
-		{ "cpu", "%" },		   { "cpu", "1.5%" },	   { "stop", "linger" },
-		{ "stop", "linger=" },	   { "stop", "linger=1d" }, { "stop", "sometimes" },
-		{ "network", "private" },  { "guest", "a/b" },	   { "bind", "relative:/x" },
-		{ "bind", "/a:relative" }, { "bind", "/a:/b:rx" }, { "bind", "/a:/b:/c" },
-		{ "bind", "~user/x" },	   { "bind", "/a/../b" },  { "bind", "/a:" },
-		{ "bind", ":/a" },	   { "bind", "~" },	   { "bind", "/a:~/b" },
+		{ "memory", "0" },
+		{ "memory", "12X" },
+		{ "memory", "1.5G" },
+		{ "memory", "-1" },
+		{ "memory", "1KB" },
+		{ "memory", "G" },
+		{ "memory", "99999999999T" },
+		{ "memory", "" },
+		{ "pids", "0" },
+		{ "pids", "4194305" },
+		{ "pids", "-3" },
+		{ "pids", "ten" },
+		{ "pids", "5 # five" },
+		{ "cpu", "150" },
+		{ "cpu", "0%" },
+		{ "cpu", "%" },
+		{ "cpu", "1.5%" },
+		{ "stop", "linger" },
+		{ "stop", "linger=" },
+		{ "stop", "linger=1d" },
+		{ "stop", "sometimes" },
+		{ "network", "private" },
+		{ "guest", "a/b" },
+		{ "bind", "relative:/x" },
+		{ "bind", "/a:relative" },
+		{ "bind", "/a:/b:rx" },
+		{ "bind", "/a:/b:/c" },
+		{ "bind", "~user/x" },
+		{ "bind", "/a/../b" },
+		{ "bind", "/a:" },
+		{ "bind", ":/a" },
+		{ "bind", "~" },
+		{ "bind", "/a:~/b" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		check_user_invalid(bad[i][0], bad[i][1]);
@@ -469,7 +495,8 @@ static void test_guest_values(void)
 	check_stop_signal("64", 64);
 
 	g = load_guest(&f, "init = /sbin/init");
-	CHECK_INT_EQ(g ? g->stop_signal : -1, SIGRTMIN + 4, "stop-signal defaults to RTMIN+4 for a guest init");
+	CHECK_INT_EQ(g ? g->stop_signal : -1, SIGRTMIN + 4,
+		     "stop-signal defaults to RTMIN+4 for a guest init");
 	fixture_done(&f);
 	g = load_guest(&f, "init = /sbin/init\ninit = builtin\ntranslator = /t\ntranslator = none");
 	CHECK(g && !g->init && !g->translator && g->stop_signal == SIGTERM,
@@ -484,19 +511,32 @@ static void test_guest_values(void)
 	      "ready-timeout = 5s, stop-timeout = 1m");
 	fixture_done(&f);
 	/* 64 characters, the kernel's limit; a DNS label stops at 63. */
-	g = load_guest(&f, "hostname = a2345678901234567890123456789012.a234567890123456789012345678901");
+	g = load_guest(
+	    &f, "hostname = a2345678901234567890123456789012.a234567890123456789012345678901");
 	CHECK(g && strlen(g->hostname) == 64, "64-character hostname accepted");
 	fixture_done(&f);
 
 	const char *bad[][2] = {
-		{ "stop-signal", "SIGFOO" },  { "stop-signal", "0" },	    { "stop-signal", "65" },
-		{ "stop-signal", "RTMIN+99" }, { "stop-signal", "RTMIN-1" }, { "stop-signal", "RTMAX+1" },
-		{ "ready-timeout", "1h" },    { "ready-timeout", "0" },	    { "ready-timeout", "ten" },
-		{ "stop-timeout", "1h" },     { "ready", "timeout" },	    { "ready-timeout-action", "kill" },
-		{ "hostname", "-bad" },	      { "hostname", "a..b" },	    { "hostname", "under_score" },
+		{ "stop-signal", "SIGFOO" },
+		{ "stop-signal", "0" },
+		{ "stop-signal", "65" },
+		{ "stop-signal", "RTMIN+99" },
+		{ "stop-signal", "RTMIN-1" },
+		{ "stop-signal", "RTMAX+1" },
+		{ "ready-timeout", "1h" },
+		{ "ready-timeout", "0" },
+		{ "ready-timeout", "ten" },
+		{ "stop-timeout", "1h" },
+		{ "ready", "timeout" },
+		{ "ready-timeout-action", "kill" },
+		{ "hostname", "-bad" },
+		{ "hostname", "a..b" },
+		{ "hostname", "under_score" },
 		{ "hostname", "a2345678901234567890123456789012.a2345678901234567890123456789012" },
 		{ "hostname", "a234567890123456789012345678901234567890123456789012345678901234" },
-		{ "root", "srv/a" },	      { "root", "/srv/../etc" },    { "init", "sbin/init" },
+		{ "root", "srv/a" },
+		{ "root", "/srv/../etc" },
+		{ "init", "sbin/init" },
 		{ "translator", "bin/x86" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
@@ -519,19 +559,20 @@ static void test_syntax_errors(void)
 	check_error("unterminated section header", "[default\n", NULL, NULL, 1, "malformed", NULL);
 	check_error("trailing comment is part of the value", "[default]\npids = 5 # five\n", NULL,
 		    NULL, 2, "\"pids\"", "5 # five");
-	check_error("missing root, at the header line", "[guest a]\ninit = /sbin/init\n\n[default]\n",
-		    NULL, NULL, 1, "\"root\"", NULL);
+	check_error("missing root, at the header line",
+		    "[guest a]\ninit = /sbin/init\n\n[default]\n", NULL, NULL, 1, "\"root\"", NULL);
 	check_error("missing root at end of file", "[default]\n\n[guest z]\nready = notify\n", NULL,
 		    NULL, 3, "\"root\"", NULL);
-	check_error("guest name that is no hostname needs hostname", "[guest my_guest]\nroot = /a\n",
-		    NULL, NULL, 1, "hostname", NULL);
+	check_error("guest name that is no hostname needs hostname",
+		    "[guest my_guest]\nroot = /a\n", NULL, NULL, 1, "hostname", NULL);
 	check_error("undefined guest", "[default]\nguest = nosuch\n", NULL, NULL, 2, "\"nosuch\"",
 		    NULL);
-	check_error("undefined guest in a drop-in", GUEST_A, "10-a.conf", "[user x]\n\nguest = ghost\n",
-		    3, "\"ghost\"", NULL);
-	check_error("duplicate guest across files", GUEST_A, "10-a.conf", "\n[guest a]\nroot = /b\n",
-		    2, "duplicate", NULL);
-	check_error("guest name with a slash", "[guest a/b]\nroot = /a\n", NULL, NULL, 1, "a/b", NULL);
+	check_error("undefined guest in a drop-in", GUEST_A, "10-a.conf",
+		    "[user x]\n\nguest = ghost\n", 3, "\"ghost\"", NULL);
+	check_error("duplicate guest across files", GUEST_A, "10-a.conf",
+		    "\n[guest a]\nroot = /b\n", 2, "duplicate", NULL);
+	check_error("guest name with a slash", "[guest a/b]\nroot = /a\n", NULL, NULL, 1, "a/b",
+		    NULL);
 	check_error("guest section without a name", "[guest]\nroot = /a\n", NULL, NULL, 1, "guest",
 		    NULL);
 	check_error("guest named none", "[guest none]\nroot = /a\n", NULL, NULL, 1, "none", NULL);
@@ -645,7 +686,8 @@ static void test_file_limits(void)
 	big[1024 * 1024 + 1] = '\0';
 	fixture_init(&f);
 	fixture_write(&f, "x86ns.conf", big, 0644);
-	check_refused(&f, -EFBIG, f.main_path, "larger than 1 MiB, refused", "file over 1 MiB refused");
+	check_refused(&f, -EFBIG, f.main_path, "larger than 1 MiB, refused",
+		      "file over 1 MiB refused");
 	free(big);
 
 	fixture_init(&f);
@@ -733,7 +775,8 @@ static void test_shipped_files(void)
 
 	/* The man page's first .nf block is its example configuration. */
 	text = read_source_file("conf/x86ns.conf.5");
-	char *start = text ? strstr(text, "\n.nf\n") : NULL, *end = start ? strstr(start, "\n.fi\n") : NULL;
+	char *start = text ? strstr(text, "\n.nf\n") : NULL,
+	     *end = start ? strstr(start, "\n.fi\n") : NULL;
 	if (!CHECK(start && end, "example found in conf/x86ns.conf.5")) {
 		free(text);
 		return;
@@ -751,8 +794,8 @@ static void test_shipped_files(void)
 	if (r == 0) {
 		config_resolve(f.config, "alice", groups, 1, &p);
 		CHECK(p.guest && strcmp(p.guest->name, "busybox") == 0 && p.n_binds == 1 &&
-			      strcmp(p.binds[0].source, "~/bb-data") == 0 &&
-			      p.stop == STOP_LINGER && p.linger_sec == 900,
+			  strcmp(p.binds[0].source, "~/bb-data") == 0 && p.stop == STOP_LINGER &&
+			  p.linger_sec == 900,
 		      "man page example: alice gets busybox, one bind, group's linger");
 		user_policy_done(&p);
 	}

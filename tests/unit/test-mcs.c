@@ -54,7 +54,8 @@ static void check_all_pairs_distinct(uid_t first)
 	}
 	for (uid_t n = 0; n < SELINUX_MCS_PAIRS; n++) {
 		if (selinux_mcs_pair_for_uid(first + n, buf, sizeof(buf)) < 0 ||
-		    !parse_pair(buf, &low, &high) || low >= high || high >= SELINUX_MCS_CATEGORIES) {
+		    !parse_pair(buf, &low, &high) || low >= high ||
+		    high >= SELINUX_MCS_CATEGORIES) {
 			bad++;
 			continue;
 		}
@@ -66,8 +67,8 @@ static void check_all_pairs_distinct(uid_t first)
 	free(seen);
 	CHECK_INT_EQ(bad, 0, "uids %u.. map to well-formed pairs cA,cB with A < B <= 1023",
 		     (unsigned)first);
-	CHECK_INT_EQ(dup, 0, "%u consecutive uids from %u get %u distinct pairs",
-		     SELINUX_MCS_PAIRS, (unsigned)first, SELINUX_MCS_PAIRS);
+	CHECK_INT_EQ(dup, 0, "%u consecutive uids from %u get %u distinct pairs", SELINUX_MCS_PAIRS,
+		     (unsigned)first, SELINUX_MCS_PAIRS);
 }
 
 static void check_buffer_too_small(void)

@@ -19,20 +19,20 @@
 #include <termios.h>
 #include <time.h>
 
-#define OUTPUT_MAX (4u << 20)
+#define OUTPUT_MAX         (4u << 20)
 #define SESSION_TIMEOUT_MS 20000
 
 enum action { ACT_NONE, ACT_INPUT, ACT_INPUT_THEN_EOF, ACT_RESIZE, ACT_SIGNAL, ACT_HANGUP };
 
 struct session {
 	const char *script;
-	bool use_socket;      /* host side is a socketpair, not a terminal */
-	bool slow_reader;     /* the terminal takes output in small, slow bites */
-	const char *trigger;  /* output that starts the action */
+	bool use_socket;     /* host side is a socketpair, not a terminal */
+	bool slow_reader;    /* the terminal takes output in small, slow bites */
+	const char *trigger; /* output that starts the action */
 	enum action action;
-	const char *input;    /* ACT_INPUT* */
+	const char *input; /* ACT_INPUT* */
 	size_t input_len;
-	int signal;           /* ACT_SIGNAL: sent to R */
+	int signal;                /* ACT_SIGNAL: sent to R */
 	unsigned short rows, cols; /* ACT_RESIZE */
 	/* results */
 	char *output;
@@ -95,7 +95,8 @@ static void __attribute__((noreturn)) run_relay(struct session *s, int host_fd, 
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sigismember(&mask_before, sig) != sigismember(&mask_after, sig)) {
 			rep.mask_restored = false;
-			printf("# signal %d %s\n", sig, sigismember(&mask_after, sig) ? "left blocked" : "unblocked");
+			printf("# signal %d %s\n", sig,
+			       sigismember(&mask_after, sig) ? "left blocked" : "unblocked");
 		}
 	rep.got_report = true;
 	(void)!write(report_fd, &rep, sizeof(rep));
@@ -260,7 +261,10 @@ static void test_basic(void)
 {
 	struct session s = {
 		.script = "stty size; tty; echo hello; read x; echo got:$x; exit 3",
-		.trigger = "hello", .action = ACT_INPUT, .input = "abc\n", .input_len = 4,
+		.trigger = "hello",
+		.action = ACT_INPUT,
+		.input = "abc\n",
+		.input_len = 4,
 	};
 	run_session(&s);
 	check_common(&s, "basic");
@@ -281,7 +285,10 @@ static void test_raw(void)
 {
 	struct session s = {
 		.script = "stty raw -echo; echo ready; head -c 4 | od -An -c",
-		.trigger = "ready", .action = ACT_INPUT, .input = "a\025b\r", .input_len = 4,
+		.trigger = "ready",
+		.action = ACT_INPUT,
+		.input = "a\025b\r",
+		.input_len = 4,
 	};
 	run_session(&s);
 	check_common(&s, "raw");
@@ -294,8 +301,12 @@ static void test_raw(void)
 static void test_winch(void)
 {
 	struct session s = {
-		.script = "trap 'stty size; exit 4' WINCH; echo ready; while :; do sleep 0.05; done",
-		.trigger = "ready", .action = ACT_RESIZE, .rows = 40, .cols = 120,
+		.script =
+		    "trap 'stty size; exit 4' WINCH; echo ready; while :; do sleep 0.05; done",
+		.trigger = "ready",
+		.action = ACT_RESIZE,
+		.rows = 40,
+		.cols = 120,
 	};
 	run_session(&s);
 	check_common(&s, "winch");
@@ -308,8 +319,11 @@ static void test_winch(void)
 static void test_signal(int sig, const char *name)
 {
 	struct session s = {
-		.script = "trap 'echo caught; exit 5' TERM; echo ready; while :; do sleep 0.05; done",
-		.trigger = "ready", .action = ACT_SIGNAL, .signal = sig,
+		.script =
+		    "trap 'echo caught; exit 5' TERM; echo ready; while :; do sleep 0.05; done",
+		.trigger = "ready",
+		.action = ACT_SIGNAL,
+		.signal = sig,
 	};
 	run_session(&s);
 	check_common(&s, name);
@@ -331,7 +345,8 @@ static void test_hangup(void)
 {
 	struct session s = {
 		.script = "echo ready; while :; do sleep 0.05; done",
-		.trigger = "ready", .action = ACT_HANGUP,
+		.trigger = "ready",
+		.action = ACT_HANGUP,
 	};
 	run_session(&s);
 	CHECK(!s.timed_out && s.report.got_report, "hangup: relay process reported in time");
@@ -367,8 +382,10 @@ static void test_background_holder(bool spamming)
 {
 	const char *name = spamming ? "background spammer" : "background holder";
 	struct session s = {
-		.script = spamming ? "trap '' HUP; (while :; do echo spam; done) & sleep 0.2; echo bye; exit 8" :
-				     "trap '' HUP; sleep 5 & echo bye; exit 8",
+		.script =
+		    spamming
+			? "trap '' HUP; (while :; do echo spam; done) & sleep 0.2; echo bye; exit 8"
+			: "trap '' HUP; sleep 5 & echo bye; exit 8",
 	};
 	run_session(&s);
 	check_common(&s, name);
@@ -387,7 +404,10 @@ static void test_paste(void)
 		paste[i] = (i % LINE == LINE - 1) ? '\n' : (char)('a' + i % 26);
 	struct session s = {
 		.script = "stty -echo; echo ready; head -c 300000 | cksum",
-		.trigger = "ready", .action = ACT_INPUT, .input = paste, .input_len = LINES * LINE,
+		.trigger = "ready",
+		.action = ACT_INPUT,
+		.input = paste,
+		.input_len = LINES * LINE,
 	};
 	run_session(&s);
 	check_common(&s, "paste");
@@ -424,8 +444,11 @@ static void test_socket_eof(void)
 {
 	struct session s = {
 		.script = "echo hello; read x; echo got:$x; sleep 0.3; echo after-eof; exit 7",
-		.use_socket = true, .trigger = "hello", .action = ACT_INPUT_THEN_EOF,
-		.input = "abc\n", .input_len = 4,
+		.use_socket = true,
+		.trigger = "hello",
+		.action = ACT_INPUT_THEN_EOF,
+		.input = "abc\n",
+		.input_len = 4,
 	};
 	run_session(&s);
 	check_common(&s, "socket");
