@@ -35,7 +35,10 @@ x86nsctl() { "$X86NS_CTL" --config "$X86NS_CONF" "$@"; }
 
 # x86ns_stop_at_exit USER: stop USER's container when the script ends
 # (registered after the user, so it runs before the user is removed).
-x86ns_stop_at_exit() { tst_cleanup_push "$X86NS_CTL" stop "$1"; }
+x86ns_stop_at_exit() {
+	tst_cleanup_push rm -f "/var/log/x86ns/$1.log"
+	tst_cleanup_push "$X86NS_CTL" stop "$1"
+}
 
 # x86ns_wait_gone UID [SECONDS]: wait until no container runs for UID.
 x86ns_wait_gone() {
