@@ -145,6 +145,8 @@ out=$(tst_ssh "$CAROL" 'echo inside' 2>&1)
 rc=$?
 check_eq "user without a subordinate range is refused" "refused" \
 	"$( ((rc != 0)) && [[ $out != *inside* ]] && echo refused || echo "rc=$rc $out")"
+check_eq "... sshd reports the failed PAM session (exit 254)" 254 "$rc"
+check_match "... with the module's one-line reason" "x86ns: user $CAROL has no subordinate uid range" "$out"
 out=$(tst_ssh "$DAVE" 'cat /etc/hostname 2>/dev/null; id -un')
 check_match "a user no section selects logs in on the host" "^$DAVE\$" "$out"
 
