@@ -41,7 +41,7 @@ PROGS := pam_x86ns/pam_x86ns.so pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor \
 
 LAUNCH_SRC := pam_x86ns/launch.c pam_x86ns/container.c pam_x86ns/mounts.c pam_x86ns/account.c \
 	      pam_x86ns/start.c
-CTL_SRC    := pam_x86ns/x86nsctl.c pam_x86ns/check.c
+CTL_SRC    := pam_x86ns/x86nsctl.c pam_x86ns/check.c pam_x86ns/check-probe.c
 SHELL_SRC  := shell/x86ns-shell.c shell/pty.c shell/guest_env.c shell/hostexec.c
 
 .PHONY: all clean install uninstall check unit bench demo format lint install-selinux
@@ -132,9 +132,9 @@ UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
-tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check.h tests/unit/tap.h lib/libx86ns.a lib/*.h
+tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check-probe.c pam_x86ns/check.h pam_x86ns/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c lib/libx86ns.a -lz
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c pam_x86ns/check-probe.c lib/libx86ns.a -lz
 tests/unit/test-pty: tests/unit/test-pty.c shell/pty.c shell/pty.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ishell -o $@ $< shell/pty.c lib/libx86ns.a
