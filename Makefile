@@ -41,7 +41,8 @@ PROGS := pam_x86ns/pam_x86ns.so pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor \
 
 LAUNCH_SRC := pam_x86ns/launch.c pam_x86ns/container.c pam_x86ns/mounts.c pam_x86ns/account.c \
 	      pam_x86ns/start.c
-CTL_SRC    := pam_x86ns/x86nsctl.c pam_x86ns/check.c pam_x86ns/check-probe.c
+CTL_SRC    := pam_x86ns/x86nsctl.c pam_x86ns/check.c pam_x86ns/check-probe.c pam_x86ns/guest.c \
+	      pam_x86ns/guest-apt.c pam_x86ns/guest-tree.c
 SHELL_SRC  := shell/x86ns-shell.c shell/pty.c shell/guest_env.c shell/hostexec.c
 
 .PHONY: all clean install uninstall check unit bench demo format lint install-selinux

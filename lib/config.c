@@ -190,6 +190,17 @@ static int guest_hostname(struct guest_config *g, const char *v)
 	return config_hostname_is_valid(v) ? replace_string(&g->hostname, v) : -EINVAL;
 }
 
+static int guest_personality(struct guest_config *g, const char *v)
+{
+	if (streq(v, "native"))
+		g->personality = PERSONALITY_NATIVE;
+	else if (streq(v, "x86"))
+		g->personality = PERSONALITY_X86;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int guest_stop_signal(struct guest_config *g, const char *v)
 {
 	return config_parse_signal(v, &g->stop_signal);
@@ -212,6 +223,7 @@ static const struct {
 	{ "ready-timeout-action", guest_ready_timeout_action, "\"deny\" or \"warn\"" },
 	{ "translator", guest_translator, "\"none\" or an absolute host path" },
 	{ "hostname", guest_hostname, "a hostname of at most 64 characters" },
+	{ "personality", guest_personality, "\"native\" or \"x86\" (32-bit guests)" },
 	{ "stop-signal", guest_stop_signal,
 	  "a signal name such as SIGTERM or RTMIN+4, or a number" },
 	{ "stop-timeout", guest_stop_timeout, "a number of seconds, suffix s or m" },

@@ -20,6 +20,8 @@ enum ready_mode { READY_IMMEDIATE, READY_NOTIFY };
 enum stop_policy { STOP_LAST_LOGOUT, STOP_LINGER, STOP_NEVER };
 enum network_mode { NETWORK_HOST, NETWORK_NONE };
 enum ready_timeout_action { TIMEOUT_DENY, TIMEOUT_WARN };
+/* x86: 32-bit guests (i386) run with PER_LINUX32, so uname -m says i686. */
+enum guest_personality { PERSONALITY_NATIVE, PERSONALITY_X86 };
 
 struct guest_config {
 	char *name;
@@ -28,6 +30,7 @@ struct guest_config {
 	char *translator; /* NULL = none; else absolute host path */
 	char *hostname;   /* never NULL after config_load: defaults to the name */
 	enum ready_mode ready;
+	enum guest_personality personality; /* default native */
 	unsigned ready_timeout_sec;                     /* default 60 */
 	enum ready_timeout_action ready_timeout_action; /* default deny */
 	int stop_signal;           /* default SIGTERM (builtin), SIGRTMIN+4 (other inits) */

@@ -51,8 +51,10 @@ static int verify_init(uid_t owner, pid_t pid, int pidfd, unsigned long long use
 
 /* "attach", then wait for the monitor's answer, which comes when the guest
  * is ready; a long wait is reported once a second through `waiting`. */
-static int attach_wait_ready(int fd, char *reply, size_t len, void (*waiting)(unsigned seconds))
+static int attach_wait_ready(int fd, char *reply, size_t len,
+			     void (*waiting)(unsigned seconds, const char *status))
 {
+	char status[PROTO_MSG_MAX] = "";
 	int r = proto_send(fd, "attach");
 	if (r < 0)
 		return r;
@@ -60,11 +62,15 @@ static int attach_wait_ready(int fd, char *reply, size_t len, void (*waiting)(un
 		r = proto_recv(fd, reply, len, 1000);
 		if (r == -ETIMEDOUT) {
 			if (waiting)
-				waiting(waited + 1);
+				waiting(waited + 1, status);
 			continue;
 		}
 		if (r < 0)
 			return r;
+		if (strncmp(reply, "progress ", 9) == 0) {
+			snprintf(status, sizeof(status), "%s", reply + 9);
+			continue;
+		}
 		if (strncmp(reply, "ok", 2) == 0)
 			return 0;
 		if (strncmp(reply, "err ", 4) == 0) {
@@ -77,7 +83,7 @@ static int attach_wait_ready(int fd, char *reply, size_t len, void (*waiting)(un
 }
 
 int container_find(uid_t owner, struct container_ref *ret, char *err, size_t errlen,
-		   void (*waiting)(unsigned seconds))
+		   void (*waiting)(unsigned seconds, const char *status))
 {
 	_cleanup_close_ int fd = -1;
 	err[0] = '\0';
@@ -101,7 +107,9 @@ int container_find(uid_t owner, struct container_ref *ret, char *err, size_t err
 	r = verify_init(owner, (pid_t)pid, pidfd, userns);
 	if (r < 0)
 		return r;
-	*ret = (struct container_ref){ .pid = (pid_t)pid, .pidfd = TAKE_FD(pidfd) };
+	unsigned long long ready = 1;
+	proto_get_u64(reply, "ready", &ready);
+	*ret = (struct container_ref){ .pid = (pid_t)pid, .pidfd = TAKE_FD(pidfd), .ready = ready };
 	proto_get(reply, "guest", ret->guest, sizeof(ret->guest));
 	return 0;
 }

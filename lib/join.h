@@ -13,6 +13,7 @@ struct container_ref {
 	pid_t pid; /* the container's init, host pid */
 	int pidfd; /* pins it: a recycled pid cannot be joined */
 	char guest[64];
+	bool ready; /* false: its ready-timeout passed and the action is warn */
 };
 
 /* Ask the monitor of owner's container to move the calling process into the
@@ -20,10 +21,10 @@ struct container_ref {
  * about long waits), and pin and verify the init: the pidfd's user namespace
  * must be the one the monitor reported and be owned by `owner`. While the
  * guest is not ready, `waiting` (may be NULL) is called once a second with
- * the seconds waited. -ENOENT:
+ * the seconds waited and the guest's last boot status (may be ""). -ENOENT:
  * no container runs. On -EPROTO, err holds the monitor's reason. */
 int container_find(uid_t owner, struct container_ref *ret, char *err, size_t errlen,
-		   void (*waiting)(unsigned seconds));
+		   void (*waiting)(unsigned seconds, const char *status));
 
 /* setns into the user, mount, PID, UTS, IPC and cgroup namespaces of the
  * container, and its network namespace when it has its own. The PID

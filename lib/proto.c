@@ -3,6 +3,7 @@
 
 #include "util.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <sys/socket.h>
@@ -17,6 +18,54 @@ int runtime_dir(uid_t uid, char *buf, size_t len)
 int runtime_socket_path(uid_t uid, char *buf, size_t len)
 {
 	return xsnprintf(buf, len, X86NS_RUNDIR "/%u/monitor.sock", (unsigned)uid);
+}
+
+int runtime_notify_create(uid_t uid, uid_t root_uid, gid_t root_gid, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[64];
+	int r = runtime_dir(uid, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	_cleanup_close_ int run = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run < 0)
+		return negerrno();
+	runtime_notify_remove(uid);
+	if (mkdirat(run, NOTIFY_DIR_NAME, 0700) < 0)
+		return negerrno();
+	r = xsnprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" NOTIFY_DIR_NAME "/" NOTIFY_SOCKET_NAME,
+		      dir);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return negerrno();
+	int one = 1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		return negerrno();
+	/* The socket first, the directory last: until then guest root cannot
+	 * reach into it, and nothing runs in the guest yet anyway. */
+	if (lchown(sa.sun_path, root_uid, root_gid) < 0 ||
+	    fchownat(run, NOTIFY_DIR_NAME, root_uid, root_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return negerrno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+void runtime_notify_remove(uid_t uid)
+{
+	char dir[64];
+	if (runtime_dir(uid, dir, sizeof(dir)) < 0)
+		return;
+	_cleanup_close_ int run = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run < 0)
+		return;
+	_cleanup_close_ int notify =
+		openat(run, NOTIFY_DIR_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (notify >= 0)
+		(void)unlinkat(notify, NOTIFY_SOCKET_NAME, 0);
+	(void)unlinkat(run, NOTIFY_DIR_NAME, AT_REMOVEDIR);
 }
 
 static int monitor_socket(uid_t uid, struct sockaddr_un *sa, int *ret_fd)

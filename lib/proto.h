@@ -32,6 +32,18 @@
 int runtime_dir(uid_t uid, char *buf, size_t len);
 int runtime_socket_path(uid_t uid, char *buf, size_t len);
 
+/* ready = notify: the sd_notify socket lives in /run/x86ns/<uid>/notify/,
+ * which the guest sees read-only at /run/host/notify. */
+#define NOTIFY_DIR_NAME "notify"
+#define NOTIFY_SOCKET_NAME "notify.sock"
+#define NOTIFY_SOCKET_IN_GUEST "/run/host/notify/" NOTIFY_SOCKET_NAME
+
+/* Runs in: the launcher, host root. Bind the notify socket (SO_PASSCRED) and
+ * hand it and its directory to guest root (root_uid/root_gid). */
+int runtime_notify_create(uid_t uid, uid_t root_uid, gid_t root_gid, int *ret_fd);
+/* Remove the notify socket and its directory, if any. */
+void runtime_notify_remove(uid_t uid);
+
 /* Connect to the monitor of uid's container: -ENOENT or -ECONNREFUSED when
  * no container runs. */
 int monitor_connect(uid_t uid, int *ret_fd);

@@ -33,6 +33,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,6 +50,7 @@ struct child_state {
 	int lower_fd;   /* detached, idmapped mount of the shared guest tree */
 	int staging_fd; /* the private tmpfs that holds lower/ and merged/ */
 	int root_fd;    /* merged/ */
+	int notify_dir_fd; /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
 	char staging[64];
 };
 
@@ -101,6 +103,16 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 	int r = runtime_dir(p->user->uid, s->staging, sizeof(s->staging));
 	if (r < 0)
 		return launch_error_set(e, "overlay", r, "runtime path");
+	if (p->guest->ready == READY_NOTIFY) {
+		/* Open it now: the staging tmpfs is about to cover its parent. */
+		char notify[96];
+		r = xsnprintf(notify, sizeof(notify), "%s/" NOTIFY_DIR_NAME, s->staging);
+		if (r < 0)
+			return launch_error_set(e, "notify", r, "path");
+		s->notify_dir_fd = open(notify, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s->notify_dir_fd < 0)
+			return launch_error_set(e, "notify", negerrno(), "open %s", notify);
+	}
 	if (mount("x86ns", s->staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
 		return launch_error_set(e, "overlay", negerrno(), "staging tmpfs on %s",
 					s->staging);
@@ -155,6 +167,11 @@ static int step_api_filesystems(struct child_state *s, struct launch_error *e)
 	r = mounts_tmpfs(s->root_fd, "tmp", "mode=1777,size=50%");
 	if (r < 0)
 		return launch_error_set(e, "/tmp", r, "mount tmpfs");
+	if (s->notify_dir_fd >= 0) {
+		r = mounts_bind_fd(s->root_fd, s->notify_dir_fd, "run/host/notify", true);
+		if (r < 0)
+			return launch_error_set(e, "notify", r, "bind the notify socket");
+	}
 	return 0;
 }
 
@@ -236,7 +253,11 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 
 	char *envp[] = { "container=x86ns",
 			 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			 "HOME=/root", "TERM=dumb", NULL };
+			 "HOME=/root", "TERM=dumb",
+			 g->ready == READY_NOTIFY ? "NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_GUEST : NULL,
+			 NULL };
+	if (g->personality == PERSONALITY_X86 && personality(PER_LINUX32) < 0)
+		return launch_error_set(e, "exec init", negerrno(), "32-bit personality");
 	if (!g->init) {
 		char *argv[] = { "x86ns-init", NULL };
 		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);
@@ -264,7 +285,8 @@ static const child_step_fn child_steps[] = {
 void container_child_main(const struct container_plan *plan, int sync_fd)
 {
 	struct child_state s = {
-		.plan = plan, .sync_fd = sync_fd, .lower_fd = -1, .staging_fd = -1, .root_fd = -1
+		.plan = plan, .sync_fd = sync_fd, .lower_fd = -1, .staging_fd = -1, .root_fd = -1,
+		.notify_dir_fd = -1
 	};
 	struct launch_error e = { { 0 }, { 0 } };
 

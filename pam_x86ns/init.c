@@ -13,6 +13,8 @@
  * stop signal is) stop the container: SIGTERM to everything, up to
  * $X86NS_INIT_GRACE seconds (default 5) for it to go, SIGKILL to what is
  * left, exit 0. Messages go to stdout, which is the per-user console log.
+ * With $NOTIFY_SOCKET set (ready = notify) it reports READY=1 there, as
+ * systemd does, once it runs.
  * Refuses to run as anything but PID 1: kill(-1, ...) outside a PID
  * namespace would reach the whole host. */
 #include <errno.h>
@@ -21,6 +23,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +161,23 @@ static void spawn(char **argv)
 	_exit(127);
 }
 
+/* sd_notify's READY=1 to the socket x86ns passed (an absolute path). */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (!path || path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	static const char msg[] = "READY=1\nSTATUS=x86ns-init running";
+	if (sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		say("cannot notify readiness: ", strerror(errno), NULL, NULL);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t all;
@@ -169,6 +190,7 @@ int main(int argc, char **argv)
 	unsigned grace_sec = grace_seconds();
 	close_stray_fds();
 	say("ready", NULL, NULL, NULL);
+	notify_ready();
 	if (argc > 1)
 		spawn(argv + 1);
 	for (;;) {

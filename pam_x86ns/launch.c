@@ -218,6 +218,7 @@ static void leftovers_remove(uid_t uid, const char *cgroup_name)
 	char path[108];
 	if (runtime_socket_path(uid, path, sizeof(path)) >= 0)
 		unlink(path);
+	runtime_notify_remove(uid);
 	if (runtime_dir(uid, path, sizeof(path)) >= 0)
 		rmdir(path);
 }
@@ -244,6 +245,7 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .policy = pol,
 				      .guest = pol->guest,
 				      .state_fd = state_fd,
+				      .notify_fd = -1,
 				      .upper_fd = -1,
 				      .work_fd = -1,
 				      .init_fd = -1,
@@ -336,7 +338,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	}
 	const struct user_policy *pol = p->policy;
 	const struct guest_config *g = p->guest;
-	char args[16][160];
+	char args[20][160];
 	int n = 0;
 #define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
 	ARG("user=%s", a->user.name);
@@ -356,15 +358,19 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("stop-signal=%d", g->stop_signal);
 	ARG("stop-timeout=%u", g->stop_timeout_sec);
 	ARG("ready-timeout=%u", g->ready_timeout_sec);
+	ARG("ready-timeout-warns=%d", g->ready_timeout_action == TIMEOUT_WARN);
+	if (p->notify_fd >= 0)
+		ARG("notify-fd=%d", p->notify_fd);
 #undef ARG
-	char *argv[20] = { "x86ns-monitor" };
+	char *argv[24] = { "x86ns-monitor" };
 	for (int i = 0; i < n; i++)
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
 	/* These fds are the monitor's to keep across exec. */
-	int keep[] = { listen_fd, pidfd, console[0], log_fd };
+	int keep[] = { listen_fd, pidfd, console[0], log_fd, p->notify_fd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-		fcntl(keep[i], F_SETFD, 0);
+		if (keep[i] >= 0)
+			fcntl(keep[i], F_SETFD, 0);
 	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	execve(monitor, argv, envp);
 	launch_error_set(&e, "monitor", negerrno(), "exec %s", monitor);
@@ -425,6 +431,15 @@ static void container_start(const struct launch_args *a, const struct user_polic
 			"controller to enforce it",
 			missing, a->user.name, missing);
 	}
+	_cleanup_close_ int notify_fd = -1;
+	if (pol->guest->ready == READY_NOTIFY) {
+		r = runtime_notify_create(a->user.uid, plan.root_uid, plan.root_gid, &notify_fd);
+		if (r < 0) {
+			leftovers_remove(a->user.uid, plan.cgroup_name);
+			cli_die("cannot create the notify socket in %s: %s", dir, strerror(-r));
+		}
+	}
+	plan.notify_fd = notify_fd;
 	_cleanup_close_ int listen_fd = -1;
 	r = monitor_listen(a->user.uid, &listen_fd);
 	if (r < 0) {
@@ -495,9 +510,6 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 	/* Said first, so that even a failure can be audited with the guest. */
 	printf("guest=%s\n", pol.guest->name);
 	fflush(stdout);
-	if (pol.guest->ready == READY_NOTIFY)
-		cli_die("guest '%s' (%s:%u): ready = notify is not supported by this version yet",
-			pol.guest->name, pol.guest->file, pol.guest->line);
 
 	_cleanup_close_ int base = -1, lock = -1;
 	int r = root_dir_open(AT_FDCWD, X86NS_RUNDIR, 0755, &base);
@@ -523,7 +535,7 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 		if (with_session)
 			snprintf(req, sizeof(req), "open %d", (int)a->session_pid);
 		else
-			snprintf(req, sizeof(req), "status");
+			snprintf(req, sizeof(req), "wait");
 		/* The monitor answers when the guest is ready or its
 		 * ready-timeout passed; allow it that long and a margin. */
 		r = proto_call(fd, req, reply, sizeof(reply),

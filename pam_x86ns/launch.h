@@ -39,6 +39,7 @@ struct container_plan {
 	int work_fd;
 	int init_fd;      /* O_PATH of the builtin init or the translator; -1 */
 	int log_write_fd; /* write end of the console pipe */
+	int notify_fd;	  /* ready = notify: the monitor's sd_notify socket; else -1 */
 };
 
 /* Errors carry the name of the failing step and a message for the user. */

@@ -37,9 +37,10 @@
 #endif
 
 #define MAX_SESSIONS 256
-#define FIXED_SLOTS  4 /* init pidfd, listen socket, console, signalfd */
+#define FIXED_SLOTS  5 /* init pidfd, listen socket, console, signalfd, notify */
 #define MAX_CLIENTS  64
 #define LOG_SIZE_MAX (8u << 20)
+#define CONSOLE_TAIL 1024 /* what a not-ready message quotes of the console */
 
 enum state { RUNNING, LINGERING, STOPPING };
 struct session {
@@ -52,6 +53,7 @@ struct client {
 	uid_t uid;
 	pid_t pid;
 	int pidfd; /* the peer process at connect time (SO_PEERPIDFD), or -1 */
+	bool waiting; /* its attach or wait is answered when the guest is ready */
 };
 
 struct monitor {
@@ -60,12 +62,21 @@ struct monitor {
 	uid_t uid;
 	int listen_fd, init_pidfd, console_fd, log_fd;
 	int signal_fd; /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
+	int notify_fd; /* ready = notify: the sd_notify socket; else -1 */
 	pid_t init_pid;
 	unsigned long long userns_ino;
 	char stop_policy[16];
 	unsigned linger_sec, stop_timeout_sec;
 	int stop_signal;
+	unsigned ready_timeout_sec;
+	bool ready_timeout_warns; /* ready-timeout-action = warn */
 	/* state */
+	bool ready;
+	bool ready_late; /* the timeout passed and the action was warn */
+	char boot_status[128]; /* last STATUS= from the guest's init */
+	long long ready_deadline_ms;
+	char console_tail[CONSOLE_TAIL];
+	size_t console_tail_len;
 	enum state state;
 	bool had_session;
 	struct timespec started;
@@ -136,11 +147,50 @@ static int parse_arg(struct monitor *m, const char *arg)
 	else if (KEY("stop-timeout"))
 		m->stop_timeout_sec = u;
 	else if (KEY("ready-timeout"))
-		; /* readiness waits arrive with ready = notify */
+		m->ready_timeout_sec = u;
+	else if (KEY("ready-timeout-warns"))
+		m->ready_timeout_warns = u != 0;
+	else if (KEY("notify-fd"))
+		m->notify_fd = (int)u;
 	else
 		return -EINVAL;
 #undef KEY
 	return 0;
+}
+
+/* Keep the last CONSOLE_TAIL bytes of the console for a not-ready message. */
+static void console_tail_add(struct monitor *m, const char *buf, size_t n)
+{
+	if (n >= CONSOLE_TAIL) {
+		buf += n - CONSOLE_TAIL;
+		n = CONSOLE_TAIL;
+	}
+	size_t keep = m->console_tail_len + n > CONSOLE_TAIL ? CONSOLE_TAIL - n : m->console_tail_len;
+	memmove(m->console_tail, m->console_tail + m->console_tail_len - keep, keep);
+	memcpy(m->console_tail + keep, buf, n);
+	m->console_tail_len = keep + n;
+}
+
+/* The last `lines` console lines as one line, " | " between them. */
+static void console_tail_lines(const struct monitor *m, unsigned lines, char *out, size_t len)
+{
+	const char *start = m->console_tail, *end = m->console_tail + m->console_tail_len;
+	while (end > start && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	const char *p = end;
+	for (unsigned found = 0; p > start; p--)
+		if (p[-1] == '\n' && ++found == lines)
+			break;
+	size_t o = 0;
+	for (; p < end && o + 4 < len; p++) {
+		if (*p == '\n') {
+			memcpy(out + o, " | ", 3);
+			o += 3;
+		} else if ((unsigned char)*p >= ' ' && *p != 0x7f) {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
 }
 
 static void console_copy(struct monitor *m)
@@ -161,7 +211,10 @@ static void console_copy(struct monitor *m)
 			dprintf(m->log_fd, "x86ns: log truncated at %u bytes\n", LOG_SIZE_MAX);
 	}
 	(void)write_all(m->log_fd, buf, (size_t)n);
+	console_tail_add(m, buf, (size_t)n);
 }
+
+static void waiting_clients_answer(struct monitor *m, const char *err);
 
 static void stop_begin(struct monitor *m, const char *why)
 {
@@ -169,6 +222,8 @@ static void stop_begin(struct monitor *m, const char *why)
 		return;
 	dprintf(m->log_fd, "x86ns: stopping guest (%s)\n", why);
 	m->state = STOPPING;
+	m->ready_deadline_ms = 0;
+	waiting_clients_answer(m, "the guest is stopping");
 	syscall(SYS_pidfd_send_signal, m->init_pidfd, m->stop_signal, NULL, 0);
 	m->deadline_ms = now_ms() + (long long)m->stop_timeout_sec * 1000;
 }
@@ -215,8 +270,90 @@ static int session_add(struct monitor *m, pid_t pid)
 
 static void reply_ready(const struct monitor *m, int fd)
 {
-	proto_send(fd, "ok pid=%d userns=%llu guest=%s monitor=%d", (int)m->init_pid, m->userns_ino,
-		   m->guest, (int)getpid());
+	proto_send(fd, "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d", (int)m->init_pid,
+		   m->userns_ino, m->guest, (int)getpid(), m->ready && !m->ready_late);
+}
+
+static void waiting_clients_answer(struct monitor *m, const char *err)
+{
+	for (size_t i = 0; i < m->n_clients; i++) {
+		struct client *c = &m->clients[i];
+		if (!c->waiting)
+			continue;
+		c->waiting = false;
+		if (err)
+			proto_send(c->fd, "err %s", err);
+		else
+			reply_ready(m, c->fd);
+	}
+}
+
+static void ready_reached(struct monitor *m)
+{
+	if (m->ready)
+		return;
+	m->ready = true;
+	m->ready_deadline_ms = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long ms = (ts.tv_sec - m->started.tv_sec) * 1000LL +
+		       (ts.tv_nsec - m->started.tv_nsec) / 1000000;
+	dprintf(m->log_fd, "x86ns: guest ready after %lld.%03lld s\n", ms / 1000, ms % 1000);
+	waiting_clients_answer(m, NULL);
+}
+
+/* One sd_notify datagram. Only PID 1 of the guest speaks for it: the
+ * kernel gives the sender's pid as seen from here, which for the guest's
+ * PID 1 is init_pid. */
+static void notify_read(struct monitor *m)
+{
+	char buf[4096];
+	char control[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	ssize_t n = recvmsg(m->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_CREDENTIALS)
+		return;
+	struct ucred cred;
+	memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+	if (cred.pid != m->init_pid)
+		return;
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strcmp(line, "READY=1") == 0) {
+			ready_reached(m);
+		} else if (strncmp(line, "STATUS=", 7) == 0) {
+			snprintf(m->boot_status, sizeof(m->boot_status), "%s", line + 7);
+			for (size_t i = 0; i < m->n_clients; i++)
+				if (m->clients[i].waiting)
+					proto_send(m->clients[i].fd, "progress %s", m->boot_status);
+		}
+	}
+}
+
+static void stop_begin(struct monitor *m, const char *why);
+
+/* ready-timeout passed without READY=1: deny (stop the guest, tell the
+ * waiting logins why, quoting its console) or let them in with a warning. */
+static void ready_timeout(struct monitor *m)
+{
+	m->ready_deadline_ms = 0;
+	char tail[600], why[900];
+	console_tail_lines(m, 3, tail, sizeof(tail));
+	snprintf(why, sizeof(why), "guest '%s' did not become ready within %u s; its console ended: %s",
+		 m->guest, m->ready_timeout_sec, tail[0] ? tail : "(nothing)");
+	dprintf(m->log_fd, "x86ns: %s\n", why);
+	if (m->ready_timeout_warns) {
+		m->ready = m->ready_late = true;
+		waiting_clients_answer(m, NULL);
+		return;
+	}
+	waiting_clients_answer(m, why);
+	stop_begin(m, "not ready in time");
 }
 
 static void handle_status(const struct monitor *m, int fd)
@@ -224,11 +361,14 @@ static void handle_status(const struct monitor *m, int fd)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	static const char *const names[] = { "running", "lingering", "stopping" };
+	const char *state = m->state == RUNNING && !m->ready ? "booting" : names[m->state];
+	/* boot-status comes last: it is free text up to the end of the line. */
 	proto_send(fd,
-		   "ok state=%s pid=%d guest=%s user=%s sessions=%zu uptime=%lld ready=1 "
-		   "monitor=%d userns=%llu",
-		   names[m->state], (int)m->init_pid, m->guest, m->user, m->n_sessions,
-		   (long long)(ts.tv_sec - m->started.tv_sec), (int)getpid(), m->userns_ino);
+		   "ok state=%s pid=%d guest=%s user=%s sessions=%zu uptime=%lld ready=%d "
+		   "monitor=%d userns=%llu boot-status=%s",
+		   state, (int)m->init_pid, m->guest, m->user, m->n_sessions,
+		   (long long)(ts.tv_sec - m->started.tv_sec), m->ready && !m->ready_late,
+		   (int)getpid(), m->userns_ino, m->boot_status);
 }
 
 static bool pidfd_alive(int pidfd)
@@ -251,6 +391,19 @@ static int peer_attach(const struct monitor *m, const struct client *c)
 		return -ESRCH;
 	}
 	return 0;
+}
+
+/* attach and wait are answered once the guest is ready; until then the
+ * client hears the guest's STATUS= lines as progress. */
+static void answer_when_ready(struct monitor *m, struct client *c)
+{
+	if (m->ready) {
+		reply_ready(m, c->fd);
+		return;
+	}
+	c->waiting = true;
+	if (m->boot_status[0])
+		proto_send(c->fd, "progress %s", m->boot_status);
 }
 
 /* One request from client c; authorization by the peer's uid. */
@@ -288,7 +441,9 @@ static void handle_request(struct monitor *m, struct client *c, char *req)
 				   "err cannot move process %d into the container's cgroup: %s",
 				   (int)c->pid, strerror(-r));
 		else
-			reply_ready(m, c->fd);
+			answer_when_ready(m, c);
+	} else if (strcmp(req, "wait") == 0 && (root || owner)) {
+		answer_when_ready(m, c);
 	} else if (strcmp(req, "stop") == 0 && root) {
 		stop_begin(m, "stop requested");
 		proto_send(c->fd, "ok stopping=1 monitor=%d", (int)getpid());
@@ -378,6 +533,7 @@ static void container_cleanup(struct monitor *m)
 	char path[108];
 	if (runtime_socket_path(m->uid, path, sizeof(path)) >= 0)
 		unlink(path);
+	runtime_notify_remove(m->uid);
 	if (runtime_dir(m->uid, path, sizeof(path)) >= 0)
 		rmdir(path);
 	audit_record(m, "destroy", 1);
@@ -409,6 +565,11 @@ static int signals_setup(struct monitor *m)
 
 static void deadline_passed(struct monitor *m)
 {
+	long long now = now_ms();
+	if (m->ready_deadline_ms && m->ready_deadline_ms <= now)
+		ready_timeout(m);
+	if (!m->deadline_ms || m->deadline_ms > now)
+		return;
 	m->deadline_ms = 0;
 	if (m->state == LINGERING)
 		stop_begin(m, "linger time over");
@@ -425,13 +586,17 @@ static void run(struct monitor *m)
 		p[n++] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->console_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->signal_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->notify_fd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_sessions; i++)
 			p[n++] = (struct pollfd){ .fd = m->sessions[i].pidfd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_clients; i++)
 			p[n++] = (struct pollfd){ .fd = m->clients[i].fd, .events = POLLIN };
 		int timeout = -1;
-		if (m->deadline_ms) {
-			long long left = m->deadline_ms - now_ms();
+		long long next = m->deadline_ms;
+		if (m->ready_deadline_ms && (!next || m->ready_deadline_ms < next))
+			next = m->ready_deadline_ms;
+		if (next) {
+			long long left = next - now_ms();
 			timeout = left < 0 ? 0 : (int)left;
 		}
 		int r = poll(p, n, timeout);
@@ -448,6 +613,8 @@ static void run(struct monitor *m)
 			console_copy(m);
 		if (p[3].revents)
 			signal_received(m);
+		if (p[4].revents)
+			notify_read(m);
 		/* Walk the slots as they were polled: sessions first, then
 		 * clients, each backwards, since removing entry i moves the last
 		 * one into its place and a request may append a session. */
@@ -474,6 +641,8 @@ int main(int argc, char **argv)
 			     .init_pidfd = -1,
 			     .console_fd = -1,
 			     .log_fd = -1,
+			     .notify_fd = -1,
+			     .ready_timeout_sec = 60,
 			     .stop_signal = SIGTERM,
 			     .stop_timeout_sec = 10 };
 	for (int i = 1; i < argc; i++)
@@ -485,13 +654,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "x86ns-monitor: is started by x86ns-launch only\n");
 		return EXIT_FAILURE;
 	}
-	for (int fd = 0; fd < 256; fd++) /* keep only what we were given */
-		if (fd != m.listen_fd && fd != m.init_pidfd && fd != m.console_fd &&
-		    fd != m.log_fd && fd > 2)
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
-	int keep[] = { m.listen_fd, m.init_pidfd, m.console_fd, m.log_fd };
+	int keep[] = { m.listen_fd, m.init_pidfd, m.console_fd, m.log_fd, m.notify_fd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-		fcntl(keep[i], F_SETFD, FD_CLOEXEC);
+		if (keep[i] >= 0)
+			fcntl(keep[i], F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
 	if (signals_setup(&m) < 0) {
 		fprintf(stderr, "x86ns-monitor: signalfd: %m\n");
@@ -499,6 +665,10 @@ int main(int argc, char **argv)
 	}
 	openlog("x86ns-monitor", LOG_PID, LOG_AUTHPRIV);
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
+	/* Without a notify socket the guest is ready once its init runs. */
+	m.ready = m.notify_fd < 0;
+	if (!m.ready)
+		m.ready_deadline_ms = now_ms() + (long long)m.ready_timeout_sec * 1000;
 	dprintf(m.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.guest, m.user,
 		(int)m.init_pid);
 	run(&m);

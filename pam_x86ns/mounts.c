@@ -220,6 +220,24 @@ int mounts_tmpfs(int root_fd, const char *path, const char *options)
 	return mount_at(root_fd, path, true, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, options);
 }
 
+int mounts_bind_fd(int root_fd, int source_fd, const char *target, bool read_only)
+{
+	struct stat st;
+	if (fstat(source_fd, &st) < 0)
+		return negerrno();
+	char src_path[64];
+	int r = fd_path(source_fd, src_path, sizeof(src_path));
+	if (r < 0)
+		return r;
+	r = mount_at(root_fd, target, S_ISDIR(st.st_mode), src_path, NULL, MS_BIND | MS_REC, NULL);
+	if (r < 0)
+		return r;
+	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0);
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	return setattr_recursive(root_fd, target, attrs);
+}
+
 int mounts_bind(int root_fd, const char *source, const char *target, bool read_only)
 {
 	if (source[0] != '/' || target[0] != '/')
@@ -230,19 +248,5 @@ int mounts_bind(int root_fd, const char *source, const char *target, bool read_o
 	_cleanup_close_ int src = open(source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (src < 0)
 		return negerrno();
-	struct stat st;
-	if (fstat(src, &st) < 0)
-		return negerrno();
-	char src_path[64];
-	int r = fd_path(src, src_path, sizeof(src_path));
-	if (r < 0)
-		return r;
-	r = mount_at(root_fd, target + 1, S_ISDIR(st.st_mode), src_path, NULL, MS_BIND | MS_REC,
-		     NULL);
-	if (r < 0)
-		return r;
-	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0);
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	return setattr_recursive(root_fd, target + 1, attrs);
+	return mounts_bind_fd(root_fd, src, target + 1, read_only);
 }

@@ -24,6 +24,9 @@ int mounts_tmpfs(int root_fd, const char *path, const char *options);
 /* Bind host `source` (an absolute host path, resolved with the caller's
  * credentials) onto `target` inside the guest, nosuid,nodev. */
 int mounts_bind(int root_fd, const char *source, const char *target, bool read_only);
+/* Bind what source_fd (an O_PATH fd of this mount namespace) names onto
+ * `target` (relative to root_fd), nosuid,nodev. */
+int mounts_bind_fd(int root_fd, int source_fd, const char *target, bool read_only);
 
 /* Add the user to the guest's /etc/passwd and /etc/group (in the upper
  * layer) unless an entry with that uid / gid is there. */

@@ -8,6 +8,7 @@
 #include "caps.h"
 #include "check.h"
 #include "config.h"
+#include "guest.h"
 #include "join.h"
 #include "proto.h"
 #include "cli.h"
@@ -32,7 +33,8 @@ static const char usage[] = "usage: x86nsctl [--config FILE] COMMAND\n"
 			    "       x86nsctl stop USER\n"
 			    "       x86nsctl exec USER [--user] -- COMMAND [ARG...]\n"
 			    "       x86nsctl check-config [--config FILE]\n"
-			    "       x86nsctl check\n";
+			    "       x86nsctl check\n"
+			    "       x86nsctl guest create NAME --suite SUITE --arch amd64|i386 [--include PKGS] [--dir DIR]\n";
 
 struct user_info {
 	struct passwd pw;
@@ -136,8 +138,8 @@ static int cmd_status(const char *name)
 	}
 	if (r < 0)
 		cli_die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
-	static const char *const keys[] = { "state",  "guest", "pid",    "sessions",
-					    "uptime", "ready", "monitor" };
+	static const char *const keys[] = { "state", "guest", "pid", "sessions", "uptime", "ready",
+					    "monitor" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char v[64];
@@ -145,6 +147,9 @@ static int cmd_status(const char *name)
 			printf("  %-9s %s%s\n", keys[i], v,
 			       strcmp(keys[i], "uptime") == 0 ? " s" : "");
 	}
+	const char *boot = strstr(reply, " boot-status=");
+	if (boot && boot[13])
+		printf("  %-9s %s\n", "boot", boot + 13);
 	return EXIT_SUCCESS;
 }
 
@@ -288,6 +293,8 @@ int main(int argc, char **argv)
 										    : EXIT_SUCCESS;
 	if (geteuid() != 0)
 		cli_die("%s needs root", cmd);
+	if (strcmp(cmd, "guest") == 0)
+		return guest_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list();
 	if (argc < 3)

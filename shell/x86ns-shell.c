@@ -144,10 +144,11 @@ static int run_plain(const struct guest_account *acct, const struct shell_args *
 
 /* A one-line progress message, rewritten in place, for an interactive wait. */
 static bool wait_shown;
-static void show_wait(unsigned seconds)
+static void show_wait(unsigned seconds, const char *status)
 {
-	if (seconds >= 2 && isatty(STDERR_FILENO)) {
-		fprintf(stderr, "\rx86ns: waiting for the guest to become ready (%u s)", seconds);
+	if (seconds >= 1 && isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\r\033[Kx86ns: the guest is starting (%u s)%s%.60s", seconds,
+			status[0] ? ": " : "", status);
 		wait_shown = true;
 	}
 }
@@ -179,6 +180,9 @@ int main(int argc, char **argv)
 
 	if (wait_shown)
 		fputs("\r\033[K", stderr); /* clear the progress line */
+	if (!c.ready)
+		fprintf(stderr, "x86ns-shell: warning: guest '%s' did not report ready in time\n",
+			c.guest);
 	/* sftp and scp must work in guests without an sftp-server: open the
 	 * host's now, while its files are in view. */
 	struct hostexec sftp;

@@ -111,6 +111,8 @@ check_match "... and says why in one line" '^x86ns-shell: no running guest' "$ou
 
 out=$(driver --service badarg --user "$U")
 check_match "unknown module argument: session refused" '^open=Cannot make' "$out"
+check_match "unknown module argument: the user is told the service is misconfigured" \
+	"^msg x86ns: the PAM configuration of this service is wrong .*colour=blue" "$out"
 
 printf '[guest bb]\nroot = %s\ncolour = blue\n' "$TST_GUEST" >"$X86NS_CONF"
 out=$(driver --service req --user "$U")

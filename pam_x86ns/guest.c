@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86nsctl guest create: make a Debian guest tree with debootstrap and
+ * prepare it to boot its own systemd inside an x86ns container.
+ *
+ * Runs in: x86nsctl, as root, host namespaces. The tree is built in a
+ * temporary sibling of its final directory and renamed into place only when
+ * every step succeeded; a failure or an interrupt removes the sibling. */
+
+#include "guest.h"
+
+#include "cli.h"
+#include "config.h"
+#include "guest-apt.h"
+#include "guest-tree.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <glob.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define GUESTS_DIR       "/var/lib/x86ns-guests"
+#define DEBOOTSTRAP      "/usr/sbin/debootstrap"
+#define APT_SOURCES_LIST "/etc/apt/sources.list"
+#define APT_SOURCES_DIR  "/etc/apt/sources.list.d"
+/* What a full guest needs: an init, the system bus, cron, and ps. */
+#define BASE_PACKAGES "systemd,systemd-sysv,dbus,cron,procps"
+#define TAIL_LINES    15
+#define TEXT_MAX      256
+
+static const char usage[] = "usage: x86nsctl guest create NAME --suite SUITE --arch amd64|i386\n"
+			    "                             [--include PKG,PKG...] [--dir DIR]\n";
+
+struct progress {
+	bool tty;
+	struct timespec start;
+	char verbs[16][32]; /* the "I:" verbs shown so far, when not a terminal */
+	char status[TEXT_MAX];
+	char tail[TAIL_LINES][TEXT_MAX];
+	unsigned n_lines;
+};
+
+struct guest_build {
+	const char *name, *suite, *arch, *include;
+	char dir[PATH_MAX];
+	char tmp[PATH_MAX];     /* "" until made */
+	struct guest_tree tree; /* the temporary tree */
+	struct apt_mirror mirror;
+	struct progress progress;
+	double debootstrap_seconds;
+	char detail[PATH_MAX + 256]; /* what a failing step adds to its error */
+};
+
+static volatile sig_atomic_t interrupted;
+static volatile pid_t debootstrap_pgid;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+	if (debootstrap_pgid > 0)
+		kill(-debootstrap_pgid, SIGTERM);
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* ---- the temporary tree ---------------------------------------------------- */
+
+static int mkdir_parents(const char *dir)
+{
+	char path[PATH_MAX];
+	if (xsnprintf(path, sizeof(path), "%s", dir) < 0)
+		return -ENAMETOOLONG;
+	for (char *slash = strchr(path + 1, '/');; slash = strchr(slash + 1, '/')) {
+		if (slash)
+			*slash = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return negerrno();
+		if (!slash)
+			return 0;
+		*slash = '/';
+	}
+}
+
+static void warn_leftovers(const char *dir)
+{
+	char pattern[PATH_MAX];
+	glob_t g;
+	if (xsnprintf(pattern, sizeof(pattern), "%s.tmp-*", dir) < 0 ||
+	    glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		fprintf(stderr,
+			"x86nsctl: warning: %s is left from an interrupted run; remove it\n",
+			g.gl_pathv[i]);
+	globfree(&g);
+}
+
+static int step_tempdir(struct guest_build *b)
+{
+	int r = xsnprintf(b->tmp, sizeof(b->tmp), "%s.tmp-XXXXXX", b->dir);
+	if (r < 0)
+		return r;
+	if (!mkdtemp(b->tmp)) {
+		r = negerrno();
+		b->tmp[0] = '\0';
+		return r;
+	}
+	/* mkdtemp makes it 0700; every user's container reads the tree. */
+	b->tree.root_fd = open(b->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (b->tree.root_fd < 0 || fchmod(b->tree.root_fd, 0755) < 0)
+		return negerrno();
+	return 0;
+}
+
+/* ---- debootstrap and its progress ------------------------------------------ */
+
+static void progress_draw(struct progress *p)
+{
+	if (!p->tty)
+		return;
+	struct winsize ws;
+	int width = 80;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		width = ws.ws_col;
+	fprintf(stderr, "\r\033[K  [%3.0f s] %.*s", seconds_since(&p->start), width - 12,
+		p->status);
+}
+
+static void progress_clear(const struct progress *p)
+{
+	if (p->tty)
+		fputs("\r\033[K", stderr);
+}
+
+static bool progress_verb_is_new(struct progress *p, const char *text)
+{
+	char verb[sizeof(p->verbs[0])];
+	snprintf(verb, sizeof(verb), "%.*s", (int)strcspn(text, " "), text);
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(p->verbs) && p->verbs[i][0]; i++)
+		if (strcmp(p->verbs[i], verb) == 0)
+			return false;
+	if (i < ARRAY_SIZE(p->verbs))
+		memcpy(p->verbs[i], verb, sizeof(verb));
+	return true;
+}
+
+/* A terminal gets one status line that updates; a log gets the first "I:"
+ * line of each kind ("Retrieving", "Unpacking"), not one per package.
+ * Warnings and errors always get a line of their own. */
+static void progress_line(struct progress *p, const char *line)
+{
+	snprintf(p->tail[p->n_lines++ % TAIL_LINES], TEXT_MAX, "%s", line);
+	if (strncmp(line, "I: ", 3) == 0) {
+		snprintf(p->status, sizeof(p->status), "%s", line + 3);
+		if (p->tty)
+			progress_draw(p);
+		else if (progress_verb_is_new(p, line + 3))
+			fprintf(stderr, "  debootstrap: %s\n", line + 3);
+	} else if (strncmp(line, "W: ", 3) == 0 || strncmp(line, "E: ", 3) == 0) {
+		progress_clear(p);
+		fprintf(stderr, "  debootstrap: %s\n", line);
+		progress_draw(p);
+	}
+}
+
+static void progress_print_tail(const struct progress *p)
+{
+	unsigned n = p->n_lines < TAIL_LINES ? p->n_lines : TAIL_LINES;
+	if (n > 0)
+		fputs("x86nsctl: the last lines of debootstrap's output:\n", stderr);
+	for (unsigned i = p->n_lines - n; i < p->n_lines; i++)
+		fprintf(stderr, "  %s\n", p->tail[i % TAIL_LINES]);
+}
+
+/* Feeds every complete line in buf to the progress; keeps the rest. */
+static void progress_feed(struct progress *p, char *buf, size_t *len, bool flush)
+{
+	char *start = buf, *nl;
+	while ((nl = memchr(start, '\n', *len - (size_t)(start - buf)))) {
+		*nl = '\0';
+		if (nl > start && nl[-1] == '\r')
+			nl[-1] = '\0';
+		progress_line(p, start);
+		start = nl + 1;
+	}
+	*len -= (size_t)(start - buf);
+	memmove(buf, start, *len);
+	if (*len > 0 && (flush || *len >= TEXT_MAX)) {
+		buf[*len] = '\0';
+		progress_line(p, buf);
+		*len = 0;
+	}
+}
+
+/* debootstrap's own log says which package failed and why; the tree, and
+ * the log with it, is removed after a failure. */
+static void print_debootstrap_log_tail(int root_fd)
+{
+	_cleanup_close_ int fd =
+	    openat(root_fd, "debootstrap/debootstrap.log", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[2048];
+	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+	if (end <= 0)
+		return;
+	off_t from = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	char *start = from > 0 && strchr(buf, '\n') ? strchr(buf, '\n') + 1 : buf;
+	fprintf(stderr, "x86nsctl: the end of debootstrap's log:\n%s%s", start,
+		buf[n - 1] == '\n' ? "" : "\n");
+}
+
+/* Runs in: the child of fork, before execve. */
+static void __attribute__((noreturn)) debootstrap_exec(char **argv, int out_fd)
+{
+	static const char *const passed[] = { "http_proxy", "https_proxy", "no_proxy" };
+	char *envp[4 + ARRAY_SIZE(passed) + 1] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
+						   "HOME=/root", "DEBIAN_FRONTEND=noninteractive" };
+	size_t n = 4;
+	for (size_t i = 0; i < ARRAY_SIZE(passed); i++) {
+		const char *v = getenv(passed[i]);
+		char *entry;
+		if (v && asprintf(&entry, "%s=%s", passed[i], v) >= 0)
+			envp[n++] = entry;
+	}
+	envp[n] = NULL;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	/* Its own process group, so that an interrupt reaches dpkg in the chroot too. */
+	setpgid(0, 0);
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(out_fd, STDERR_FILENO) < 0)
+		_exit(127);
+	execve(argv[0], argv, envp);
+	dprintf(STDERR_FILENO, "E: cannot execute %s: %m\n", argv[0]);
+	_exit(127);
+}
+
+static bool has_exited(pid_t pid, bool block)
+{
+	siginfo_t info = { 0 };
+	/* WNOWAIT: the zombie keeps its process group alive for the kill below */
+	while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG)) < 0)
+		if (errno != EINTR)
+			return true;
+	return info.si_pid == pid;
+}
+
+static int debootstrap_wait(struct guest_build *b, pid_t pid, int out_fd)
+{
+	char buf[TEXT_MAX + 1];
+	size_t len = 0;
+	for (;;) {
+		struct pollfd pfd = { .fd = out_fd, .events = POLLIN };
+		int n = poll(&pfd, 1, 1000);
+		if (n == 0) {
+			progress_draw(&b->progress);
+			/* Something it started may hold the pipe after it exited. */
+			if (has_exited(pid, false))
+				break;
+			continue;
+		}
+		if (n < 0)
+			continue; /* EINTR: a signal, forwarded by on_signal */
+		ssize_t got = read(out_fd, buf + len, TEXT_MAX - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+		progress_feed(&b->progress, buf, &len, false);
+	}
+	progress_feed(&b->progress, buf, &len, true);
+	progress_clear(&b->progress);
+	has_exited(pid, true);
+	debootstrap_pgid = 0;
+	kill(-pid, SIGKILL); /* whatever of its group is left */
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return negerrno();
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		snprintf(b->detail, sizeof(b->detail), "debootstrap failed with exit status %d",
+			 WEXITSTATUS(status));
+	else
+		snprintf(b->detail, sizeof(b->detail), "debootstrap was killed by signal %d",
+			 WTERMSIG(status));
+	return -EPROTO;
+}
+
+static int step_debootstrap(struct guest_build *b)
+{
+	if (access(DEBOOTSTRAP, X_OK) < 0) {
+		snprintf(b->detail, sizeof(b->detail), "%s is missing: apt-get install debootstrap",
+			 DEBOOTSTRAP);
+		return -EPROTO;
+	}
+	char arch[32], include[1024], components[160], keyring[300];
+	if (xsnprintf(arch, sizeof(arch), "--arch=%s", b->arch) < 0 ||
+	    xsnprintf(include, sizeof(include), "--include=%s%s%s", BASE_PACKAGES,
+		      b->include ? "," : "", b->include ? b->include : "") < 0 ||
+	    xsnprintf(components, sizeof(components), "--components=%s",
+		      b->mirror.components[0] ? b->mirror.components : "main") < 0 ||
+	    xsnprintf(keyring, sizeof(keyring), "--keyring=%s", b->mirror.keyring) < 0)
+		return -ENAMETOOLONG;
+	char *argv[10];
+	size_t n = 0;
+	argv[n++] = DEBOOTSTRAP;
+	argv[n++] = "--variant=minbase";
+	argv[n++] = arch;
+	argv[n++] = include;
+	argv[n++] = components;
+	if (b->mirror.keyring[0])
+		argv[n++] = keyring;
+	argv[n++] = (char *)b->suite;
+	argv[n++] = b->tmp;
+	argv[n++] = b->mirror.uri;
+	argv[n] = NULL;
+	fprintf(stderr, "x86nsctl: debootstrap %s %s from %s (found in %s)\n", b->suite, b->arch,
+		b->mirror.uri, b->mirror.origin);
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return negerrno();
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int r = negerrno();
+		close(fds[0]);
+		close(fds[1]);
+		return r;
+	}
+	if (pid == 0)
+		debootstrap_exec(argv, fds[1]);
+	close(fds[1]);
+	setpgid(pid, pid); /* also here: a signal may come before the child's own call */
+	debootstrap_pgid = pid;
+	if (interrupted)
+		kill(-pid, SIGTERM);
+	int r = debootstrap_wait(b, pid, fds[0]);
+	close(fds[0]);
+	b->debootstrap_seconds = seconds_since(&start);
+	if (r < 0 && !interrupted) {
+		progress_print_tail(&b->progress);
+		print_debootstrap_log_tail(b->tree.root_fd);
+	} else if (r == 0)
+		fprintf(stderr, "x86nsctl: debootstrap finished in %.0f s\n",
+			b->debootstrap_seconds);
+	return r;
+}
+
+static int step_mirror(struct guest_build *b)
+{
+	int r = apt_mirror_find(APT_SOURCES_LIST, APT_SOURCES_DIR, b->suite, &b->mirror);
+	if (r == -ENOENT) {
+		snprintf(b->detail, sizeof(b->detail),
+			 "no Debian mirror in the host's apt configuration: %s and %s/*.list, "
+			 "*.sources have no enabled \"deb\" entry with an http, https or file "
+			 "URI, other than the security archive",
+			 APT_SOURCES_LIST, APT_SOURCES_DIR);
+		return -EPROTO;
+	}
+	return r;
+}
+
+/* Each tree step names the path that failed in the error. */
+static int tree_step_done(struct guest_build *b, int r)
+{
+	if (r < 0)
+		snprintf(b->detail, sizeof(b->detail), "%s", b->tree.failed);
+	return r;
+}
+
+static int step_machine_id(struct guest_build *b)
+{
+	return tree_step_done(b, guest_tree_reset_machine_id(&b->tree));
+}
+
+static int step_hostname(struct guest_build *b)
+{
+	return tree_step_done(b, guest_tree_set_hostname(&b->tree, b->name));
+}
+
+static void report_masked(const char *unit, const char *reason)
+{
+	fprintf(stderr, "x86nsctl: masked %s: %s\n", unit, reason);
+}
+
+static int step_mask_units(struct guest_build *b)
+{
+	return tree_step_done(b, guest_tree_mask_units(&b->tree, report_masked));
+}
+
+static int step_apt_caches(struct guest_build *b)
+{
+	uint64_t bytes = 0;
+	int r = tree_step_done(b, guest_tree_remove_apt_caches(&b->tree, &bytes));
+	if (r >= 0)
+		fprintf(stderr,
+			"x86nsctl: removed %.0f MB of apt caches (\"apt-get update\" in "
+			"the guest fetches the package lists again)\n",
+			(double)bytes / 1e6);
+	return r;
+}
+
+static int step_rename(struct guest_build *b)
+{
+	/* On disk before it is visible under its name. */
+	if (syncfs(b->tree.root_fd) < 0)
+		return negerrno();
+	if (renameat2(AT_FDCWD, b->tmp, AT_FDCWD, b->dir, RENAME_NOREPLACE) < 0) {
+		snprintf(b->detail, sizeof(b->detail), "%s", b->dir);
+		return negerrno();
+	}
+	b->tmp[0] = '\0';
+	return 0;
+}
+
+/* ---- the command ------------------------------------------------------------ */
+
+struct build_step {
+	const char *name;
+	int (*run)(struct guest_build *b);
+};
+
+/* In this order: nothing is made before the mirror is known; the tree is
+ * prepared completely before it gets its name. */
+static const struct build_step build_steps[] = {
+	{ "find the Debian mirror", step_mirror },
+	{ "make the temporary directory", step_tempdir },
+	{ "debootstrap", step_debootstrap },
+	{ "empty /etc/machine-id", step_machine_id },
+	{ "write /etc/hostname and /etc/hosts", step_hostname },
+	{ "mask units", step_mask_units },
+	{ "remove apt caches", step_apt_caches },
+	{ "rename into place", step_rename },
+};
+
+static int run_build(struct guest_build *b)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(build_steps); i++) {
+		b->detail[0] = '\0';
+		int r = build_steps[i].run(b);
+		if (r >= 0 && interrupted)
+			r = -EINTR;
+		if (r >= 0)
+			continue;
+		if (interrupted)
+			fprintf(stderr, "x86nsctl: guest create %s: interrupted by signal %d\n",
+				b->name, (int)interrupted);
+		else if (r == -EPROTO)
+			fprintf(stderr, "x86nsctl: guest create %s: %s: %s\n", b->name,
+				build_steps[i].name, b->detail);
+		else
+			fprintf(stderr, "x86nsctl: guest create %s: %s: %s%s%s\n", b->name,
+				build_steps[i].name, b->detail, b->detail[0] ? ": " : "",
+				strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static void print_config_section(const struct guest_build *b)
+{
+	printf("# x86nsctl guest create: Debian %s %s\n", b->suite, b->arch);
+	printf("[guest %s]\n", b->name);
+	printf("root = %s\n", b->dir);
+	printf("init = /sbin/init\n");
+	printf("ready = notify\n");
+	if (strcmp(b->arch, "i386") == 0) {
+		printf("# a 32-bit guest: the 32-bit personality (uname -m says i686)\n");
+		printf("personality = x86\n");
+	}
+}
+
+static bool packages_are_valid(const char *list)
+{
+	static const char first[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	const char *p = list;
+	for (;;) {
+		size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+		if (n < 2 || !strchr(first, p[0]))
+			return false;
+		p += n;
+		if (*p == '\0')
+			return true;
+		if (*p++ != ',')
+			return false;
+	}
+}
+
+static void parse_create_args(int argc, char **argv, struct guest_build *b)
+{
+	static const struct option options[] = { { "suite", required_argument, NULL, 's' },
+						 { "arch", required_argument, NULL, 'a' },
+						 { "include", required_argument, NULL, 'i' },
+						 { "dir", required_argument, NULL, 'd' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
+	const char *dir = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (c) {
+		case 's': b->suite = optarg; break;
+		case 'a': b->arch = optarg; break;
+		case 'i': b->include = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'h': fputs(usage, stdout); exit(EXIT_SUCCESS);
+		default: cli_die("guest create: bad option '%s'\n%s", argv[optind - 1], usage);
+		}
+	}
+	if (optind != argc - 1 || !b->suite || !b->arch)
+		cli_die("guest create needs a NAME, --suite and --arch\n%s", usage);
+	b->name = argv[optind];
+	if (!config_guest_name_is_valid(b->name) || !config_hostname_is_valid(b->name))
+		cli_die("guest create: \"%s\" is not a valid guest name (letters, digits, '-' "
+			"and '.', as in a host name)",
+			b->name);
+	if (strspn(b->suite, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(b->suite) ||
+	    !isalnum((unsigned char)b->suite[0]))
+		cli_die("guest create: \"%s\" is not a suite name", b->suite);
+	if (strcmp(b->arch, "amd64") != 0 && strcmp(b->arch, "i386") != 0)
+		cli_die("guest create: --arch must be amd64 or i386");
+	if (b->include && !packages_are_valid(b->include))
+		cli_die("guest create: --include takes package names separated by commas");
+	if (dir && dir[0] != '/')
+		cli_die("guest create: --dir must be an absolute path");
+	if (xsnprintf(b->dir, sizeof(b->dir), "%s", dir ? dir : GUESTS_DIR "/") < 0 ||
+	    (!dir && strlen(b->dir) + strlen(b->name) >= sizeof(b->dir)))
+		cli_die("guest create: directory name too long");
+	if (!dir)
+		strcat(b->dir, b->name);
+	while (strlen(b->dir) > 1 && b->dir[strlen(b->dir) - 1] == '/')
+		b->dir[strlen(b->dir) - 1] = '\0';
+}
+
+/* Checks what needs no change on the host; then makes the parent directory
+ * and resolves it, so that the temporary sibling's path is canonical. */
+static void check_create_target(struct guest_build *b)
+{
+	struct utsname u;
+	if (uname(&u) < 0 || strcmp(u.machine, "x86_64") != 0)
+		cli_die("guest create: amd64 and i386 guests are built natively on an x86_64 "
+			"host; this host is %s",
+			u.machine);
+	struct stat st;
+	if (lstat(b->dir, &st) == 0)
+		cli_die("guest create: %s exists; remove it or choose another --dir", b->dir);
+	char *slash = strrchr(b->dir, '/');
+	char parent[PATH_MAX], real[PATH_MAX], base[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%.*s", slash == b->dir ? 1 : (int)(slash - b->dir),
+		 b->dir);
+	snprintf(base, sizeof(base), "%s", slash + 1);
+	int r = mkdir_parents(parent);
+	if (r < 0)
+		cli_die("guest create: cannot make %s: %s", parent, strerror(-r));
+	if (!realpath(parent, real))
+		cli_die("guest create: %s: %m", parent);
+	if (xsnprintf(b->dir, sizeof(b->dir), "%s/%s", strcmp(real, "/") == 0 ? "" : real, base) <
+	    0)
+		cli_die("guest create: directory name too long");
+	warn_leftovers(b->dir);
+}
+
+static int guest_create(int argc, char **argv)
+{
+	struct guest_build b = { .tree.root_fd = -1 };
+	parse_create_args(argc, argv, &b);
+	check_create_target(&b);
+	b.progress.tty = isatty(STDERR_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &b.progress.start);
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	int r = run_build(&b);
+	if (b.tree.root_fd >= 0)
+		close(b.tree.root_fd);
+	if (r < 0) {
+		if (b.tmp[0]) {
+			int q = guest_tree_remove(b.tmp);
+			if (q < 0)
+				fprintf(stderr, "x86nsctl: cannot remove %s: %s\n", b.tmp,
+					strerror(-q));
+		}
+		return EXIT_FAILURE;
+	}
+	fprintf(stderr, "x86nsctl: guest %s is ready in %s (%.0f s, debootstrap %.0f s)\n", b.name,
+		b.dir, seconds_since(&b.progress.start), b.debootstrap_seconds);
+	fprintf(stderr, "x86nsctl: add this section to /etc/security/x86ns.conf or a file in "
+			"/etc/security/x86ns.conf.d/:\n");
+	fflush(stderr);
+	print_config_section(&b);
+	return EXIT_SUCCESS;
+}
+
+int guest_main(int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "create") == 0)
+		return guest_create(argc, argv);
+	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		fputs(usage, stdout);
+		return EXIT_SUCCESS;
+	}
+	cli_die("guest needs a sub-command\n%s", usage);
+}
