@@ -161,6 +161,12 @@ static int step_api_filesystems(struct child_state *s, struct launch_error *e)
 	r = mounts_dev(s->root_fd);
 	if (r < 0)
 		return launch_error_set(e, "/dev", r, "populate /dev");
+	/* By path: a bind source must be a mount of our own namespace, and
+	 * the fd we inherited names the monitor's. */
+	r = mounts_bind(s->root_fd, p->console_path, "/dev/console", false);
+	if (r < 0)
+		return launch_error_set(e, "/dev/console", r, "bind the console pty %s",
+					p->console_path);
 	r = mounts_tmpfs(s->root_fd, "run", "mode=0755,size=20%");
 	if (r < 0)
 		return launch_error_set(e, "/run", r, "mount tmpfs");
@@ -241,9 +247,7 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 
 	if (setsid() < 0)
 		return launch_error_set(e, "exec init", negerrno(), "setsid");
-	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(p->log_write_fd, 1) < 0 ||
-	    dup2(p->log_write_fd, 2) < 0)
+	if (dup2(p->console_fd, 0) < 0 || dup2(p->console_fd, 1) < 0 || dup2(p->console_fd, 2) < 0)
 		return launch_error_set(e, "exec init", negerrno(), "console descriptors");
 	/* Nothing of ours may reach the guest: every fd above stderr is
 	 * closed at exec, including the sync socket, whose EOF tells the

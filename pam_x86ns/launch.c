@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <sched.h>
 #include <sys/file.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -249,7 +250,7 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .upper_fd = -1,
 				      .work_fd = -1,
 				      .init_fd = -1,
-				      .log_write_fd = -1 };
+				      .console_fd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
 		cli_die("--user, --gid and an absolute --home are required");
 	idmap_for_user(a->user.name, a->user.uid, false, &p->uid_map);
@@ -286,6 +287,37 @@ static int enter_host_mount_namespace(void)
 	return chdir("/") < 0 ? negerrno() : 0;
 }
 
+/* The guest's console: a pty whose slave is init's stdio and /dev/console,
+ * owned by guest root and the guest's tty group, and whose master the
+ * monitor copies into the user's log. Output post-processing is off so the
+ * log gets the guest's bytes as they are. */
+static int console_open(struct container_plan *p, int *ret_master, int *ret_slave)
+{
+	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (master < 0)
+		return negerrno();
+	char name[64];
+	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)))
+		return negerrno();
+	if (xsnprintf(p->console_path, sizeof(p->console_path), "%s", name) < 0)
+		return -ENAMETOOLONG;
+	_cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return negerrno();
+	struct termios t;
+	if (tcgetattr(slave, &t) == 0) {
+		t.c_oflag &= ~(tcflag_t)OPOST;
+		tcsetattr(slave, TCSANOW, &t);
+	}
+	int64_t tty_gid = idmap_to_host(&p->gid_map, 5);
+	if (fchown(slave, p->root_uid, tty_gid >= 0 ? (gid_t)tty_gid : p->root_gid) < 0 ||
+	    fchmod(slave, 0620) < 0)
+		return negerrno();
+	*ret_master = TAKE_FD(master);
+	*ret_slave = TAKE_FD(slave);
+	return 0;
+}
+
 /* Runs in: the detached monitor process (grandchild of the launcher). Builds
  * the container, then becomes x86ns-monitor; on failure tells the launcher
  * through status_fd and removes what it made. */
@@ -316,17 +348,16 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		launch_error_set(&e, "log", r, "open %s/%s.log", X86NS_LOGDIR, a->user.name);
 		goto fail;
 	}
-	int console[2];
-	if (pipe2(console, O_CLOEXEC) < 0) {
-		launch_error_set(&e, "log", negerrno(), "console pipe");
+	int console_master = -1;
+	r = console_open(p, &console_master, &p->console_fd);
+	if (r < 0) {
+		launch_error_set(&e, "console", r, "allocate the console pty");
 		goto fail;
 	}
-	p->log_write_fd = console[1];
 	int pidfd;
 	pid_t pid;
 	unsigned long long userns_ino;
 	r = container_spawn(p, &pidfd, &pid, &userns_ino, &e);
-	close(console[1]);
 	if (r < 0)
 		goto fail;
 
@@ -349,7 +380,8 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("init-pidfd=%d", pidfd);
 	ARG("init-pid=%d", (int)pid);
 	ARG("userns=%llu", userns_ino);
-	ARG("console-fd=%d", console[0]);
+	ARG("console-fd=%d", console_master);
+	ARG("console-hold-fd=%d", p->console_fd);
 	ARG("log-fd=%d", log_fd);
 	ARG("stop=%s", pol->stop == STOP_NEVER    ? "never"
 		       : pol->stop == STOP_LINGER ? "linger"
@@ -367,7 +399,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
 	/* These fds are the monitor's to keep across exec. */
-	int keep[] = { listen_fd, pidfd, console[0], log_fd, p->notify_fd };
+	int keep[] = { listen_fd, pidfd, console_master, p->console_fd, log_fd, p->notify_fd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, 0);

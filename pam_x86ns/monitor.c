@@ -63,6 +63,8 @@ struct monitor {
 	int listen_fd, init_pidfd, console_fd, log_fd;
 	int signal_fd; /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
 	int notify_fd; /* ready = notify: the sd_notify socket; else -1 */
+	int console_hold_fd; /* the console's slave, held so the master never reads EIO
+				while the guest reopens /dev/console */
 	pid_t init_pid;
 	unsigned long long userns_ino;
 	char stop_policy[16];
@@ -152,6 +154,8 @@ static int parse_arg(struct monitor *m, const char *arg)
 		m->ready_timeout_warns = u != 0;
 	else if (KEY("notify-fd"))
 		m->notify_fd = (int)u;
+	else if (KEY("console-hold-fd"))
+		m->console_hold_fd = (int)u;
 	else
 		return -EINVAL;
 #undef KEY
@@ -171,7 +175,9 @@ static void console_tail_add(struct monitor *m, const char *buf, size_t n)
 	m->console_tail_len = keep + n;
 }
 
-/* The last `lines` console lines as one line, " | " between them. */
+/* The last `lines` console lines as one line, " | " between them, without
+ * terminal control: escape sequences dropped, a carriage return starts the
+ * line over (a status spinner rewrites one line many times). */
 static void console_tail_lines(const struct monitor *m, unsigned lines, char *out, size_t len)
 {
 	const char *start = m->console_tail, *end = m->console_tail + m->console_tail_len;
@@ -181,11 +187,20 @@ static void console_tail_lines(const struct monitor *m, unsigned lines, char *ou
 	for (unsigned found = 0; p > start; p--)
 		if (p[-1] == '\n' && ++found == lines)
 			break;
-	size_t o = 0;
+	size_t o = 0, line_start = 0;
 	for (; p < end && o + 4 < len; p++) {
-		if (*p == '\n') {
+		if (*p == '\033') { /* CSI: ESC [ parameters final-byte */
+			if (p + 1 < end && p[1] == '[')
+				for (p += 2; p < end && !(*p >= 0x40 && *p <= 0x7e); p++)
+					;
+			continue;
+		}
+		if (*p == '\r') {
+			o = line_start;
+		} else if (*p == '\n') {
 			memcpy(out + o, " | ", 3);
 			o += 3;
+			line_start = o;
 		} else if ((unsigned char)*p >= ' ' && *p != 0x7f) {
 			out[o++] = *p;
 		}
@@ -198,7 +213,7 @@ static void console_copy(struct monitor *m)
 	char buf[4096];
 	ssize_t n = read(m->console_fd, buf, sizeof(buf));
 	if (n <= 0) {
-		if (n == 0 || errno != EINTR) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 			close(m->console_fd);
 			m->console_fd = -1;
 		}
@@ -642,6 +657,7 @@ int main(int argc, char **argv)
 			     .console_fd = -1,
 			     .log_fd = -1,
 			     .notify_fd = -1,
+			     .console_hold_fd = -1,
 			     .ready_timeout_sec = 60,
 			     .stop_signal = SIGTERM,
 			     .stop_timeout_sec = 10 };
@@ -654,7 +670,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "x86ns-monitor: is started by x86ns-launch only\n");
 		return EXIT_FAILURE;
 	}
-	int keep[] = { m.listen_fd, m.init_pidfd, m.console_fd, m.log_fd, m.notify_fd };
+	int keep[] = { m.listen_fd,  m.init_pidfd, m.console_fd,
+		       m.log_fd,     m.notify_fd,  m.console_hold_fd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, FD_CLOEXEC);
