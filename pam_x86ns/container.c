@@ -127,9 +127,10 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 
 	char opts[512];
 	r = xsnprintf(opts, sizeof(opts),
-		      "lowerdir=%s/" STAGING_LOWER ",upperdir=" X86NS_STATEDIR "/%u/upper,"
-		      "workdir=" X86NS_STATEDIR "/%u/work,userxattr",
-		      s->staging, (unsigned)p->user->uid, (unsigned)p->user->uid);
+		      "lowerdir=%s/" STAGING_LOWER ",upperdir=" X86NS_STATEDIR "/%u/%s/upper,"
+		      "workdir=" X86NS_STATEDIR "/%u/%s/work,userxattr",
+		      s->staging, (unsigned)p->user->uid, p->guest->name, (unsigned)p->user->uid,
+		      p->guest->name);
 	if (r < 0)
 		return launch_error_set(e, "overlay", r, "options too long");
 	char merged[96];

@@ -160,32 +160,48 @@ static int user_lock(uid_t uid, int *ret_fd)
 	return 0;
 }
 
-/* /var/lib/x86ns/<uid>/{upper,work}, all owned by the container's root and
- * 0700 at the top, so no other user can look in. The container child, which
- * has only guest root's power, mounts the overlay from these paths (overlay
- * refuses layers reached through another mount namespace's fds). Host root
- * works below the guest-owned directory only through openat2 with
- * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS and on the fds it got. */
+/* A guest-root-owned directory `name` below dir_fd, created if missing and
+ * opened without following symlinks. */
+static int guest_owned_dir(const struct container_plan *p, int dir_fd, const char *name,
+			   mode_t mode, int *ret_fd)
+{
+	if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
+		return negerrno();
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_SAFE };
+	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
+	if (fd < 0)
+		return negerrno();
+	if (fchown(fd, p->root_uid, p->root_gid) < 0) {
+		int r = negerrno();
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* /var/lib/x86ns/<uid>/<guest>/{upper,work}: one writable layer per user and
+ * guest (a layer made over one tree means nothing over another), all owned
+ * by the container's root, 0700 at the top so no other user can look in.
+ * The container child, which has only guest root's power, mounts the
+ * overlay from these paths (overlay refuses layers reached through another
+ * mount namespace's fds). Host root works below the guest-owned directory
+ * only through openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS and on
+ * the fds it got. */
 static int upper_layer_prepare(struct container_plan *p)
 {
 	int user_dir = p->state_fd;
 	if (fchown(user_dir, p->root_uid, p->root_gid) < 0 || fchmod(user_dir, 0700) < 0)
 		return negerrno();
-	const char *layers[] = { "upper", "work" };
-	int *fds[] = { &p->upper_fd, &p->work_fd };
-	for (size_t i = 0; i < 2; i++) {
-		if (mkdirat(user_dir, layers[i], 0755) < 0 && errno != EEXIST)
-			return negerrno();
-		struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-					.resolve = RESOLVE_SAFE };
-		int fd = (int)syscall(SYS_openat2, user_dir, layers[i], &how, sizeof(how));
-		if (fd < 0)
-			return negerrno();
-		*fds[i] = fd;
-		if (fchown(fd, p->root_uid, p->root_gid) < 0)
-			return negerrno();
-	}
-	return 0;
+	_cleanup_close_ int guest_dir = -1;
+	int r = guest_owned_dir(p, user_dir, p->guest->name, 0755, &guest_dir);
+	if (r < 0)
+		return r;
+	r = guest_owned_dir(p, guest_dir, "upper", 0755, &p->upper_fd);
+	if (r < 0)
+		return r;
+	return guest_owned_dir(p, guest_dir, "work", 0755, &p->work_fd);
 }
 
 static int log_open(const char *user, int *ret_fd)

@@ -17,8 +17,8 @@
  * same one. stdin and stdout of the commands are /dev/null, stderr goes to
  * --log (default: inherited). --gap-ms sleeps that long (untimed) before
  * every run, for "isolated" timings where nothing the previous run left
- * warm (caches, RCU grace periods) helps the next one. A command that exits non-zero ends the
- * benchmark: a failing command is not a measurement.
+ * warm (caches, RCU grace periods) helps the next one. A command that exits
+ * non-zero ends the benchmark: a failing command is not a measurement.
  *
  * Output, one line per timed run: "NAME ROUND NANOSECONDS". */
 

@@ -48,6 +48,8 @@ static int monitor_attach(void)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    send(fd, "attach", 6, MSG_NOSIGNAL) != 6) {
 		fprintf(stderr, "join-ref: monitor %s: %s\n", sa.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	char reply[1024];
