@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -109,7 +110,12 @@ int container_find(uid_t owner, struct container_ref *ret, char *err, size_t err
 		return r;
 	unsigned long long ready = 1;
 	proto_get_u64(reply, "ready", &ready);
-	*ret = (struct container_ref){ .pid = (pid_t)pid, .pidfd = TAKE_FD(pidfd), .ready = ready };
+	unsigned long long persona = 0;
+	proto_get_u64(reply, "personality", &persona);
+	*ret = (struct container_ref){ .pid = (pid_t)pid,
+				       .pidfd = TAKE_FD(pidfd),
+				       .ready = ready,
+				       .personality = (unsigned long)persona };
 	proto_get(reply, "guest", ret->guest, sizeof(ret->guest));
 	return 0;
 }
@@ -127,6 +133,13 @@ int container_join(const struct container_ref *c)
 	if (setns(c->pidfd, flags) < 0)
 		return negerrno();
 	return 0;
+}
+
+int container_personality(const struct container_ref *c)
+{
+	if (c->personality == 0)
+		return 0;
+	return personality(c->personality) < 0 ? negerrno() : 0;
 }
 
 void container_ref_done(struct container_ref *c)

@@ -14,6 +14,7 @@ struct container_ref {
 	int pidfd; /* pins it: a recycled pid cannot be joined */
 	char guest[64];
 	bool ready; /* false: its ready-timeout passed and the action is warn */
+	unsigned long personality; /* the guest's execution domain (PER_LINUX32) */
 };
 
 /* Ask the monitor of owner's container to move the calling process into the
@@ -30,5 +31,9 @@ int container_find(uid_t owner, struct container_ref *ret, char *err, size_t err
  * container, and its network namespace when it has its own. The PID
  * namespace applies to children: the caller forks next. */
 int container_join(const struct container_ref *c);
+
+/* Runs in: the session child, before exec. Take the guest's personality
+ * (a 32-bit guest's sessions must see i686 as its init does). */
+int container_personality(const struct container_ref *c);
 
 void container_ref_done(struct container_ref *c);

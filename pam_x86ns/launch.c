@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <sched.h>
 #include <sys/file.h>
+#include <sys/personality.h>
 #include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -407,6 +408,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("stop-timeout=%u", g->stop_timeout_sec);
 	ARG("ready-timeout=%u", g->ready_timeout_sec);
 	ARG("ready-timeout-warns=%d", g->ready_timeout_action == TIMEOUT_WARN);
+	ARG("personality=%d", g->personality == PERSONALITY_X86 ? PER_LINUX32 : PER_LINUX);
 	if (p->notify_fd >= 0)
 		ARG("notify-fd=%d", p->notify_fd);
 #undef ARG

@@ -71,6 +71,7 @@ struct monitor {
 	unsigned linger_sec, stop_timeout_sec;
 	int stop_signal;
 	unsigned ready_timeout_sec;
+	unsigned long personality; /* joined sessions take the guest's (PER_LINUX32) */
 	bool ready_timeout_warns; /* ready-timeout-action = warn */
 	/* state */
 	bool ready;
@@ -154,6 +155,8 @@ static int parse_arg(struct monitor *m, const char *arg)
 		m->ready_timeout_warns = u != 0;
 	else if (KEY("notify-fd"))
 		m->notify_fd = (int)u;
+	else if (KEY("personality"))
+		m->personality = u;
 	else if (KEY("console-hold-fd"))
 		m->console_hold_fd = (int)u;
 	else
@@ -285,8 +288,9 @@ static int session_add(struct monitor *m, pid_t pid)
 
 static void reply_ready(const struct monitor *m, int fd)
 {
-	proto_send(fd, "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d", (int)m->init_pid,
-		   m->userns_ino, m->guest, (int)getpid(), m->ready && !m->ready_late);
+	proto_send(fd, "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d personality=%lu",
+		   (int)m->init_pid, m->userns_ino, m->guest, (int)getpid(),
+		   m->ready && !m->ready_late, m->personality);
 }
 
 static void waiting_clients_answer(struct monitor *m, const char *err)

@@ -212,6 +212,9 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the container of %s: %s", name, strerror(-r));
+	r = container_personality(&c);
+	if (r < 0)
+		cli_die("cannot take the guest's personality: %s", strerror(-r));
 	container_ref_done(&c);
 	if (as_user) {
 		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||

@@ -195,6 +195,9 @@ int main(int argc, char **argv)
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the guest '%s': %s", c.guest, strerror(-r));
+	r = container_personality(&c);
+	if (r < 0)
+		cli_die("cannot take the guest's personality: %s", strerror(-r));
 	container_ref_done(&c);
 	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 		cli_die("cannot set the user's ids in the guest: %m");
