@@ -42,8 +42,13 @@ static int verify_init(uid_t owner, pid_t pid, int pidfd, unsigned long long use
 		return negerrno();
 	if ((unsigned long long)st.st_ino != userns_ino)
 		return -ESTALE;
+	/* The init lives in an inner user namespace (created to lock the
+	 * container's mounts) whose parent is the one the user owns. */
+	_cleanup_close_ int outer = ioctl(ns, NS_GET_PARENT);
+	if (outer < 0)
+		return negerrno();
 	uid_t ns_owner;
-	if (ioctl(ns, NS_GET_OWNER_UID, &ns_owner) < 0)
+	if (ioctl(outer, NS_GET_OWNER_UID, &ns_owner) < 0)
 		return negerrno();
 	if (ns_owner != owner)
 		return -EPERM;

@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <grp.h>
 
@@ -233,6 +234,73 @@ static int step_pivot(struct child_state *s, struct launch_error *e)
 	return 0;
 }
 
+/* The maps of the inner user namespace: every id of the outer one maps to
+ * itself, so ids on the host are unchanged. */
+static int write_identity_map(pid_t pid, const char *file, const struct idmap *outer)
+{
+	char text[256], path[64];
+	size_t off = 0;
+	for (size_t i = 0; i < outer->n; i++) {
+		int r = xsnprintf(text + off, sizeof(text) - off, "%u %u %u\n",
+				  outer->extent[i].inside, outer->extent[i].inside,
+				  outer->extent[i].count);
+		if (r < 0)
+			return r;
+		off += (size_t)r;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negerrno();
+	return write(fd, text, off) == (ssize_t)off ? 0 : negerrno();
+}
+
+/* Lock every mount placed so far: moving into a new user namespace together
+ * with a new mount namespace copies the mount table with each mount locked
+ * (MNT_LOCKED), so guest root, which from here on holds its capabilities
+ * only in the inner namespace, can no longer unmount or move what x86ns
+ * mounted (and uncover what lies below, such as the host's /sys/fs/cgroup).
+ * The inner namespace is a child of the outer one, so the user, who owns the
+ * outer one, can still join it without privilege.
+ * A helper left in the outer namespace writes the inner maps (a process
+ * cannot map itself beyond its own id). */
+static int step_lock_mounts(struct child_state *s, struct launch_error *e)
+{
+	const struct container_plan *p = s->plan;
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return launch_error_set(e, "lock mounts", negerrno(), "pipe");
+	pid_t self = getpid();
+	pid_t helper = fork();
+	if (helper < 0)
+		return launch_error_set(e, "lock mounts", negerrno(), "fork");
+	if (helper == 0) {
+		close(go[1]);
+		char c;
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		if (write_identity_map(self, "gid_map", &p->gid_map) < 0 ||
+		    write_identity_map(self, "uid_map", &p->uid_map) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(go[0]);
+	int r = unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ? negerrno() : 0;
+	if (r == 0 && write(go[1], "x", 1) != 1)
+		r = negerrno();
+	close(go[1]);
+	int status = 0;
+	while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return launch_error_set(e, "lock mounts", r, "enter the inner user namespace");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return launch_error_set(e, "lock mounts", -EPERM, "map the inner user namespace");
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return launch_error_set(e, "lock mounts", negerrno(), "become inner root");
+	return 0;
+}
+
 static int step_capabilities(struct child_state *s, struct launch_error *e)
 {
 	int r = caps_trim_bounding_set();
@@ -284,7 +352,7 @@ typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 
 static const child_step_fn child_steps[] = {
 	step_credentials, step_namespaces, step_overlay,      step_api_filesystems, step_binds,
-	step_account,     step_pivot,      step_capabilities, step_exec_init,
+	step_account,     step_pivot,      step_lock_mounts,  step_capabilities, step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)

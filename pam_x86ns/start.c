@@ -200,6 +200,19 @@ static int wait_child_exec(int sync_fd, struct launch_error *e)
 	return -EIO;
 }
 
+/* The user namespace init ended up in (the inner one, see step_lock_mounts):
+ * the one joiners enter, and whose inode they verify. */
+static int userns_of(pid_t pid, unsigned long long *ret_ino, struct launch_error *e)
+{
+	char path[48];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return launch_error_set(e, "start", negerrno(), "stat %s", path);
+	*ret_ino = (unsigned long long)st.st_ino;
+	return 0;
+}
+
 int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 		    unsigned long long *ret_userns_ino, struct launch_error *err)
 {
@@ -223,6 +236,8 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 	int r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
 	if (r >= 0)
 		r = wait_child_exec(parent_end, err);
+	if (r >= 0)
+		r = userns_of(pid, ret_userns_ino, err);
 	if (r < 0) {
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		waitpid(pid, NULL, 0);

@@ -104,6 +104,13 @@ check_eq "bob cannot setns into alice's container through a pidfd" "setns: EPERM
 out=$(as_bob kill -0 "$init" 2>&1)
 check_match "bob cannot signal alice's init" 'Operation not permitted' "$out"
 
+# ---- mounts placed by x86ns arrive locked ------------------------------------
+out=$("$X86NS_CTL" exec "$ALICE" -- sh -c 'umount -l /sys/fs/cgroup; umount -l /proc;
+	umount -l /sys; umount -l /dev; ls /sys/fs/cgroup' 2>&1)
+check_eq "guest root cannot unmount what x86ns mounted (4 refusals)" 4 \
+	"$(grep -c "can't unmount.*Invalid argument" <<<"$out")"
+check_eq "... so the host's cgroup tree stays covered" "" "$(grep -x pids <<<"$out")"
+
 # ---- guest root's kill -9 -1 kills nothing outside the container ----------
 setpriv --reuid "$ALICE" --regid "$ALICE" --clear-groups sleep 300 &
 host_sleep=$!
