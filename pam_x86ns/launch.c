@@ -9,6 +9,7 @@
  *   x86ns-launch start (same, without --session-pid)
  *   x86ns-launch close --uid U --session-pid P
  *   x86ns-launch stop  --uid U
+ *   x86ns-launch reset --uid U [--guest NAME]
  *
  * stdout: one line of key=value results for the caller; stderr: one line
  * for the user when something fails. Exit: 0 done, 2 user not selected by
@@ -18,8 +19,10 @@
 #include "launch.h"
 #include "proto.h"
 #include "cli.h"
+#include "tree.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -44,6 +47,7 @@ struct launch_args {
 	struct launch_user user;
 	pid_t session_pid;
 	const char *config;
+	const char *guest; /* reset: only this guest's layer */
 };
 
 int launch_sibling_path(const char *name, char *buf, size_t len)
@@ -71,6 +75,7 @@ static void parse_args(int argc, char **argv, struct launch_args *a)
 		{ "group", required_argument, NULL, 'G' },
 		{ "session-pid", required_argument, NULL, 'p' },
 		{ "config", required_argument, NULL, 'C' },
+		{ "guest", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	if (argc < 2)
@@ -108,6 +113,7 @@ static void parse_args(int argc, char **argv, struct launch_args *a)
 			a->session_pid = (pid_t)v;
 			break;
 		case 'C': a->config = optarg; break;
+		case 'R': a->guest = optarg; break;
 		default: cli_die("bad arguments");
 		}
 	}
@@ -635,6 +641,39 @@ static int cmd_close_or_stop(const struct launch_args *a, bool stop)
 	return EXIT_SUCCESS;
 }
 
+/* Discard the user's writable layer(s): the guest trees as shipped come
+ * back at the next start. Only while no container runs, under the lock. */
+static int cmd_reset(const struct launch_args *a)
+{
+	_cleanup_close_ int lock = -1;
+	int r = user_lock(a->user.uid, &lock);
+	if (r < 0)
+		cli_die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
+	_cleanup_close_ int fd = -1;
+	if (monitor_connect(a->user.uid, &fd) == 0)
+		cli_die("the container of uid %u runs: stop it first (x86nsctl stop)",
+			(unsigned)a->user.uid);
+	if (a->guest) {
+		if (!config_guest_name_is_valid(a->guest))
+			cli_die("bad guest name '%s'", a->guest);
+		r = tree_remove_at(lock, a->guest);
+	} else {
+		DIR *d = fdopendir(dup(lock));
+		struct dirent *de;
+		r = d ? 0 : negerrno();
+		while (d && r >= 0 && (de = readdir(d)))
+			if (de->d_name[0] != '.')
+				r = tree_remove_at(lock, de->d_name);
+		if (d)
+			closedir(d);
+	}
+	if (r < 0)
+		cli_die("cannot remove the writable layer of uid %u: %s", (unsigned)a->user.uid,
+			strerror(-r));
+	printf("reset=1\n");
+	return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	if (geteuid() != 0)
@@ -654,5 +693,7 @@ int main(int argc, char **argv)
 		return cmd_close_or_stop(&a, false);
 	if (strcmp(a.command, "stop") == 0)
 		return cmd_close_or_stop(&a, true);
+	if (strcmp(a.command, "reset") == 0)
+		return cmd_reset(&a);
 	cli_die("unknown command '%s'", a.command);
 }

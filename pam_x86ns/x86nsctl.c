@@ -31,6 +31,7 @@ static const char usage[] = "usage: x86nsctl [--config FILE] COMMAND\n"
 			    "       x86nsctl status USER\n"
 			    "       x86nsctl start USER\n"
 			    "       x86nsctl stop USER\n"
+			    "       x86nsctl reset USER [GUEST]\n"
 			    "       x86nsctl exec USER [--user] -- COMMAND [ARG...]\n"
 			    "       x86nsctl check-config [--config FILE]\n"
 			    "       x86nsctl check\n"
@@ -194,6 +195,17 @@ static int cmd_stop(const char *name)
 	return run_launcher(argv);
 }
 
+static int cmd_reset(const char *name, const char *guest)
+{
+	struct user_info u;
+	user_lookup(name, &u);
+	char uid[16];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)u.pw.pw_uid);
+	char *argv[] = { "x86ns-launch", "reset", "--uid", uid, guest ? "--guest" : NULL,
+			 (char *)guest, NULL };
+	return run_launcher(argv);
+}
+
 /* Runs CMD inside the container as guest root, or as the user with --user. */
 static int cmd_exec(const char *name, bool as_user, char **cmd)
 {
@@ -308,6 +320,8 @@ int main(int argc, char **argv)
 		return cmd_start(argv[2]);
 	if (strcmp(cmd, "stop") == 0)
 		return cmd_stop(argv[2]);
+	if (strcmp(cmd, "reset") == 0)
+		return cmd_reset(argv[2], argc > 3 ? argv[3] : NULL);
 	if (strcmp(cmd, "exec") == 0) {
 		int i = 3;
 		bool as_user = false;

@@ -152,3 +152,19 @@ check_match "linger: lingering again after that logout" 'state +lingering' \
 	"$("$X86NS_CTL" status "$U")"
 check "linger: stopped once the linger time is over" x86ns_wait_gone "$UID1" 8
 check_eq "linger: nothing left" "" "$(x86ns_leftovers "$UID1")"
+
+# ---- the writable layer persists across boots; x86nsctl reset discards it ---
+x86ns_config "[user $U]" "guest = bb" "stop = never"
+"$X86NS_CTL" --config "$X86NS_CONF" start "$U" >/dev/null
+"$X86NS_CTL" exec "$U" -- sh -c 'echo kept > /etc/x86ns-test-mark'
+check_fail "reset is refused while the container runs" "$X86NS_CTL" reset "$U"
+"$X86NS_CTL" stop "$U" >/dev/null
+"$X86NS_CTL" --config "$X86NS_CONF" start "$U" >/dev/null
+check_eq "the guest's changes persist across boots" "kept" \
+	"$("$X86NS_CTL" exec "$U" -- cat /etc/x86ns-test-mark)"
+"$X86NS_CTL" stop "$U" >/dev/null
+check "x86nsctl reset discards the writable layer" "$X86NS_CTL" reset "$U" bb
+"$X86NS_CTL" --config "$X86NS_CONF" start "$U" >/dev/null
+check_eq "after reset the guest is as shipped" "gone" \
+	"$("$X86NS_CTL" exec "$U" -- sh -c 'cat /etc/x86ns-test-mark 2>/dev/null || echo gone')"
+"$X86NS_CTL" stop "$U" >/dev/null
