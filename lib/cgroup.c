@@ -545,6 +545,48 @@ int cgroup_attach(const char *name, pid_t pid)
 	return 0;
 }
 
+int cgroup_attach_handle_open(const char *name, struct cgroup_attach_handle *ret)
+{
+	*ret = (struct cgroup_attach_handle){ .count = 0 };
+	struct cgroup_hierarchies hs;
+	int r = validate_and_list(name, &hs);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < hs.count; i++) {
+		_cleanup_close_ int group_fd = -1;
+		r = open_group(&hs.list[i], name, &group_fd);
+		if (r >= 0)
+			r = open_beneath(group_fd, "cgroup.procs", O_WRONLY, &ret->procs_fd[i]);
+		if (r < 0) {
+			cgroup_attach_handle_close(ret);
+			return r;
+		}
+		ret->count++;
+	}
+	return 0;
+}
+
+int cgroup_attach_handle(const struct cgroup_attach_handle *h, pid_t pid)
+{
+	char text[16];
+	int r = xsnprintf(text, sizeof(text), "%d", (int)pid);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < h->count; i++) {
+		ssize_t n = pwrite(h->procs_fd[i], text, (size_t)r, 0);
+		if (n < 0)
+			return negerrno();
+	}
+	return 0;
+}
+
+void cgroup_attach_handle_close(struct cgroup_attach_handle *h)
+{
+	for (size_t i = 0; i < h->count; i++)
+		close(h->procs_fd[i]);
+	h->count = 0;
+}
+
 int cgroup_create_monitor_group(void)
 {
 	struct cgroup_hierarchies hs;

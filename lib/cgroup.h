@@ -92,6 +92,17 @@ int cgroup_enforced_controllers(const char *name, unsigned *ret);
 /* Move pid (a whole process) into x86ns/<name> in every hierarchy. */
 int cgroup_attach(const char *name, pid_t pid);
 
+/* The same, for a process that moves many processes into one group (the
+ * monitor): the cgroup.procs files are opened once, and each move is one
+ * write per hierarchy. */
+struct cgroup_attach_handle {
+	size_t count;
+	int procs_fd[CGROUP_HIERARCHY_MAX];
+};
+int cgroup_attach_handle_open(const char *name, struct cgroup_attach_handle *ret);
+int cgroup_attach_handle(const struct cgroup_attach_handle *h, pid_t pid);
+void cgroup_attach_handle_close(struct cgroup_attach_handle *h);
+
 /* x86ns/monitors: created if missing, never limited or delegated. */
 int cgroup_create_monitor_group(void);
 int cgroup_attach_monitor(pid_t pid);

@@ -47,23 +47,32 @@ int parse_u32(const char *s, uint32_t *ret)
 
 int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_free_ char *buf = malloc(max);
+	/* Grow as needed: most files are small, and max may be large. */
+	size_t size = max < 4096 ? max : 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(size);
 	if (!buf)
 		return -ENOMEM;
-	size_t len = 0;
 	for (;;) {
-		if (len == max - 1) {
-			char extra;
-			ssize_t n = read(fd, &extra, 1);
-			if (n > 0)
-				return -EFBIG;
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return negerrno();
-			break;
+		if (len == size - 1) {
+			if (size == max) {
+				char extra;
+				ssize_t n = read(fd, &extra, 1);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0)
+					return negerrno();
+				if (n > 0)
+					return -EFBIG;
+				break;
+			}
+			size_t grown = size * 2 < max ? size * 2 : max;
+			char *p = realloc(buf, grown);
+			if (!p)
+				return -ENOMEM;
+			buf = p;
+			size = grown;
 		}
-		ssize_t n = read(fd, buf + len, max - 1 - len);
+		ssize_t n = read(fd, buf + len, size - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

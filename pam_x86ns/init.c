@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,14 +79,19 @@ static unsigned grace_seconds(void)
 	return v > GRACE_MAX_SEC ? GRACE_MAX_SEC : (unsigned)v;
 }
 
+/* systemd's poweroff signal is SIGRTMIN+4 in glibc's numbering (38), which
+ * x86ns and the rest of the host use; musl reserves one more real-time
+ * signal, so its SIGRTMIN+4 is 39. Name the number the host means. */
+#define SYSTEMD_POWEROFF_SIGNAL 38
+
 static bool is_stop_signal(int sig)
 {
-	return sig == SIGTERM || sig == SIGINT || sig == SIGPWR || sig == SIGRTMIN + 4;
+	return sig == SIGTERM || sig == SIGINT || sig == SIGPWR || sig == SYSTEMD_POWEROFF_SIGNAL;
 }
 
 static void close_stray_fds(void)
 {
-	if (close_range(3, ~0U, 0) == 0)
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
 		return;
 	long max = sysconf(_SC_OPEN_MAX);
 	for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)

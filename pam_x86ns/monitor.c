@@ -67,6 +67,7 @@ struct monitor {
 				while the guest reopens /dev/console */
 	pid_t init_pid;
 	unsigned long long userns_ino;
+	struct cgroup_attach_handle attach; /* the container's cgroup.procs files */
 	char stop_policy[16];
 	unsigned linger_sec, stop_timeout_sec;
 	int stop_signal;
@@ -402,7 +403,7 @@ static int peer_attach(const struct monitor *m, const struct client *c)
 {
 	if (c->pidfd < 0 || !pidfd_alive(c->pidfd))
 		return -ESRCH;
-	int r = cgroup_attach(m->cgroup, c->pid);
+	int r = cgroup_attach_handle(&m->attach, c->pid);
 	if (r < 0)
 		return r;
 	if (!pidfd_alive(c->pidfd)) {
@@ -685,6 +686,10 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	openlog("x86ns-monitor", LOG_PID, LOG_AUTHPRIV);
+	if (cgroup_attach_handle_open(m.cgroup, &m.attach) < 0) {
+		fprintf(stderr, "x86ns-monitor: cannot open the cgroup x86ns/%s\n", m.cgroup);
+		return EXIT_FAILURE;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	/* Without a notify socket the guest is ready once its init runs. */
 	m.ready = m.notify_fd < 0;
