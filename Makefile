@@ -30,11 +30,22 @@ HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fstack-clash-protection
 LDHARDEN := -Wl,-z,relro,-z,now,-z,noexecstack
 DEFS    := -D_GNU_SOURCE -DX86NS_LIBEXECDIR='"$(LIBEXECDIR)/x86ns"' \
 	   -DX86NS_SYSCONFDIR='"$(SYSCONFDIR)"'
+# SELinux labels (lib/label.c) when libselinux is there; a no-op otherwise.
+SELINUX_LIBS := $(shell pkg-config --libs libselinux 2>/dev/null)
+ifneq ($(SELINUX_LIBS),)
+DEFS += -DHAVE_SELINUX
+endif
 ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Ilib $(CFLAGS)
 
-LIB_SRC  := $(wildcard lib/*.c)
+LIB_SRC  := $(wildcard lib/*.c) selinux/mcs.c
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 LIB_PIC  := $(LIB_SRC:.c=.pic.o)
+selinux/mcs.o: selinux/mcs.c selinux/mcs.h lib/*.h
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -c -o $@ $<
+selinux/mcs.pic.o: selinux/mcs.c selinux/mcs.h lib/*.h
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
 PROGS := pam_x86ns/pam_x86ns.so pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor \
 	 pam_x86ns/x86ns-init pam_x86ns/x86nsctl shell/x86ns-shell
@@ -71,7 +82,7 @@ pam_x86ns/pam_x86ns.so: pam_x86ns/pam_x86ns.c pam_x86ns/pam_x86ns.map lib/libx86
 pam_x86ns/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(LAUNCH_SRC) lib/libx86ns.a \
-		-lsubid -lcap
+		-lsubid -lcap $(SELINUX_LIBS)
 
 # The monitor stays resident for the container's life: it links only libc
 # and libaudit so that its private memory stays small.
@@ -89,11 +100,11 @@ pam_x86ns/x86ns-init: pam_x86ns/init.c
 
 pam_x86ns/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a -lcap -lz
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a -lcap -lz $(SELINUX_LIBS)
 
 shell/x86ns-shell: $(SHELL_SRC) lib/libx86ns.a lib/*.h shell/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a -lcap
+	$(Q)$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a -lcap $(SELINUX_LIBS)
 
 # The launcher's path is compiled into the PAM module and x86nsctl: refuse to
 # install binaries built for another PREFIX or LIBEXECDIR.
@@ -135,7 +146,7 @@ UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid $(SELINUX_LIBS)
 tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check-probe.c pam_x86ns/check.h pam_x86ns/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c pam_x86ns/check-probe.c lib/libx86ns.a -lz
@@ -177,4 +188,4 @@ lint:
 		lib pam_x86ns shell tests/unit
 
 clean:
-	rm -f lib/*.o lib/*.a $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen
+	rm -f lib/*.o lib/*.a selinux/*.o $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen

@@ -22,6 +22,7 @@
  *    the guest init is exec'd with no fd of ours left open. */
 
 #include "caps.h"
+#include "label.h"
 #include "launch.h"
 #include "mounts.h"
 #include "proto.h"
@@ -126,12 +127,18 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 	if (mount_move_fd(s->lower_fd, s->staging_fd, STAGING_LOWER) < 0)
 		return launch_error_set(e, "overlay", negerrno(), "attach the guest tree");
 
-	char opts[512];
+	char label[160];
+	r = label_mount_option(p->user->uid, label, sizeof(label));
+	if (r >= 0)
+		r = mounts_set_label(label);
+	if (r < 0)
+		return launch_error_set(e, "selinux", r, "label of the container's files");
+	char opts[768];
 	r = xsnprintf(opts, sizeof(opts),
 		      "lowerdir=%s/" STAGING_LOWER ",upperdir=" X86NS_STATEDIR "/%u/%s/upper,"
-		      "workdir=" X86NS_STATEDIR "/%u/%s/work,userxattr",
+		      "workdir=" X86NS_STATEDIR "/%u/%s/work,userxattr%s",
 		      s->staging, (unsigned)p->user->uid, p->guest->name, (unsigned)p->user->uid,
-		      p->guest->name);
+		      p->guest->name, label);
 	if (r < 0)
 		return launch_error_set(e, "overlay", r, "options too long");
 	char merged[96];
@@ -331,6 +338,11 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 			 NULL };
 	if (g->personality == PERSONALITY_X86 && personality(PER_LINUX32) < 0)
 		return launch_error_set(e, "exec init", negerrno(), "32-bit personality");
+	/* Under SELinux the guest runs in x86ns_container_t with the user's
+	 * categories; without the label it would fail closed at plain s0. */
+	int lr = label_exec_container(p->user->uid);
+	if (lr < 0)
+		return launch_error_set(e, "exec init", lr, "SELinux exec context");
 	if (!g->init) {
 		char *argv[] = { "x86ns-init", NULL };
 		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);

@@ -14,6 +14,19 @@
 
 #define RESOLVE_GUEST (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
+/* ",context=..." for the container's own file systems under SELinux. */
+static char label_option[160];
+
+int mounts_set_label(const char *option)
+{
+	return xsnprintf(label_option, sizeof(label_option), "%s", option) < 0 ? -ENAMETOOLONG : 0;
+}
+
+static bool takes_label(const char *fstype)
+{
+	return fstype && (strcmp(fstype, "tmpfs") == 0 || strcmp(fstype, "devpts") == 0);
+}
+
 static int openat2_guest(int dir_fd, const char *name, int flags, int *ret_fd)
 {
 	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_GUEST };
@@ -85,6 +98,14 @@ static int mount_at(int root_fd, const char *path, bool directory, const char *s
 	r = fd_path(fd, target, sizeof(target));
 	if (r < 0)
 		return r;
+	char options[512];
+	if (label_option[0] && takes_label(fstype) && !(flags & MS_REMOUNT)) {
+		r = xsnprintf(options, sizeof(options), "%s%s", data ? data : "",
+			      data ? label_option : label_option + 1);
+		if (r < 0)
+			return r;
+		data = options;
+	}
 	if (mount(source, target, fstype, flags, data) < 0)
 		return negerrno();
 	return 0;

@@ -9,6 +9,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* SELinux: the ",context=..." option for tmpfs and devpts mounts (set
+ * once, before the first mount; "" for none). */
+int mounts_set_label(const char *option);
+
 /* Open (creating missing directories 0755) the mount point `path` below
  * root_fd as an O_PATH fd. */
 int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd);

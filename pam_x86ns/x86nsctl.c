@@ -10,6 +10,7 @@
 #include "config.h"
 #include "guest.h"
 #include "join.h"
+#include "label.h"
 #include "proto.h"
 #include "cli.h"
 #include "util.h"
@@ -240,6 +241,9 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	}
 	if (r < 0)
 		cli_die("capabilities: %s", strerror(-r));
+	r = label_exec_container(uid);
+	if (r < 0)
+		cli_die("SELinux exec context: %s", strerror(-r));
 	pid_t pid = fork();
 	if (pid < 0)
 		cli_die("fork: %m");

@@ -22,6 +22,7 @@
 #include "guest_env.h"
 #include "hostexec.h"
 #include "join.h"
+#include "label.h"
 #include "pty.h"
 #include "cli.h"
 #include "util.h"
@@ -158,6 +159,9 @@ int main(int argc, char **argv)
 	cli.prefix = "x86ns-shell";
 	cli.exit_code = EXIT_CANNOT_JOIN;
 	struct shell_args a = { 0 };
+	int r = label_shell_enter_domain(argv);
+	if (r < 0)
+		cli_die("SELinux did not move the shell into x86ns_shell_t: %s", strerror(-r));
 	parse_args(argc, argv, &a);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		cli_die("prctl: %m");
@@ -168,7 +172,7 @@ int main(int argc, char **argv)
 
 	struct container_ref c;
 	char why[512];
-	int r = container_find(uid, &c, why, sizeof(why), show_wait);
+	r = container_find(uid, &c, why, sizeof(why), show_wait);
 	if (r == -ENOENT)
 		cli_die("no running guest for uid %u (logins start it through pam_x86ns; an "
 			"administrator can run x86nsctl start)",
@@ -204,6 +208,9 @@ int main(int argc, char **argv)
 	r = caps_drop_all();
 	if (r < 0)
 		cli_die("cannot drop capabilities: %s", strerror(-r));
+	r = label_exec_container(uid);
+	if (r < 0)
+		cli_die("cannot set the SELinux context of the session: %s", strerror(-r));
 
 	struct guest_account acct = { 0 };
 	guest_account_lookup(uid, &acct);

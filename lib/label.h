@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SELinux labels of a user's container (see selinux/README.md, "Categories").
+ * Each user's guest runs as system_u:system_r:x86ns_container_t:s0:cA,cB
+ * with a category pair derived from the uid (selinux/mcs.c), its files are
+ * x86ns_file_t with the same pair. Built with libselinux when the build
+ * finds it (HAVE_SELINUX); every function is a no-op returning 0 when
+ * SELinux is not enabled on the running system, or not built in. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+bool label_enabled(void);
+
+/* ",context=\"...\"" for the mount options of the container's own file
+ * systems (overlay, tmpfs, devpts), or "" when SELinux is off. */
+int label_mount_option(uid_t uid, char *buf, size_t len);
+
+/* setexeccon() for the next execve: the guest init, or a joined session. */
+int label_exec_container(uid_t uid);
+
+/* Runs in: x86ns-shell at start. Login programs start the shell in the
+ * user's domain; re-execute once through /proc/self/exe so that the
+ * policy's transition puts it in x86ns_shell_t. Returns only when no
+ * re-execution is needed (or SELinux is off). */
+int label_shell_enter_domain(char **argv);
