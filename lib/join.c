@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "join.h"
 
+#include "caps.h"
 #include "proto.h"
 #include "util.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
@@ -138,6 +140,18 @@ int container_join(const struct container_ref *c)
 	if (setns(c->pidfd, flags) < 0)
 		return negerrno();
 	return 0;
+}
+
+int container_become(uid_t uid, gid_t gid)
+{
+	if (uid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return negerrno();
+		return caps_trim_bounding_set();
+	}
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return negerrno();
+	return caps_drop_all();
 }
 
 int container_personality(const struct container_ref *c)

@@ -36,4 +36,9 @@ int container_join(const struct container_ref *c);
  * (a 32-bit guest's sessions must see i686 as its init does). */
 int container_personality(const struct container_ref *c);
 
+/* Runs in: the joining process, after container_join. Take guest ids: uid 0
+ * = guest root (bounding set trimmed), else the user with only their own
+ * group and no capability left. */
+int container_become(uid_t uid, gid_t gid);
+
 void container_ref_done(struct container_ref *c);

@@ -6,6 +6,7 @@
 
 #include "guest-tree.h"
 
+#include "tree.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -261,58 +262,8 @@ static void unmount_beneath(const char *path)
 	}
 }
 
-static int remove_entry(int parent_fd, const char *name, dev_t dev);
-
-static int remove_dir_contents(DIR *d, dev_t dev)
-{
-	int r = 0;
-	struct dirent *de;
-	rewinddir(d);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-			int q = remove_entry(dirfd(d), de->d_name, dev);
-			if (q < 0 && r == 0)
-				r = q;
-		}
-	return r;
-}
-
-/* rm -r that never leaves the file system of the tree. */
-static int remove_entry(int parent_fd, const char *name, dev_t dev)
-{
-	if (unlinkat(parent_fd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR)
-		return negerrno();
-	_cleanup_close_ int fd =
-	    openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return negerrno();
-	if (st.st_dev != dev)
-		return -EXDEV;
-	DIR *d = fdopendir(fd);
-	if (!d)
-		return negerrno();
-	TAKE_FD(fd);
-	int r = 0;
-	for (int pass = 0; r == 0; pass++) {
-		r = remove_dir_contents(d, dev);
-		if (r < 0 || unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
-			break;
-		/* readdir may miss entries while they are removed: look again */
-		if (errno != ENOTEMPTY || pass == 2)
-			r = negerrno();
-	}
-	closedir(d);
-	return r;
-}
-
 int guest_tree_remove(const char *path)
 {
-	struct stat st;
 	unmount_beneath(path);
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : negerrno();
-	return remove_entry(AT_FDCWD, path, st.st_dev);
+	return tree_remove_at(AT_FDCWD, path);
 }

@@ -229,18 +229,10 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	if (r < 0)
 		cli_die("cannot take the guest's personality: %s", strerror(-r));
 	container_ref_done(&c);
-	if (as_user) {
-		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
-		    setresuid(uid, uid, uid) < 0)
-			cli_die("cannot become %s in the guest: %m", name);
-		r = caps_drop_all();
-	} else {
-		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-			cli_die("cannot become guest root: %m");
-		r = caps_trim_bounding_set();
-	}
+	r = as_user ? container_become(uid, gid) : container_become(0, 0);
 	if (r < 0)
-		cli_die("capabilities: %s", strerror(-r));
+		cli_die("cannot become %s in the guest: %s", as_user ? name : "guest root",
+			strerror(-r));
 	r = label_exec_container(uid);
 	if (r < 0)
 		cli_die("SELinux exec context: %s", strerror(-r));

@@ -203,11 +203,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		cli_die("cannot take the guest's personality: %s", strerror(-r));
 	container_ref_done(&c);
-	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-		cli_die("cannot set the user's ids in the guest: %m");
-	r = caps_drop_all();
+	r = container_become(uid, gid);
 	if (r < 0)
-		cli_die("cannot drop capabilities: %s", strerror(-r));
+		cli_die("cannot take the user's ids in the guest: %s", strerror(-r));
 	r = label_exec_container(uid);
 	if (r < 0)
 		cli_die("cannot set the SELinux context of the session: %s", strerror(-r));

@@ -50,11 +50,14 @@ x86ns_wait_gone() {
 	return 1
 }
 
-# x86ns_wait_running USER [SECONDS]
+# x86ns_wait_running USER [SECONDS]: wait until USER's container is up.
 x86ns_wait_running() {
 	local i
 	for ((i = 0; i < ${2:-15} * 10; i++)); do
-		"$X86NS_CTL" status "$1" >/dev/null 2>&1 && return 0
+		# running (or lingering): a container that is still stopping from
+		# the last logout is not the one the next login starts.
+		"$X86NS_CTL" status "$1" 2>/dev/null | grep -qE 'state +(running|lingering)' &&
+			return 0
 		sleep 0.1
 	done
 	return 1
