@@ -180,7 +180,7 @@ install-selinux:
 	$(MAKE) -C selinux install
 
 format:
-	clang-format -i lib/*.[ch] pam_x86ns/*.[ch] shell/*.[ch] tests/*.c tests/unit/*.[ch]
+	clang-format -i lib/*.[ch] pam_x86ns/*.[ch] shell/*.[ch] selinux/*.[ch] tests/*.c tests/unit/*.[ch] tests/bench/*.c
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -30,7 +30,7 @@ struct guest_config {
 	char *translator; /* NULL = none; else absolute host path */
 	char *hostname;   /* never NULL after config_load: defaults to the name */
 	enum ready_mode ready;
-	enum guest_personality personality; /* default native */
+	enum guest_personality personality;             /* default native */
 	unsigned ready_timeout_sec;                     /* default 60 */
 	enum ready_timeout_action ready_timeout_action; /* default deny */
 	int stop_signal;           /* default SIGTERM (builtin), SIGRTMIN+4 (other inits) */

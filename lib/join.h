@@ -13,7 +13,7 @@ struct container_ref {
 	pid_t pid; /* the container's init, host pid */
 	int pidfd; /* pins it: a recycled pid cannot be joined */
 	char guest[64];
-	bool ready; /* false: its ready-timeout passed and the action is warn */
+	bool ready;                /* false: its ready-timeout passed and the action is warn */
 	unsigned long personality; /* the guest's execution domain (PER_LINUX32) */
 };
 

@@ -9,8 +9,8 @@
 #include <selinux/selinux.h>
 
 #define CONTAINER_DOMAIN "system_u:system_r:x86ns_container_t:s0:"
-#define CONTAINER_FILE "system_u:object_r:x86ns_file_t:s0:"
-#define SHELL_TYPE ":x86ns_shell_t:"
+#define CONTAINER_FILE   "system_u:object_r:x86ns_file_t:s0:"
+#define SHELL_TYPE       ":x86ns_shell_t:"
 
 bool label_enabled(void)
 {

@@ -33,8 +33,8 @@ int runtime_notify_create(uid_t uid, uid_t root_uid, gid_t root_gid, int *ret_fd
 	runtime_notify_remove(uid);
 	if (mkdirat(run, NOTIFY_DIR_NAME, 0700) < 0)
 		return negerrno();
-	r = xsnprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" NOTIFY_DIR_NAME "/" NOTIFY_SOCKET_NAME,
-		      dir);
+	r = xsnprintf(sa.sun_path, sizeof(sa.sun_path),
+		      "%s/" NOTIFY_DIR_NAME "/" NOTIFY_SOCKET_NAME, dir);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -62,7 +62,7 @@ void runtime_notify_remove(uid_t uid)
 	if (run < 0)
 		return;
 	_cleanup_close_ int notify =
-		openat(run, NOTIFY_DIR_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	    openat(run, NOTIFY_DIR_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (notify >= 0)
 		(void)unlinkat(notify, NOTIFY_SOCKET_NAME, 0);
 	(void)unlinkat(run, NOTIFY_DIR_NAME, AT_REMOVEDIR);

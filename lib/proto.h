@@ -34,8 +34,8 @@ int runtime_socket_path(uid_t uid, char *buf, size_t len);
 
 /* ready = notify: the sd_notify socket lives in /run/x86ns/<uid>/notify/,
  * which the guest sees read-only at /run/host/notify. */
-#define NOTIFY_DIR_NAME "notify"
-#define NOTIFY_SOCKET_NAME "notify.sock"
+#define NOTIFY_DIR_NAME        "notify"
+#define NOTIFY_SOCKET_NAME     "notify.sock"
 #define NOTIFY_SOCKET_IN_GUEST "/run/host/notify/" NOTIFY_SOCKET_NAME
 
 /* Runs in: the launcher, host root. Bind the notify socket (SO_PASSCRED) and

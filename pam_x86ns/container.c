@@ -49,9 +49,9 @@
 struct child_state {
 	const struct container_plan *plan;
 	int sync_fd;
-	int lower_fd;   /* detached, idmapped mount of the shared guest tree */
-	int staging_fd; /* the private tmpfs that holds lower/ and merged/ */
-	int root_fd;    /* merged/ */
+	int lower_fd;      /* detached, idmapped mount of the shared guest tree */
+	int staging_fd;    /* the private tmpfs that holds lower/ and merged/ */
+	int root_fd;       /* merged/ */
 	int notify_dir_fd; /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
 	char staging[64];
 };
@@ -248,9 +248,9 @@ static int write_identity_map(pid_t pid, const char *file, const struct idmap *o
 	char text[256], path[64];
 	size_t off = 0;
 	for (size_t i = 0; i < outer->n; i++) {
-		int r = xsnprintf(text + off, sizeof(text) - off, "%u %u %u\n",
-				  outer->extent[i].inside, outer->extent[i].inside,
-				  outer->extent[i].count);
+		int r =
+		    xsnprintf(text + off, sizeof(text) - off, "%u %u %u\n", outer->extent[i].inside,
+			      outer->extent[i].inside, outer->extent[i].count);
 		if (r < 0)
 			return r;
 		off += (size_t)r;
@@ -333,7 +333,8 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 
 	char *envp[] = { "container=x86ns",
 			 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			 "HOME=/root", "TERM=dumb",
+			 "HOME=/root",
+			 "TERM=dumb",
 			 g->ready == READY_NOTIFY ? "NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_GUEST : NULL,
 			 NULL };
 	if (g->personality == PERSONALITY_X86 && personality(PER_LINUX32) < 0)
@@ -363,16 +364,18 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 
 static const child_step_fn child_steps[] = {
-	step_credentials, step_namespaces, step_overlay,      step_api_filesystems, step_binds,
-	step_account,     step_pivot,      step_lock_mounts,  step_capabilities, step_exec_init,
+	step_credentials, step_namespaces, step_overlay,     step_api_filesystems, step_binds,
+	step_account,     step_pivot,      step_lock_mounts, step_capabilities,    step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)
 {
-	struct child_state s = {
-		.plan = plan, .sync_fd = sync_fd, .lower_fd = -1, .staging_fd = -1, .root_fd = -1,
-		.notify_dir_fd = -1
-	};
+	struct child_state s = { .plan = plan,
+				 .sync_fd = sync_fd,
+				 .lower_fd = -1,
+				 .staging_fd = -1,
+				 .root_fd = -1,
+				 .notify_dir_fd = -1 };
 	struct launch_error e = { { 0 }, { 0 } };
 
 	/* Die with the monitor: an orphaned half-built container helps no one. */

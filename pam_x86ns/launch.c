@@ -648,7 +648,8 @@ static int cmd_reset(const struct launch_args *a)
 	_cleanup_close_ int lock = -1;
 	int r = user_lock(a->user.uid, &lock);
 	if (r < 0)
-		cli_die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid, strerror(-r));
+		cli_die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid,
+			strerror(-r));
 	_cleanup_close_ int fd = -1;
 	if (monitor_connect(a->user.uid, &fd) == 0)
 		cli_die("the container of uid %u runs: stop it first (x86nsctl stop)",

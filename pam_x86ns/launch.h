@@ -37,10 +37,10 @@ struct container_plan {
 	int state_fd; /* /var/lib/x86ns/<uid> (flocked by the launcher) */
 	int upper_fd; /* its upper/ and work/ */
 	int work_fd;
-	int init_fd;      /* O_PATH of the builtin init or the translator; -1 */
-	int console_fd;	  /* slave of the console pty: init's stdio, /dev/console */
+	int init_fd;           /* O_PATH of the builtin init or the translator; -1 */
+	int console_fd;        /* slave of the console pty: init's stdio, /dev/console */
 	char console_path[32]; /* its /dev/pts/N, for the bind in the child's namespace */
-	int notify_fd;	  /* ready = notify: the monitor's sd_notify socket; else -1 */
+	int notify_fd;         /* ready = notify: the monitor's sd_notify socket; else -1 */
 };
 
 /* Errors carry the name of the failing step and a message for the user. */

@@ -52,7 +52,7 @@ struct client {
 	int fd;
 	uid_t uid;
 	pid_t pid;
-	int pidfd; /* the peer process at connect time (SO_PEERPIDFD), or -1 */
+	int pidfd;    /* the peer process at connect time (SO_PEERPIDFD), or -1 */
 	bool waiting; /* its attach or wait is answered when the guest is ready */
 };
 
@@ -61,8 +61,8 @@ struct monitor {
 	char user[64], guest[64], cgroup[32];
 	uid_t uid;
 	int listen_fd, init_pidfd, console_fd, log_fd;
-	int signal_fd; /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
-	int notify_fd; /* ready = notify: the sd_notify socket; else -1 */
+	int signal_fd;       /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
+	int notify_fd;       /* ready = notify: the sd_notify socket; else -1 */
 	int console_hold_fd; /* the console's slave, held so the master never reads EIO
 				while the guest reopens /dev/console */
 	pid_t init_pid;
@@ -73,10 +73,10 @@ struct monitor {
 	int stop_signal;
 	unsigned ready_timeout_sec;
 	unsigned long personality; /* joined sessions take the guest's (PER_LINUX32) */
-	bool ready_timeout_warns; /* ready-timeout-action = warn */
+	bool ready_timeout_warns;  /* ready-timeout-action = warn */
 	/* state */
 	bool ready;
-	bool ready_late; /* the timeout passed and the action was warn */
+	bool ready_late;       /* the timeout passed and the action was warn */
 	char boot_status[128]; /* last STATUS= from the guest's init */
 	long long ready_deadline_ms;
 	char console_tail[CONSOLE_TAIL];
@@ -173,7 +173,8 @@ static void console_tail_add(struct monitor *m, const char *buf, size_t n)
 		buf += n - CONSOLE_TAIL;
 		n = CONSOLE_TAIL;
 	}
-	size_t keep = m->console_tail_len + n > CONSOLE_TAIL ? CONSOLE_TAIL - n : m->console_tail_len;
+	size_t keep =
+	    m->console_tail_len + n > CONSOLE_TAIL ? CONSOLE_TAIL - n : m->console_tail_len;
 	memmove(m->console_tail, m->console_tail + m->console_tail_len - keep, keep);
 	memcpy(m->console_tail + keep, buf, n);
 	m->console_tail_len = keep + n;
@@ -316,8 +317,8 @@ static void ready_reached(struct monitor *m)
 	m->ready_deadline_ms = 0;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	long long ms = (ts.tv_sec - m->started.tv_sec) * 1000LL +
-		       (ts.tv_nsec - m->started.tv_nsec) / 1000000;
+	long long ms =
+	    (ts.tv_sec - m->started.tv_sec) * 1000LL + (ts.tv_nsec - m->started.tv_nsec) / 1000000;
 	dprintf(m->log_fd, "x86ns: guest ready after %lld.%03lld s\n", ms / 1000, ms % 1000);
 	waiting_clients_answer(m, NULL);
 }
@@ -330,7 +331,9 @@ static void notify_read(struct monitor *m)
 	char buf[4096];
 	char control[CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control,
 			      .msg_controllen = sizeof(control) };
 	ssize_t n = recvmsg(m->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n <= 0)
@@ -364,8 +367,9 @@ static void ready_timeout(struct monitor *m)
 	m->ready_deadline_ms = 0;
 	char tail[600], why[900];
 	console_tail_lines(m, 3, tail, sizeof(tail));
-	snprintf(why, sizeof(why), "guest '%s' did not become ready within %u s; its console ended: %s",
-		 m->guest, m->ready_timeout_sec, tail[0] ? tail : "(nothing)");
+	snprintf(why, sizeof(why),
+		 "guest '%s' did not become ready within %u s; its console ended: %s", m->guest,
+		 m->ready_timeout_sec, tail[0] ? tail : "(nothing)");
 	dprintf(m->log_fd, "x86ns: %s\n", why);
 	if (m->ready_timeout_warns) {
 		m->ready = m->ready_late = true;
@@ -675,8 +679,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "x86ns-monitor: is started by x86ns-launch only\n");
 		return EXIT_FAILURE;
 	}
-	int keep[] = { m.listen_fd,  m.init_pidfd, m.console_fd,
-		       m.log_fd,     m.notify_fd,  m.console_hold_fd };
+	int keep[] = { m.listen_fd, m.init_pidfd, m.console_fd,
+		       m.log_fd,    m.notify_fd,  m.console_hold_fd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, FD_CLOEXEC);

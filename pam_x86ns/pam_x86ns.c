@@ -61,8 +61,10 @@ static int parse_module_args(pam_handle_t *pamh, int argc, const char **argv, st
 			a->debug = true;
 		else {
 			pam_syslog(pamh, LOG_ERR, "unknown or malformed argument '%s'", argv[i]);
-			pam_error(pamh, "x86ns: the PAM configuration of this service is wrong "
-					"(unknown or malformed argument '%s')", argv[i]);
+			pam_error(pamh,
+				  "x86ns: the PAM configuration of this service is wrong "
+				  "(unknown or malformed argument '%s')",
+				  argv[i]);
 			return -EINVAL;
 		}
 	}

@@ -36,7 +36,8 @@ static const char usage[] = "usage: x86nsctl [--config FILE] COMMAND\n"
 			    "       x86nsctl exec USER [--user] -- COMMAND [ARG...]\n"
 			    "       x86nsctl check-config [--config FILE]\n"
 			    "       x86nsctl check\n"
-			    "       x86nsctl guest create NAME --suite SUITE --arch amd64|i386 [--include PKGS] [--dir DIR]\n";
+			    "       x86nsctl guest create NAME --suite SUITE --arch amd64|i386 "
+			    "[--include PKGS] [--dir DIR]\n";
 
 struct user_info {
 	struct passwd pw;
@@ -140,8 +141,8 @@ static int cmd_status(const char *name)
 	}
 	if (r < 0)
 		cli_die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
-	static const char *const keys[] = { "state", "guest", "pid", "sessions", "uptime", "ready",
-					    "monitor" };
+	static const char *const keys[] = { "state",  "guest", "pid",    "sessions",
+					    "uptime", "ready", "monitor" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char v[64];
@@ -202,8 +203,8 @@ static int cmd_reset(const char *name, const char *guest)
 	user_lookup(name, &u);
 	char uid[16];
 	snprintf(uid, sizeof(uid), "%u", (unsigned)u.pw.pw_uid);
-	char *argv[] = { "x86ns-launch", "reset", "--uid", uid, guest ? "--guest" : NULL,
-			 (char *)guest, NULL };
+	char *argv[] = { "x86ns-launch",           "reset",       "--uid", uid,
+			 guest ? "--guest" : NULL, (char *)guest, NULL };
 	return run_launcher(argv);
 }
 

@@ -8,7 +8,7 @@
 
 /* Categories c0..c1023 of the reference policy's MCS, taken two at a time. */
 #define SELINUX_MCS_CATEGORIES 1024u
-#define SELINUX_MCS_PAIRS (SELINUX_MCS_CATEGORIES * (SELINUX_MCS_CATEGORIES - 1u) / 2u)
+#define SELINUX_MCS_PAIRS      (SELINUX_MCS_CATEGORIES * (SELINUX_MCS_CATEGORIES - 1u) / 2u)
 
 /* Longest result: "c1022,c1023" and the NUL. */
 #define SELINUX_MCS_PAIR_MAX 12
