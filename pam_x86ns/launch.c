@@ -603,8 +603,9 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 		if (r == -EPROTO)
 			cli_die("guest '%s' for %s: %s", pol.guest->name, a->user.name, reply);
 		if (r < 0)
-			cli_die("guest '%s' for %s: no answer from its monitor: %s",
-				pol.guest->name, a->user.name, strerror(-r));
+			cli_die("guest '%s' for %s: no answer from its monitor (see " X86NS_LOGDIR
+				"/%s.log): %s",
+				pol.guest->name, a->user.name, a->user.name, strerror(-r));
 		char pid[16] = "";
 		proto_get(reply, "pid", pid, sizeof(pid));
 		printf("pid=%s started=%d\n", pid, started);

@@ -659,6 +659,15 @@ static void run(struct monitor *m)
 	}
 }
 
+/* Before the event loop, errors go to the user's log when its fd is known:
+ * the monitor's stderr is /dev/null (it is detached from the PAM caller). */
+static int startup_failed(const struct monitor *m, const char *what)
+{
+	int fd = m->log_fd >= 0 ? m->log_fd : STDERR_FILENO;
+	dprintf(fd, "x86ns-monitor: %s\n", what);
+	return EXIT_FAILURE;
+}
+
 int main(int argc, char **argv)
 {
 	struct monitor m = { .listen_fd = -1,
@@ -672,8 +681,7 @@ int main(int argc, char **argv)
 			     .stop_timeout_sec = 10 };
 	for (int i = 1; i < argc; i++)
 		if (parse_arg(&m, argv[i]) < 0) {
-			fprintf(stderr, "x86ns-monitor: bad argument '%s'\n", argv[i]);
-			return EXIT_FAILURE;
+			return startup_failed(&m, "bad argument from the launcher");
 		}
 	if (m.listen_fd < 0 || m.init_pidfd < 0 || m.log_fd < 0 || !m.cgroup[0]) {
 		fprintf(stderr, "x86ns-monitor: is started by x86ns-launch only\n");
@@ -686,13 +694,11 @@ int main(int argc, char **argv)
 			fcntl(keep[i], F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
 	if (signals_setup(&m) < 0) {
-		fprintf(stderr, "x86ns-monitor: signalfd: %m\n");
-		return EXIT_FAILURE;
+		return startup_failed(&m, "cannot set up signal handling");
 	}
 	openlog("x86ns-monitor", LOG_PID, LOG_AUTHPRIV);
 	if (cgroup_attach_handle_open(m.cgroup, &m.attach) < 0) {
-		fprintf(stderr, "x86ns-monitor: cannot open the cgroup x86ns/%s\n", m.cgroup);
-		return EXIT_FAILURE;
+		return startup_failed(&m, "cannot open the container's cgroup");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	/* Without a notify socket the guest is ready once its init runs. */
