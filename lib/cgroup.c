@@ -553,17 +553,40 @@ int cgroup_attach_handle_open(const char *name, struct cgroup_attach_handle *ret
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < hs.count; i++) {
-		_cleanup_close_ int group_fd = -1;
+		int group_fd = -1;
 		r = open_group(&hs.list[i], name, &group_fd);
-		if (r >= 0)
+		if (r >= 0) {
+			ret->group_fd[i] = group_fd;
+			ret->procs_fd[i] = -1;
+			ret->count++;
 			r = open_beneath(group_fd, "cgroup.procs", O_WRONLY, &ret->procs_fd[i]);
+		}
 		if (r < 0) {
 			cgroup_attach_handle_close(ret);
 			return r;
 		}
-		ret->count++;
 	}
 	return 0;
+}
+
+static int write_pid(int procs_fd, const char *text, size_t len)
+{
+	ssize_t n = pwrite(procs_fd, text, len, 0);
+	return n < 0 ? negerrno() : 0;
+}
+
+/* cgroup v2 refuses processes in a group whose children have controllers
+ * enabled ("no internal processes"), which is what a guest's systemd does
+ * with its root. Sessions then go into a leaf of their own. */
+static int write_pid_leaf(int group_fd, const char *text, size_t len)
+{
+	if (mkdirat(group_fd, CGROUP_SESSION_LEAF, 0755) < 0 && errno != EEXIST)
+		return negerrno();
+	_cleanup_close_ int leaf = -1, procs = -1;
+	int r = open_beneath(group_fd, CGROUP_SESSION_LEAF, O_RDONLY | O_DIRECTORY, &leaf);
+	if (r >= 0)
+		r = open_beneath(leaf, "cgroup.procs", O_WRONLY, &procs);
+	return r < 0 ? r : write_pid(procs, text, len);
 }
 
 int cgroup_attach_handle(const struct cgroup_attach_handle *h, pid_t pid)
@@ -572,18 +595,24 @@ int cgroup_attach_handle(const struct cgroup_attach_handle *h, pid_t pid)
 	int r = xsnprintf(text, sizeof(text), "%d", (int)pid);
 	if (r < 0)
 		return r;
+	size_t len = (size_t)r;
 	for (size_t i = 0; i < h->count; i++) {
-		ssize_t n = pwrite(h->procs_fd[i], text, (size_t)r, 0);
-		if (n < 0)
-			return negerrno();
+		r = write_pid(h->procs_fd[i], text, len);
+		if (r == -EBUSY)
+			r = write_pid_leaf(h->group_fd[i], text, len);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
 
 void cgroup_attach_handle_close(struct cgroup_attach_handle *h)
 {
-	for (size_t i = 0; i < h->count; i++)
-		close(h->procs_fd[i]);
+	for (size_t i = 0; i < h->count; i++) {
+		close(h->group_fd[i]);
+		if (h->procs_fd[i] >= 0)
+			close(h->procs_fd[i]);
+	}
 	h->count = 0;
 }
 

@@ -94,11 +94,17 @@ int cgroup_attach(const char *name, pid_t pid);
 
 /* The same, for a process that moves many processes into one group (the
  * monitor): the cgroup.procs files are opened once, and each move is one
- * write per hierarchy. */
+ * write per hierarchy. Where cgroup v2 refuses the group itself (EBUSY: the
+ * guest enabled controllers for its children), the process goes into the
+ * leaf CGROUP_SESSION_LEAF below it. */
 struct cgroup_attach_handle {
 	size_t count;
+	int group_fd[CGROUP_HIERARCHY_MAX];
 	int procs_fd[CGROUP_HIERARCHY_MAX];
 };
+/* Where sessions go on cgroup v2 once the guest enabled controllers in the
+ * container's group (see cgroup_attach_handle). */
+#define CGROUP_SESSION_LEAF "x86ns-sessions"
 int cgroup_attach_handle_open(const char *name, struct cgroup_attach_handle *ret);
 int cgroup_attach_handle(const struct cgroup_attach_handle *h, pid_t pid);
 void cgroup_attach_handle_close(struct cgroup_attach_handle *h);
