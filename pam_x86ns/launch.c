@@ -660,7 +660,7 @@ static int cmd_reset(const struct launch_args *a)
 			cli_die("bad guest name '%s'", a->guest);
 		r = tree_remove_at(lock, a->guest);
 	} else {
-		DIR *d = fdopendir(dup(lock));
+		DIR *d = fdopendir(fcntl(lock, F_DUPFD_CLOEXEC, 3));
 		struct dirent *de;
 		r = d ? 0 : negerrno();
 		while (d && r >= 0 && (de = readdir(d)))

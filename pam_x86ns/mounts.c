@@ -194,7 +194,7 @@ static const struct {
 } dev_links[] = {
 	{ "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },
 	{ "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
-	{ "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
+	{ "stderr", "/proc/self/fd/2" },
 };
 
 int mounts_dev(int root_fd)
@@ -218,8 +218,7 @@ int mounts_dev(int root_fd)
 			return r;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
-		if (strcmp(dev_links[i].name, "core") != 0 &&
-		    symlinkat(dev_links[i].target, dev_fd, dev_links[i].name) < 0)
+		if (symlinkat(dev_links[i].target, dev_fd, dev_links[i].name) < 0)
 			return negerrno();
 	r = mount_at(root_fd, "dev/pts", true, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5,max=1024");

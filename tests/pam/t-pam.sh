@@ -97,6 +97,24 @@ check_match "unselected user: the stack passes (module ignored)" '^open=Success$
 check_eq "unselected user: no X86NS_GUEST" "" "$(grep '^env X86NS_GUEST' <<<"$out")"
 check_eq "unselected user: no container" "" "$(ls /run/x86ns 2>/dev/null | grep -x "$(id -u "$OTHER")")"
 
+# ---- root is never containerized, even with a broken configuration --------
+cp "$X86NS_CONF" "$TST_TMP/good.conf"
+printf '[guest bb]\nroot = %s\ncolour = blue\n' "$TST_GUEST" >"$X86NS_CONF"
+out=$(driver --service req --user root)
+check_match "root: the module ignores it, even with a broken config" '^open=Success$' "$out"
+check_eq "root: no container, no X86NS_GUEST" "" "$(grep '^env X86NS_GUEST' <<<"$out")"
+cp "$TST_TMP/good.conf" "$X86NS_CONF"
+
+# ---- a monitor sent SIGTERM stops its guest in order, leaving nothing -------
+session_hold
+monitor=$("$X86NS_CTL" status "$U" | awk '$1 == "monitor" {print $2}')
+kill -TERM "$monitor"
+check "SIGTERM to the monitor: the container stops" x86ns_wait_gone "$UID1" 10
+check_match "... in order (stop signal to init first)" 'stopping guest \(the monitor was asked to terminate\)' \
+	"$(cat "/var/log/x86ns/$U.log")"
+check_eq "... and leaves nothing" "" "$(x86ns_leftovers "$UID1")"
+session_release
+
 # ---- failures: fail closed with one clear line -----------------------------
 out=$(driver --service req --user "$NOSUB")
 check_match "no subordinate range: session refused" '^open=(Cannot make/remove|.*session)' "$out"
