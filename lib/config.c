@@ -3,7 +3,7 @@
  * a policy section may carry is kept with a "set" flag, so that
  * config_resolve() can layer [default] < [group] < [user] at lookup time
  * instead of flattening the file when it is read. */
-#include "config.h"
+#include "config-internal.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -43,6 +43,8 @@ struct policy_section {
 struct config {
 	struct guest_config **guests;
 	size_t n_guests;
+	struct translator_profile **profiles;
+	size_t n_profiles;
 	struct policy_section **sections; /* in reading order */
 	size_t n_sections;
 	char **files; /* names of the files read, for messages */
@@ -55,6 +57,7 @@ struct parser {
 	const char *file;
 	unsigned line;
 	struct guest_config *guest;    /* inside [guest NAME] */
+	struct translator_profile *profile; /* inside [translator-profile NAME] */
 	struct policy_section *policy; /* inside [default], [group] or [user] */
 	char *err;
 	size_t errlen;
@@ -68,11 +71,6 @@ struct parser {
 			(array) = _grown_;                                                         \
 		_grown_ ? 0 : -ENOMEM;                                                             \
 	})
-
-static bool streq(const char *a, const char *b)
-{
-	return strcmp(a, b) == 0;
-}
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -122,112 +120,6 @@ static char *trim(char *s)
 		s[--len] = '\0';
 	return s;
 }
-
-static int replace_string(char **field, const char *value)
-{
-	char *copy = strdup(value);
-	if (!copy)
-		return -ENOMEM;
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
-/* ---- [guest NAME] keys ------------------------------------------------- */
-
-static int guest_root(struct guest_config *g, const char *v)
-{
-	return config_path_is_valid(v) ? replace_string(&g->root, v) : -EINVAL;
-}
-
-static int guest_init(struct guest_config *g, const char *v)
-{
-	if (streq(v, "builtin")) {
-		free(g->init);
-		g->init = NULL;
-		return 0;
-	}
-	return config_path_is_valid(v) ? replace_string(&g->init, v) : -EINVAL;
-}
-
-static int guest_ready(struct guest_config *g, const char *v)
-{
-	if (!streq(v, "immediate") && !streq(v, "notify"))
-		return -EINVAL;
-	g->ready = streq(v, "notify") ? READY_NOTIFY : READY_IMMEDIATE;
-	return 0;
-}
-
-static int guest_ready_timeout(struct guest_config *g, const char *v)
-{
-	unsigned sec;
-	if (config_parse_duration(v, "sm", &sec) < 0 || sec == 0)
-		return -EINVAL;
-	g->ready_timeout_sec = sec;
-	return 0;
-}
-
-static int guest_ready_timeout_action(struct guest_config *g, const char *v)
-{
-	if (!streq(v, "deny") && !streq(v, "warn"))
-		return -EINVAL;
-	g->ready_timeout_action = streq(v, "warn") ? TIMEOUT_WARN : TIMEOUT_DENY;
-	return 0;
-}
-
-static int guest_translator(struct guest_config *g, const char *v)
-{
-	if (streq(v, "none")) {
-		free(g->translator);
-		g->translator = NULL;
-		return 0;
-	}
-	return config_path_is_valid(v) ? replace_string(&g->translator, v) : -EINVAL;
-}
-
-static int guest_hostname(struct guest_config *g, const char *v)
-{
-	return config_hostname_is_valid(v) ? replace_string(&g->hostname, v) : -EINVAL;
-}
-
-static int guest_personality(struct guest_config *g, const char *v)
-{
-	if (streq(v, "native"))
-		g->personality = PERSONALITY_NATIVE;
-	else if (streq(v, "x86"))
-		g->personality = PERSONALITY_X86;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int guest_stop_signal(struct guest_config *g, const char *v)
-{
-	return config_parse_signal(v, &g->stop_signal);
-}
-
-static int guest_stop_timeout(struct guest_config *g, const char *v)
-{
-	return config_parse_duration(v, "sm", &g->stop_timeout_sec);
-}
-
-static const struct {
-	const char *key;
-	int (*parse)(struct guest_config *g, const char *value);
-	const char *expected;
-} guest_keys[] = {
-	{ "root", guest_root, "an absolute host path without \".\" or \"..\"" },
-	{ "init", guest_init, "\"builtin\" or an absolute path inside the guest" },
-	{ "ready", guest_ready, "\"immediate\" or \"notify\"" },
-	{ "ready-timeout", guest_ready_timeout, "a positive number of seconds, suffix s or m" },
-	{ "ready-timeout-action", guest_ready_timeout_action, "\"deny\" or \"warn\"" },
-	{ "translator", guest_translator, "\"none\" or an absolute host path" },
-	{ "hostname", guest_hostname, "a hostname of at most 64 characters" },
-	{ "personality", guest_personality, "\"native\" or \"x86\" (32-bit guests)" },
-	{ "stop-signal", guest_stop_signal,
-	  "a signal name such as SIGTERM or RTMIN+4, or a number" },
-	{ "stop-timeout", guest_stop_timeout, "a number of seconds, suffix s or m" },
-};
 
 /* ---- [default], [group NAME], [user NAME] keys ------------------------- */
 
@@ -381,19 +273,6 @@ static const char *const section_kind_names[] = {
 	[SECTION_USER] = "user",
 };
 
-static void guest_free(struct guest_config *g)
-{
-	if (!g)
-		return;
-	free(g->name);
-	free(g->root);
-	free(g->init);
-	free(g->translator);
-	free(g->hostname);
-	free(g->file);
-	free(g);
-}
-
 static void policy_section_free(struct policy_section *s)
 {
 	if (!s)
@@ -418,10 +297,16 @@ static int close_section(struct parser *p)
 	struct guest_config *g = p->guest;
 	p->guest = NULL;
 	p->policy = NULL;
+	p->profile = NULL;
 	if (!g)
 		return 0;
 	if (!g->root)
 		return parse_error_at(p, g->line, "[guest %s] lacks the required key \"root\"",
+				      g->name);
+	if (!g->translator && (g->translator_machines || g->translator_profile_name))
+		return parse_error_at(p, g->line,
+				      "[guest %s] names translator machines or a profile but no "
+				      "\"translator\"",
 				      g->name);
 	if (g->stop_signal == 0)
 		g->stop_signal = g->init ? SIGRTMIN + 4 : SIGTERM;
@@ -453,11 +338,43 @@ static int open_guest_section(struct parser *p, const char *name)
 	g->ready_timeout_sec = 60;
 	g->stop_timeout_sec = 10;
 	if (!g->name || !g->file || GROW_BY_ONE(c->guests, c->n_guests) < 0) {
-		guest_free(g);
+		config_guest_free(g);
 		return -ENOMEM;
 	}
 	c->guests[c->n_guests++] = g;
 	p->guest = g;
+	return 0;
+}
+
+static const struct translator_profile *find_profile(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_profiles; i++)
+		if (streq(c->profiles[i]->name, name))
+			return c->profiles[i];
+	return NULL;
+}
+
+static int open_profile_section(struct parser *p, const char *name)
+{
+	struct config *c = p->config;
+	if (!config_guest_name_is_valid(name))
+		return parse_error(p, "invalid translator profile name \"%s\"", name);
+	const struct translator_profile *old = find_profile(c, name);
+	if (old)
+		return parse_error(p, "duplicate [translator-profile %s], first defined at %s:%u",
+				   name, old->file, old->line);
+	struct translator_profile *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->name = strdup(name);
+	t->file = strdup(p->file);
+	t->line = p->line;
+	if (!t->name || !t->file || GROW_BY_ONE(c->profiles, c->n_profiles) < 0) {
+		config_profile_free(t);
+		return -ENOMEM;
+	}
+	c->profiles[c->n_profiles++] = t;
+	p->profile = t;
 	return 0;
 }
 
@@ -500,6 +417,8 @@ static int parse_section_header(struct parser *p, char *line)
 	name = trim(name);
 	if (streq(kind, "guest"))
 		return open_guest_section(p, name);
+	if (streq(kind, "translator-profile"))
+		return open_profile_section(p, name);
 	for (size_t i = 0; i < ARRAY_SIZE(section_kind_names); i++)
 		if (streq(kind, section_kind_names[i]))
 			return open_policy_section(p, (enum section_kind)i, name);
@@ -511,17 +430,24 @@ static int parse_section_header(struct parser *p, char *line)
 static int parse_key(struct parser *p, const char *key, const char *value)
 {
 	int r;
+	const char *expected = "";
 	if (p->guest) {
-		for (size_t i = 0; i < ARRAY_SIZE(guest_keys); i++) {
-			if (!streq(key, guest_keys[i].key))
-				continue;
-			r = guest_keys[i].parse(p->guest, value);
-			if (r == -EINVAL)
-				return parse_error(p, INVALID_VALUE, value, key,
-						   guest_keys[i].expected);
-			return r;
-		}
-		return parse_error(p, "unknown key \"%s\" in [guest %s]", key, p->guest->name);
+		r = config_guest_set(p->guest, key, value, &expected);
+		if (r == -EINVAL)
+			return parse_error(p, INVALID_VALUE, value, key, expected);
+		if (r == -ENOENT)
+			return parse_error(p, "unknown key \"%s\" in [guest %s]", key,
+					   p->guest->name);
+		return r;
+	}
+	if (p->profile) {
+		r = config_profile_set(p->profile, key, value, &expected);
+		if (r == -EINVAL)
+			return parse_error(p, INVALID_VALUE, value, key, expected);
+		if (r == -ENOENT)
+			return parse_error(p, "unknown key \"%s\" in [translator-profile %s]", key,
+					   p->profile->name);
+		return r;
 	}
 	if (p->policy) {
 		struct policy_section *s = p->policy;
@@ -673,9 +599,22 @@ static int load_dropins(struct config *c, const char *dir, char *err, size_t err
 	return r;
 }
 
-/* A guest may be named before the file that defines it is read. */
+/* A guest or a profile may be named before the file that defines it is read. */
 static int link_guest_references(struct config *c, char *err, size_t errlen)
 {
+	for (size_t i = 0; i < c->n_guests; i++) {
+		struct guest_config *g = c->guests[i];
+		if (!g->translator_profile_name)
+			continue;
+		g->translator_profile = find_profile(c, g->translator_profile_name);
+		if (!g->translator_profile) {
+			set_error(err, errlen,
+				  "%s:%u: [guest %s]: translator profile \"%s\" is not defined by "
+				  "any [translator-profile] section",
+				  g->file, g->line, g->name, g->translator_profile_name);
+			return -EINVAL;
+		}
+	}
 	for (size_t i = 0; i < c->n_sections; i++) {
 		struct policy_section *s = c->sections[i];
 		if (!s->guest_name)
@@ -804,9 +743,12 @@ void config_free(struct config *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n_guests; i++)
-		guest_free(c->guests[i]);
+		config_guest_free(c->guests[i]);
 	for (size_t i = 0; i < c->n_sections; i++)
 		policy_section_free(c->sections[i]);
+	for (size_t i = 0; i < c->n_profiles; i++)
+		config_profile_free(c->profiles[i]);
+	free(c->profiles);
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
 	free(c->files);

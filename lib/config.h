@@ -23,11 +23,33 @@ enum ready_timeout_action { TIMEOUT_DENY, TIMEOUT_WARN };
 /* x86: 32-bit guests (i386) run with PER_LINUX32, so uname -m says i686. */
 enum guest_personality { PERSONALITY_NATIVE, PERSONALITY_X86 };
 
+/* [translator-profile NAME]: what x86ns must know about a translator's
+ * quirks, as data (x86ns.conf(5), TRANSLATOR PROFILES). */
+struct translator_profile {
+	char *name;
+	bool require_static; /* "static = yes": a dynamic build loses its libraries
+			      * at pivot_root, so starting with one is refused */
+	int signal_offset;   /* real-time signals reach the guest shifted by this */
+	char **reset_credentials; /* units whose LoadCredential= is reset by a runtime
+				   * drop-in: the translator cannot emulate clone()
+				   * with namespace flags, which credentials need */
+	size_t n_reset_credentials;
+	char *file;
+	unsigned line;
+};
+
+#define TRANSLATOR_ARGS_MAX 16
+
 struct guest_config {
 	char *name;
 	char *root;       /* absolute host path of the guest tree */
 	char *init;       /* NULL = builtin reaper init; else absolute guest path */
 	char *translator; /* NULL = none; else absolute host path */
+	char *translator_args[TRANSLATOR_ARGS_MAX + 1]; /* NULL-terminated */
+	unsigned translator_machines; /* bit set of enum binfmt_machine */
+	char *translator_profile_name;
+	const struct translator_profile *translator_profile; /* linked at load; NULL */
+	unsigned relax;   /* enum confine_relax: layers this guest turns off */
 	char *hostname;   /* never NULL after config_load: defaults to the name */
 	enum ready_mode ready;
 	enum guest_personality personality;             /* default native */
@@ -75,6 +97,10 @@ int config_resolve(const struct config *c, const char *name, const char *const *
 
 void config_free(struct config *c);
 void user_policy_done(struct user_policy *p);
+
+/* The stop signal as the guest's init receives it: a translator that
+ * shifts real-time signals (profile signal-offset) gets it shifted back. */
+int guest_stop_signal_for_host(const struct guest_config *g);
 
 /* Iterate over defined guests (for x86nsctl check-config). */
 size_t config_n_guests(const struct config *c);

@@ -15,6 +15,7 @@ struct container_ref {
 	char guest[64];
 	bool ready;                /* false: its ready-timeout passed and the action is warn */
 	unsigned long personality; /* the guest's execution domain (PER_LINUX32) */
+	unsigned relax;            /* enum confine_relax: what the guest's config turned off */
 };
 
 /* Ask the monitor of owner's container to move the calling process into the
@@ -35,6 +36,13 @@ int container_join(const struct container_ref *c);
 /* Runs in: the session child, before exec. Take the guest's personality
  * (a 32-bit guest's sessions must see i686 as its init does). */
 int container_personality(const struct container_ref *c);
+
+/* Runs in: the joining process, after container_join, while it still holds
+ * CAP_SYS_ADMIN in the guest's user namespace (so no no_new_privs is
+ * needed). A fresh session keyring and the system call filter of the
+ * guest's init, as c->relax says. Not yet the init's Landlock domain,
+ * which only a process forked inside it can have (see join.c). */
+int container_confine(const struct container_ref *c);
 
 /* Runs in: the joining process, after container_join. Take guest ids: uid 0
  * = guest root (bounding set trimmed), else the user with only their own

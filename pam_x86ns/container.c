@@ -18,14 +18,24 @@
  *  - every mount point below the merged root is resolved with openat2
  *    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: the upper layer is the guest's
  *    to write, and a guest symlink must not redirect a mount;
- *  - pivot_root comes last, then the capability bounding set is trimmed and
- *    the guest init is exec'd with no fd of ours left open. */
+ *  - /proc and /sys are masked before the translator's binfmt_misc
+ *    instance is mounted over the then read-only /proc/sys, and that before
+ *    pivot_root: registration opens the translator by its host path;
+ *  - pivot_root comes last, then the mounts are locked and the capability
+ *    bounding set is trimmed; the system call filter and the Landlock
+ *    domain come after everything that needs what they refuse (unshare of
+ *    a user namespace), and the guest init is exec'd with no fd of ours
+ *    left open. */
 
 #include "caps.h"
+#include "confine.h"
 #include "label.h"
+#include "landlock.h"
 #include "launch.h"
 #include "mounts.h"
 #include "proto.h"
+#include "seccomp.h"
+#include "translator.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -53,6 +63,7 @@ struct child_state {
 	int staging_fd;    /* the private tmpfs that holds lower/ and merged/ */
 	int root_fd;       /* merged/ */
 	int notify_dir_fd; /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
+	bool binfmt_registered; /* the translator runs every program of its machines */
 	char staging[64];
 };
 
@@ -190,6 +201,31 @@ static int step_api_filesystems(struct child_state *s, struct launch_error *e)
 	return 0;
 }
 
+static int step_masks(struct child_state *s, struct launch_error *e)
+{
+	int r = mounts_mask(s->root_fd, s->plan->policy->network == NETWORK_NONE);
+	if (r < 0)
+		return launch_error_set(e, "masks", r, "mask /proc and /sys");
+	return 0;
+}
+
+static int step_translator(struct child_state *s, struct launch_error *e)
+{
+	const struct guest_config *g = s->plan->guest;
+	int r = translator_register(s->root_fd, g, s->plan->console_fd, &s->binfmt_registered);
+	if (r < 0)
+		return launch_error_set(e, "translator", r, "register %s in binfmt_misc",
+					g->translator);
+	if (g->translator && g->init) {
+		r = translator_reset_credentials(s->root_fd, g->translator_profile);
+		if (r < 0)
+			return launch_error_set(e, "translator", r,
+						"credential drop-ins of profile %s",
+						g->translator_profile->name);
+	}
+	return 0;
+}
+
 static int step_binds(struct child_state *s, struct launch_error *e)
 {
 	const struct container_plan *p = s->plan;
@@ -316,6 +352,29 @@ static int step_capabilities(struct child_state *s, struct launch_error *e)
 	return 0;
 }
 
+/* The walls that stay with the guest: a Landlock domain that the whole
+ * guest shares (its services can signal each other and reach each other's
+ * abstract sockets, nothing outside), then the system call filter. */
+static int step_confine(struct child_state *s, struct launch_error *e)
+{
+	const struct guest_config *g = s->plan->guest;
+	if (!(g->relax & RELAX_LANDLOCK)) {
+		int r = landlock_scope_self();
+		if (r == -EOPNOTSUPP)
+			return launch_error_set(
+			    e, "landlock", r,
+			    "the kernel lacks Landlock scoping (ABI %d, Linux 6.12; this one "
+			    "has %d); set \"landlock = no\" in [guest %s] to run without it",
+			    LANDLOCK_SCOPE_ABI, landlock_abi(), g->name);
+		if (r < 0)
+			return launch_error_set(e, "landlock", r, "scope the guest");
+	}
+	int r = seccomp_apply_guest_filter(g->relax);
+	if (r < 0)
+		return launch_error_set(e, "seccomp", r, "load the system call filter");
+	return 0;
+}
+
 static int step_exec_init(struct child_state *s, struct launch_error *e)
 {
 	const struct container_plan *p = s->plan;
@@ -349,8 +408,14 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);
 		return launch_error_set(e, "exec init", negerrno(), "exec the builtin init");
 	}
-	if (g->translator) {
-		char *argv[] = { g->translator, g->init, NULL };
+	if (g->translator && !s->binfmt_registered) {
+		/* No registration: the translator runs the init itself. */
+		char *argv[TRANSLATOR_ARGS_MAX + 3] = { g->translator };
+		size_t n = 1;
+		for (size_t i = 0; g->translator_args[i]; i++)
+			argv[n++] = g->translator_args[i];
+		argv[n++] = g->init;
+		argv[n] = NULL;
 		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);
 		return launch_error_set(e, "exec init", negerrno(), "exec %s %s", g->translator,
 					g->init);
@@ -364,8 +429,10 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 
 static const child_step_fn child_steps[] = {
-	step_credentials, step_namespaces, step_overlay,     step_api_filesystems, step_binds,
-	step_account,     step_pivot,      step_lock_mounts, step_capabilities,    step_exec_init,
+	step_credentials, step_namespaces,  step_overlay,      step_api_filesystems,
+	step_masks,       step_translator,  step_binds,        step_account,
+	step_pivot,       step_lock_mounts, step_capabilities, step_confine,
+	step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)

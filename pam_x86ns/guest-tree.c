@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What a Debian tree needs before its systemd boots in an x86ns container.
- * The tree is opened with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS:
- * package scripts wrote it, and nothing here follows their links out.
- * Runs in: x86nsctl, as root, host namespaces. */
+/* What a Debian tree needs before its systemd boots in an x86ns container,
+ * and running a program of another machine in it. The tree is opened with
+ * openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: package scripts wrote it,
+ * and nothing here follows their links out.
+ * Runs in: x86nsctl, as root, host namespaces (except where a function
+ * says otherwise). */
 
 #include "guest-tree.h"
 
@@ -11,10 +13,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #define RESOLVE_TREE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
@@ -266,4 +273,294 @@ int guest_tree_remove(const char *path)
 {
 	unmount_beneath(path);
 	return tree_remove_at(AT_FDCWD, path);
+}
+
+/* ---- a foreign-machine program in the tree --------------------------------- */
+
+/* Every id a Debian tree uses ("nobody" is 65534), each to itself: the
+ * files the command makes are owned as if host root had made them. */
+#define RUN_ID_MAP "0 0 65536\n"
+/* Network: a sysfs mount (the second stage makes one) needs a network
+ * namespace of the user namespace; and the command needs no network. */
+#define RUN_NAMESPACES                                                                             \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
+
+enum run_step {
+	RUN_CREDENTIALS,
+	RUN_PRIVATE,
+	RUN_PROC,
+	RUN_BINFMT,
+	RUN_REGISTER,
+	RUN_FORK,
+	RUN_STDIO,
+	RUN_CHROOT,
+	RUN_EXEC,
+};
+
+/* What the namespaces' side reports when a set-up step failed; nothing
+ * comes when the command is executing. */
+struct run_failure {
+	int step; /* enum run_step */
+	int err;
+};
+
+/* Only what clone3 needs; avoids mixing <linux/sched.h> with <sched.h>. */
+struct run_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+/* Runs in: the namespaces' init or the command's process, before execve. */
+static void __attribute__((noreturn)) run_fail(int status_fd, enum run_step step)
+{
+	struct run_failure f = { .step = step, .err = errno > 0 ? errno : EIO };
+	/* nothing more to do when the report cannot be written: the parent
+	 * then sees the pipe close and the exit status */
+	if (write(status_fd, &f, sizeof(f)) != (ssize_t)sizeof(f))
+		_exit(126);
+	_exit(127);
+}
+
+/* Runs in: the namespaces' init, uid 0 of the new user namespace, new mount
+ * namespace, host root directory. The binfmt_misc instance belongs to the
+ * new user namespace: exec in it and its descendants consults it first,
+ * the host never sees it. The registration lasts as long as this mount,
+ * that is as long as the mount namespace. */
+static void run_register(const char *line, int status_fd)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		run_fail(status_fd, RUN_PRIVATE);
+	/* The new pid namespace's proc, whose sys/fs/binfmt_misc is empty. */
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		run_fail(status_fd, RUN_PROC);
+	if (mount("binfmt_misc", "/proc/sys/fs/binfmt_misc", "binfmt_misc",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		run_fail(status_fd, RUN_BINFMT);
+	/* F: the kernel opens the translator now, by its host path; the tree
+	 * never contains it. */
+	int fd = open("/proc/sys/fs/binfmt_misc/register", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		run_fail(status_fd, RUN_REGISTER);
+	close(fd);
+}
+
+/* Runs in: the command's process, new mount namespace. The path resolves
+ * in this namespace's copy of the host's mounts; it must name the very
+ * directory the build made (root_fd, opened in the host's namespace). */
+static int run_chroot(const struct guest_tree *t, const char *root_path)
+{
+	_cleanup_close_ int fd = open(root_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat here, built;
+	if (fd < 0 || fstat(fd, &here) < 0 || fstat(t->root_fd, &built) < 0)
+		return negerrno();
+	if (here.st_dev != built.st_dev || here.st_ino != built.st_ino) {
+		errno = ESTALE;
+		return -ESTALE;
+	}
+	if (fchdir(fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return negerrno();
+	return 0;
+}
+
+/* Runs in: the command's process (pid 2 of the new pid namespace), before
+ * execve; the registration is in place. */
+static void __attribute__((noreturn))
+run_exec(const struct guest_tree *t, const struct tree_command *c, int status_fd)
+{
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(c->out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(c->out_fd, STDERR_FILENO) < 0)
+		run_fail(status_fd, RUN_STDIO);
+	if (run_chroot(t, c->root_path) < 0)
+		run_fail(status_fd, RUN_CHROOT);
+	execve(c->argv[0], c->argv, c->envp);
+	run_fail(status_fd, RUN_EXEC);
+}
+
+/* Runs in: the namespaces' init. It adopts every orphan of the command;
+ * its own exit, when the command ends, kills what is left. */
+static int run_reap(pid_t command)
+{
+	int status;
+	for (;;) {
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid == command)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (pid < 0 && errno != EINTR)
+			return 127;
+	}
+}
+
+/* Runs in: the clone3 child, pid 1 of the new pid namespace, in the new
+ * user namespace; its id maps are written by the parent before go_fd
+ * gives a byte. */
+static void __attribute__((noreturn))
+run_init(const struct guest_tree *t, const struct tree_command *c, const char *line, int go_fd,
+	 int status_fd)
+{
+	/* x86nsctl's handlers would make this init take the signals the build
+	 * sends to the command's process group; as init it ignores them. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	char go;
+	if (read(go_fd, &go, 1) != 1)
+		_exit(127); /* the parent could not write the maps, and says why */
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0)
+		run_fail(status_fd, RUN_CREDENTIALS);
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* x86nsctl killed: so is the build */
+	run_register(line, status_fd);
+	if (!c->argv)
+		_exit(0);
+	pid_t command = fork();
+	if (command < 0)
+		run_fail(status_fd, RUN_FORK);
+	if (command == 0)
+		run_exec(t, c, status_fd);
+	/* the output ends when the command and its children end */
+	close(c->out_fd);
+	close(status_fd);
+	_exit(run_reap(command));
+}
+
+static int write_id_map(pid_t pid, const char *file)
+{
+	char path[64];
+	int r = xsnprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return negerrno();
+	/* one write(2), as the kernel wants */
+	ssize_t n = write(fd, RUN_ID_MAP, strlen(RUN_ID_MAP));
+	if (n < 0)
+		return negerrno();
+	return (size_t)n == strlen(RUN_ID_MAP) ? 0 : -EIO;
+}
+
+static void run_kill(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int run_failed(struct guest_tree *t, const struct tree_command *c,
+		      const struct run_failure *f)
+{
+	static const char *const steps[] = {
+		[RUN_CREDENTIALS] = "become root of the new user namespace",
+		[RUN_PRIVATE] = "make the new mount namespace's mounts private",
+		[RUN_PROC] = "mount the new pid namespace's proc on /proc",
+		[RUN_BINFMT] = "mount binfmt_misc in the new user namespace",
+		[RUN_REGISTER] = "register the translator",
+		[RUN_FORK] = "fork the command",
+		[RUN_STDIO] = "open the command's standard input and output",
+		[RUN_CHROOT] = "chroot into the tree",
+		[RUN_EXEC] = "execute",
+	};
+	const char *step = (unsigned)f->step < ARRAY_SIZE(steps) ? steps[f->step] : "set up";
+	if (f->step == RUN_BINFMT && (f->err == EPERM || f->err == ENODEV || f->err == EINVAL))
+		snprintf(t->failed, sizeof(t->failed),
+			 "%s: this needs Linux 6.7 or later, where each user namespace can "
+			 "have a binfmt_misc of its own",
+			 step);
+	else if (f->step == RUN_REGISTER)
+		snprintf(t->failed, sizeof(t->failed), "%s %s for %s", step, c->translator,
+			 binfmt_machine_name(c->machine));
+	else if (f->step == RUN_EXEC)
+		snprintf(t->failed, sizeof(t->failed), "%s %s in the tree", step, c->argv[0]);
+	else
+		snprintf(t->failed, sizeof(t->failed), "%s", step);
+	return -f->err;
+}
+
+/* The parent's half: id maps, then the go byte, then one report or none. */
+static int run_parent(struct guest_tree *t, const struct tree_command *c, pid_t pid, int go_fd,
+		      int status_fd)
+{
+	int r = write_id_map(pid, "gid_map");
+	if (r >= 0)
+		r = write_id_map(pid, "uid_map");
+	if (r >= 0 && write(go_fd, "", 1) != 1)
+		r = negerrno();
+	if (r < 0) {
+		run_kill(pid);
+		snprintf(t->failed, sizeof(t->failed), "map ids 0-65535 in the new user namespace");
+		return r;
+	}
+	struct run_failure f;
+	ssize_t n;
+	while ((n = read(status_fd, &f, sizeof(f))) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		return 0; /* closed on exec, or by the init of a probe */
+	run_kill(pid);
+	if (n != (ssize_t)sizeof(f)) {
+		snprintf(t->failed, sizeof(t->failed), "read the set-up's report");
+		return n < 0 ? negerrno() : -EIO;
+	}
+	return run_failed(t, c, &f);
+}
+
+int guest_tree_run_start(struct guest_tree *t, const struct tree_command *c, pid_t *ret_pid)
+{
+	char line[512];
+	int r = binfmt_register_line(c->machine, c->translator, line, sizeof(line));
+	if (r < 0) {
+		snprintf(t->failed, sizeof(t->failed), "the binfmt_misc registration of %s",
+			 c->translator);
+		return r;
+	}
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return negerrno();
+	_cleanup_close_ int go_read = fds[0], go_write = fds[1];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return negerrno();
+	_cleanup_close_ int status_read = fds[0], status_write = fds[1];
+
+	struct run_clone_args args = { .flags = RUN_NAMESPACES, .exit_signal = SIGCHLD };
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0) {
+		snprintf(t->failed, sizeof(t->failed),
+			 "clone3 into new user, mount, pid, network, UTS and IPC namespaces");
+		return negerrno();
+	}
+	if (pid == 0) {
+		close(go_write);
+		close(status_read);
+		run_init(t, c, line, go_read, status_write);
+	}
+	/* its own process group, so that a signal reaches every process of the
+	 * command; set here too, before anything can signal the group */
+	setpgid(pid, pid);
+	close(TAKE_FD(go_read));
+	close(TAKE_FD(status_write));
+	r = run_parent(t, c, pid, go_write, status_read);
+	if (r < 0)
+		return r;
+	*ret_pid = pid;
+	return 0;
+}
+
+int guest_tree_run_probe(struct guest_tree *t, const struct tree_command *c)
+{
+	struct tree_command probe = *c;
+	probe.argv = NULL;
+	pid_t pid;
+	int r = guest_tree_run_start(t, &probe, &pid);
+	if (r < 0)
+		return r;
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return negerrno();
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	snprintf(t->failed, sizeof(t->failed), "the set-up in new namespaces");
+	return -EPROTO;
 }

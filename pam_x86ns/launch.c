@@ -19,6 +19,8 @@
 #include "launch.h"
 #include "proto.h"
 #include "cli.h"
+#include "binfmt.h"
+#include "translator.h"
 #include "tree.h"
 #include "util.h"
 
@@ -286,6 +288,10 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 	if (r < 0)
 		cli_die("cannot prepare %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid,
 			strerror(-r));
+	r = translator_check(p->guest);
+	if (r < 0)
+		cli_die("guest '%s': cannot use the translator %s: %s", p->guest->name,
+			p->guest->translator, translator_file_error(r));
 	const char *exe = p->guest->init ? p->guest->translator : NULL;
 	char init_path[4096];
 	if (!p->guest->init) {
@@ -392,12 +398,13 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	}
 	const struct user_policy *pol = p->policy;
 	const struct guest_config *g = p->guest;
-	char args[20][160];
+	char args[24][160];
 	int n = 0;
 #define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
 	ARG("user=%s", a->user.name);
 	ARG("uid=%u", (unsigned)a->user.uid);
 	ARG("guest=%s", g->name);
+	ARG("translator=%s", g->translator ? g->translator : "none");
 	ARG("cgroup=%s", p->cgroup_name);
 	ARG("listen-fd=%d", listen_fd);
 	ARG("init-pidfd=%d", pidfd);
@@ -410,15 +417,16 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		       : pol->stop == STOP_LINGER ? "linger"
 						  : "last-logout");
 	ARG("linger=%u", pol->linger_sec);
-	ARG("stop-signal=%d", g->stop_signal);
+	ARG("stop-signal=%d", guest_stop_signal_for_host(g));
 	ARG("stop-timeout=%u", g->stop_timeout_sec);
 	ARG("ready-timeout=%u", g->ready_timeout_sec);
 	ARG("ready-timeout-warns=%d", g->ready_timeout_action == TIMEOUT_WARN);
 	ARG("personality=%d", g->personality == PERSONALITY_X86 ? PER_LINUX32 : PER_LINUX);
+	ARG("relax=%u", g->relax);
 	if (p->notify_fd >= 0)
 		ARG("notify-fd=%d", p->notify_fd);
 #undef ARG
-	char *argv[24] = { "x86ns-monitor" };
+	char *argv[28] = { "x86ns-monitor" };
 	for (int i = 0; i < n; i++)
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
@@ -564,7 +572,8 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 	if (!pol.guest)
 		return EXIT_NOT_SELECTED;
 	/* Said first, so that even a failure can be audited with the guest. */
-	printf("guest=%s\n", pol.guest->name);
+	printf("guest=%s translator=%s\n", pol.guest->name,
+	       pol.guest->translator ? pol.guest->translator : "none");
 	fflush(stdout);
 
 	_cleanup_close_ int base = -1, lock = -1;

@@ -59,6 +59,7 @@ struct client {
 struct monitor {
 	/* from the launcher */
 	char user[64], guest[64], cgroup[32];
+	char translator[256]; /* "none" or the translator's host path */
 	uid_t uid;
 	int listen_fd, init_pidfd, console_fd, log_fd;
 	int signal_fd;       /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
@@ -73,6 +74,7 @@ struct monitor {
 	int stop_signal;
 	unsigned ready_timeout_sec;
 	unsigned long personality; /* joined sessions take the guest's (PER_LINUX32) */
+	unsigned relax;            /* enum confine_relax, passed on to joined sessions */
 	bool ready_timeout_warns;  /* ready-timeout-action = warn */
 	/* state */
 	bool ready;
@@ -103,9 +105,9 @@ static void audit_record(const struct monitor *m, const char *op, int result)
 	int fd = audit_open();
 	if (fd < 0)
 		return; /* no audit in this kernel: syslog has it */
-	char msg[256];
-	snprintf(msg, sizeof(msg), "virt=x86ns op=%s vm=%s vm-pid=%d user=%s uid=%u", op, m->guest,
-		 (int)m->init_pid, m->user, (unsigned)m->uid);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "virt=x86ns op=%s vm=%s vm-pid=%d user=%s uid=%u translator=%s",
+		 op, m->guest, (int)m->init_pid, m->user, (unsigned)m->uid, m->translator);
 	audit_log_user_message(fd, AUDIT_VIRT_CONTROL, msg, NULL, NULL, NULL, result);
 	audit_close(fd);
 }
@@ -124,6 +126,8 @@ static int parse_arg(struct monitor *m, const char *arg)
 		return xsnprintf(m->user, sizeof(m->user), "%s", v);
 	if (KEY("guest"))
 		return xsnprintf(m->guest, sizeof(m->guest), "%s", v);
+	if (KEY("translator"))
+		return xsnprintf(m->translator, sizeof(m->translator), "%s", v);
 	if (KEY("cgroup"))
 		return xsnprintf(m->cgroup, sizeof(m->cgroup), "%s", v);
 	if (KEY("stop"))
@@ -158,6 +162,8 @@ static int parse_arg(struct monitor *m, const char *arg)
 		m->notify_fd = (int)u;
 	else if (KEY("personality"))
 		m->personality = u;
+	else if (KEY("relax"))
+		m->relax = (unsigned)u;
 	else if (KEY("console-hold-fd"))
 		m->console_hold_fd = (int)u;
 	else
@@ -290,9 +296,10 @@ static int session_add(struct monitor *m, pid_t pid)
 
 static void reply_ready(const struct monitor *m, int fd)
 {
-	proto_send(fd, "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d personality=%lu",
+	proto_send(fd,
+		   "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d personality=%lu relax=%u",
 		   (int)m->init_pid, m->userns_ino, m->guest, (int)getpid(),
-		   m->ready && !m->ready_late, m->personality);
+		   m->ready && !m->ready_late, m->personality, m->relax);
 }
 
 static void waiting_clients_answer(struct monitor *m, const char *err)
@@ -388,9 +395,9 @@ static void handle_status(const struct monitor *m, int fd)
 	const char *state = m->state == RUNNING && !m->ready ? "booting" : names[m->state];
 	/* boot-status comes last: it is free text up to the end of the line. */
 	proto_send(fd,
-		   "ok state=%s pid=%d guest=%s user=%s sessions=%zu uptime=%lld ready=%d "
-		   "monitor=%d userns=%llu boot-status=%s",
-		   state, (int)m->init_pid, m->guest, m->user, m->n_sessions,
+		   "ok state=%s pid=%d guest=%s translator=%s user=%s sessions=%zu uptime=%lld "
+		   "ready=%d monitor=%d userns=%llu boot-status=%s",
+		   state, (int)m->init_pid, m->guest, m->translator, m->user, m->n_sessions,
 		   (long long)(ts.tv_sec - m->started.tv_sec), m->ready && !m->ready_late,
 		   (int)getpid(), m->userns_ino, m->boot_status);
 }

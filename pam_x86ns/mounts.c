@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -233,6 +234,146 @@ int mounts_dev(int root_fd)
 	if (r < 0)
 		return r;
 	return 0;
+}
+
+/* Paths of /proc and /sys that tell about or act on the host (the union
+ * of runc's, Moby's and systemd-nspawn's lists; research/security-anchors
+ * 3.3). The kernel's own checks are the boundary (kcore needs CAP_SYS_RAWIO
+ * of the host, sysrq-trigger belongs to unmapped host root); the masks are
+ * defence in depth, and once lock_mounts has run guest root cannot remove
+ * them. Paths this kernel lacks are skipped. */
+static const char *const masked_files[] = {
+	"proc/kcore",	     "proc/keys",	 "proc/latency_stats", "proc/timer_list",
+	"proc/timer_stats", "proc/sched_debug", "proc/interrupts",    "proc/kallsyms",
+};
+
+static const char *const masked_dirs[] = {
+	"proc/acpi",	    "proc/asound",    "proc/scsi",	    "sys/firmware",
+	"sys/devices/virtual/powercap", "sys/kernel/debug", "sys/kernel/tracing",
+	"sys/kernel/security",
+};
+
+/* proc/sys stays writable below net/ with a network namespace of our own,
+ * as in nspawn; the rest is the host's or no one's to change. */
+static const char *const read_only_proc[] = {
+	"proc/bus", "proc/fs", "proc/irq", "proc/sysrq-trigger", "proc/apm",
+};
+
+/* Open an existing path below root_fd, never creating it. */
+static int existing_open(int root_fd, const char *path, int *ret_fd)
+{
+	return openat2_guest(root_fd, path, O_PATH, ret_fd);
+}
+
+/* Bind what fd names onto itself, read-only or not (recursively for
+ * /proc/sys, whose net/ submount keeps its own flags). */
+static int bind_onto_itself(int fd, bool recursive, bool read_only)
+{
+	char path[64];
+	int r = fd_path(fd, path, sizeof(path));
+	if (r < 0)
+		return r;
+	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path,
+						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+						    (recursive ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return negerrno();
+	struct mount_attr attr = { .attr_set = (read_only ? MOUNT_ATTR_RDONLY : 0) |
+					       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					       MOUNT_ATTR_NOEXEC };
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return negerrno();
+	if (syscall(SYS_move_mount, tree, "", fd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return negerrno();
+	return 0;
+}
+
+/* /dev/null, checked by its device number: a mask must not become a bind
+ * of something a path race put there (CVE-2025-31133). */
+static int dev_null_open(int *ret_fd)
+{
+	_cleanup_close_ int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return negerrno();
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return -EPERM;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int mounts_mask(int root_fd, bool own_network)
+{
+	_cleanup_close_ int null_fd = -1;
+	int r = dev_null_open(&null_fd);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(masked_files); i++) {
+		_cleanup_close_ int fd = -1;
+		r = existing_open(root_fd, masked_files[i], &fd);
+		if (r == -ENOENT)
+			continue;
+		if (r >= 0)
+			r = mounts_bind_fd(root_fd, null_fd, masked_files[i], true);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(masked_dirs); i++) {
+		_cleanup_close_ int fd = -1;
+		r = existing_open(root_fd, masked_dirs[i], &fd);
+		if (r == -ENOENT)
+			continue;
+		if (r >= 0)
+			r = mount_at(root_fd, masked_dirs[i], true, "tmpfs", "tmpfs",
+				     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				     "mode=0555,size=0,nr_inodes=1");
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(read_only_proc); i++) {
+		_cleanup_close_ int fd = -1;
+		r = existing_open(root_fd, read_only_proc[i], &fd);
+		if (r == -ENOENT)
+			continue;
+		if (r >= 0)
+			r = bind_onto_itself(fd, false, true);
+		if (r < 0)
+			return r;
+	}
+	if (own_network) {
+		_cleanup_close_ int net_fd = -1;
+		r = existing_open(root_fd, "proc/sys/net", &net_fd);
+		if (r >= 0)
+			r = bind_onto_itself(net_fd, false, false);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_close_ int sys_fd = -1;
+	r = existing_open(root_fd, "proc/sys", &sys_fd);
+	if (r >= 0)
+		r = bind_onto_itself(sys_fd, true, true);
+	return r;
+}
+
+/* The container's own binfmt_misc instance (Linux 6.7+); -EPERM, -ENODEV
+ * or -EINVAL on kernels without one. Mounted over the read-only
+ * /proc/sys, so that only its register file is writable, and only by
+ * whoever holds CAP_SYS_ADMIN over this user namespace. */
+int mounts_binfmt_misc(int root_fd, int *ret_register_fd)
+{
+	int r = mount_at(root_fd, "proc/sys/fs/binfmt_misc", true, "binfmt_misc", "binfmt_misc",
+			 MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r < 0)
+		return r;
+	return openat2_guest(root_fd, "proc/sys/fs/binfmt_misc/register", O_WRONLY,
+			     ret_register_fd);
+}
+
+int mounts_read_only(int root_fd, const char *path)
+{
+	return mount_at(root_fd, path, true, NULL, NULL,
+			MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
 int mounts_tmpfs(int root_fd, const char *path, const char *options)

@@ -25,6 +25,14 @@ int mounts_sys(int root_fd, bool own_network);
 int mounts_cgroup(int root_fd);
 int mounts_dev(int root_fd);
 int mounts_tmpfs(int root_fd, const char *path, const char *options);
+/* Make the mount at `path` (a directory below root_fd) read-only. */
+int mounts_read_only(int root_fd, const char *path);
+/* Mask and make read-only the /proc and /sys paths that reach the host
+ * (after proc and sys are mounted). */
+int mounts_mask(int root_fd, bool own_network);
+/* Mount the container's own binfmt_misc instance on /proc/sys/fs/binfmt_misc
+ * and open its register file. */
+int mounts_binfmt_misc(int root_fd, int *ret_register_fd);
 /* Bind host `source` (an absolute host path, resolved with the caller's
  * credentials) onto `target` inside the guest, nosuid,nodev. */
 int mounts_bind(int root_fd, const char *source, const char *target, bool read_only);

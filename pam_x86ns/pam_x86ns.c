@@ -326,14 +326,17 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		const char *why = res.err[0] ? res.err : "cannot start the container";
 		if (strncmp(why, "x86ns: ", 7) == 0)
 			why += 7;
-		char guest[64];
+		char guest[64], translator[192];
 		output_value(res.out, "guest", guest, sizeof(guest), "?");
-		audit_session(pamh, "start", user, pw->pw_uid, guest, "0", "", false);
+		output_value(res.out, "translator", translator, sizeof(translator), "?");
+		char extra[224];
+		snprintf(extra, sizeof(extra), "translator=%s", translator);
+		audit_session(pamh, "start", user, pw->pw_uid, guest, "0", extra, false);
 		fail_user(pamh, user, why);
 		return PAM_SESSION_ERR;
 	}
 
-	/* "guest=NAME\npid=N started=0|1" */
+	/* "guest=NAME translator=PATH|none\npid=N started=0|1" */
 	struct session_data *sd = calloc(1, sizeof(*sd));
 	if (!sd) {
 		fail_user(pamh, user, "out of memory");
@@ -348,8 +351,9 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	pam_putenv(pamh, env);
 	snprintf(env, sizeof(env), "X86NS_SESSION=%d", (int)session_pid);
 	pam_putenv(pamh, env);
-	char extra[32];
-	snprintf(extra, sizeof(extra), "new=%s", started);
+	char translator[192], extra[224];
+	output_value(res.out, "translator", translator, sizeof(translator), "?");
+	snprintf(extra, sizeof(extra), "translator=%s new=%s", translator, started);
 	audit_session(pamh, "start", user, pw->pw_uid, sd->guest, sd->vm_pid, extra, true);
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s in guest %s (init %s, new=%s)", user,

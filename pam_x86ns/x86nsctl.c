@@ -17,6 +17,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -141,11 +143,11 @@ static int cmd_status(const char *name)
 	}
 	if (r < 0)
 		cli_die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
-	static const char *const keys[] = { "state",  "guest", "pid",    "sessions",
-					    "uptime", "ready", "monitor" };
+	static const char *const keys[] = { "state", "guest",  "translator", "pid",
+					    "sessions", "uptime", "ready",    "monitor" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		char v[64];
+		char v[160];
 		if (proto_get(reply + 3, keys[i], v, sizeof(v)) == 0)
 			printf("  %-9s %s%s\n", keys[i], v,
 			       strcmp(keys[i], "uptime") == 0 ? " s" : "");
@@ -229,6 +231,9 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	r = container_personality(&c);
 	if (r < 0)
 		cli_die("cannot take the guest's personality: %s", strerror(-r));
+	r = container_confine(&c);
+	if (r < 0)
+		cli_die("cannot confine the command as the guest is confined: %s", strerror(-r));
 	container_ref_done(&c);
 	r = as_user ? container_become(uid, gid) : container_become(0, 0);
 	if (r < 0)
@@ -249,6 +254,9 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 			"TERM=dumb", home, NULL
 		};
+		/* No fd of the caller reaches the guest. */
+		if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			_exit(127);
 		execvpe(cmd[0], cmd, envp);
 		fprintf(stderr, "x86nsctl: cannot execute %s in the guest: %m\n", cmd[0]);
 		_exit(127);
@@ -300,9 +308,12 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 2, argv + 2);
-	if (strcmp(cmd, "check") == 0)
-		return check_system(stdout, argc > 2 && strcmp(argv[2], "-v") == 0) ? EXIT_FAILURE
-										    : EXIT_SUCCESS;
+	if (strcmp(cmd, "check") == 0) {
+		bool verbose = argc > 2 && strcmp(argv[2], "-v") == 0;
+		int missing = check_system(stdout, verbose);
+		missing += check_guests(stdout, config_path, verbose);
+		return missing ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
 	if (geteuid() != 0)
 		cli_die("%s needs root", cmd);
 	if (strcmp(cmd, "guest") == 0)

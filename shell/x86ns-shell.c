@@ -28,6 +28,8 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -73,6 +75,10 @@ static void exec_guest_shell(const struct guest_account *acct, const struct shel
 			     char **envp)
 {
 	if (chdir(acct->home) < 0 && chdir("/") < 0)
+		_exit(EXIT_CANNOT_JOIN);
+	/* No fd the shell was started with beyond stdio reaches the guest
+	 * (su or a console login may pass some); hostexec's are its own. */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		_exit(EXIT_CANNOT_JOIN);
 	const char *base = strrchr(acct->shell, '/');
 	base = base ? base + 1 : acct->shell;
@@ -202,6 +208,9 @@ int main(int argc, char **argv)
 	r = container_personality(&c);
 	if (r < 0)
 		cli_die("cannot take the guest's personality: %s", strerror(-r));
+	r = container_confine(&c);
+	if (r < 0)
+		cli_die("cannot confine the session as the guest is confined: %s", strerror(-r));
 	container_ref_done(&c);
 	r = container_become(uid, gid);
 	if (r < 0)

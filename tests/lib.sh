@@ -313,7 +313,7 @@ _tst_user_create() {
 
 # ---- guests -------------------------------------------------------------
 
-# tst_guest_busybox [DIR]: build (or reuse) the busybox guest; sets TST_GUEST.
+# tst_guest_busybox [--arch ARCH] [DIR]: build (or reuse) the busybox guest; sets TST_GUEST.
 tst_guest_busybox() {
 	TST_GUEST=$("$TST_DIR/guest-busybox.sh" "$@") ||
 		tst_bail "busybox guest" "tests/guest-busybox.sh failed"

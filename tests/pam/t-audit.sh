@@ -78,12 +78,12 @@ records=$(grep '^type=' "$OUT")
 
 # ---- the records ------------------------------------------------------------
 check_match "start: user, uid, guest and result" \
-	"msg='virt=x86ns op=start vm=bb vm-pid=[1-9][0-9]* user=$U uid=$UID1 new=1 .*res=success'" \
+	"msg='virt=x86ns op=start vm=bb vm-pid=[1-9][0-9]* user=$U uid=$UID1 translator=none new=1 .*res=success'" \
 	"$records"
 check_match "stop: same user and uid, success" \
 	"msg='virt=x86ns op=stop vm=bb vm-pid=[1-9][0-9]* user=$U uid=$UID1 stopping=1 .*res=success'" "$records"
 check_match "destroy: the guest, its init, the user" \
-	"msg='virt=x86ns op=destroy vm=bb vm-pid=[1-9][0-9]* user=$U uid=$UID1 .*res=success'" \
+	"msg='virt=x86ns op=destroy vm=bb vm-pid=[1-9][0-9]* user=$U uid=$UID1 translator=none .*res=success'" \
 	"$records"
 start_pid=$(sed -n "s/.*op=start vm=bb vm-pid=\([0-9]*\) user=$U .*/\1/p" <<<"$records" | head -n 1)
 destroy_pid=$(sed -n "s/.*op=destroy vm=bb vm-pid=\([0-9]*\) user=$U .*/\1/p" <<<"$records" | head -n 1)
