@@ -44,7 +44,9 @@ int translator_register(int root_fd, const struct guest_config *g, int console_f
 			return negerrno();
 	}
 	/* Read-only, and locked so by lock_mounts: guest root can neither
-	 * remove the registrations nor add its own. */
+	 * remove the registrations nor add its own. A mount with a file open
+	 * for writing cannot become read-only. */
+	closep(&register_fd);
 	r = mounts_read_only(root_fd, "proc/sys/fs/binfmt_misc");
 	if (r < 0)
 		return r;
