@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -85,7 +86,9 @@ struct buffer {
 
 struct relay {
 	int master, host_in, host_out, signal_fd, pidfd;
-	pid_t child;
+	pid_t child;   /* 0: the session is not our child; status_fd reports it */
+	int status_fd; /* x86ns-spawner's connection, or -1 */
+	bool own_pidfd;
 	struct buffer to_guest, to_host;
 	bool input_done;  /* EOF or error on host_in */
 	bool master_done; /* EIO: no slave left open */
@@ -160,22 +163,47 @@ static void copy_window_size(const struct relay *rl)
 		(void)ioctl(rl->master, TIOCSWINSZ, &ws);
 }
 
-/* Only while the child is unreaped: its pid, which is its process group
- * (it called setsid()), cannot have been reused. */
+/* The session itself: through its pidfd when it is not our child (its pid
+ * in our PID namespace is not known), else its process group. */
+static void signal_session(const struct relay *rl, int sig)
+{
+	if (rl->child == 0) {
+		(void)syscall(SYS_pidfd_send_signal, rl->pidfd, sig, NULL, 0);
+		return;
+	}
+	if (kill(-rl->child, sig) < 0)
+		(void)kill(rl->child, sig);
+}
+
+/* Only while the session has not ended: a child's pid, which is its
+ * process group (it called setsid()), cannot have been reused. */
 static void forward_signal(const struct relay *rl, int sig)
 {
 	if (rl->child_exited)
 		return;
 	pid_t foreground = tcgetpgrp(rl->master);
-	if (kill(-rl->child, sig) < 0)
-		(void)kill(rl->child, sig);
+	signal_session(rl, sig);
 	if (foreground > 0 && foreground != rl->child)
 		(void)kill(-foreground, sig);
 	if (sig == SIGHUP) {
-		(void)kill(-rl->child, SIGCONT);
+		signal_session(rl, SIGCONT);
 		if (foreground > 0 && foreground != rl->child)
 			(void)kill(-foreground, SIGCONT);
 	}
+}
+
+/* The spawner's "exit status=N"; a spawner that went away without it
+ * counts as exit status 255. 0 when nothing is there yet. */
+static int read_reported_status(struct relay *rl, int *status)
+{
+	char msg[64];
+	ssize_t n = recv(rl->status_fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : negerrno();
+	msg[n > 0 ? n : 0] = '\0';
+	if (n == 0 || sscanf(msg, "exit status=%d", status) != 1)
+		*status = 255 << 8;
+	return 1;
 }
 
 static int try_reap(struct relay *rl)
@@ -183,11 +211,17 @@ static int try_reap(struct relay *rl)
 	if (rl->child_exited)
 		return 0;
 	int status;
-	pid_t pid = waitpid(rl->child, &status, WNOHANG);
-	if (pid < 0)
-		return errno == EINTR ? 0 : negerrno();
-	if (pid == 0)
-		return 0;
+	if (rl->child == 0) {
+		int r = read_reported_status(rl, &status);
+		if (r <= 0)
+			return r;
+	} else {
+		pid_t pid = waitpid(rl->child, &status, WNOHANG);
+		if (pid < 0)
+			return errno == EINTR ? 0 : negerrno();
+		if (pid == 0)
+			return 0;
+	}
 	rl->child_exited = true;
 	rl->status = status;
 	rl->exit_ms = rl->last_output_ms = now_ms();
@@ -255,7 +289,10 @@ static void build_poll_set(const struct relay *rl, struct poll_set *ps)
 	    !rl->input_done && !rl->master_done && !rl->child_exited && buffer_space(&rl->to_guest);
 	ps->n = 0;
 	poll_set_add(ps, &ps->sig, rl->signal_fd, POLLIN);
-	poll_set_add(ps, &ps->pid, rl->pidfd, rl->pidfd >= 0 && !rl->child_exited ? POLLIN : 0);
+	/* A spawned session ends when the spawner says so, after its pidfd
+	 * turned readable. */
+	int ends = rl->child == 0 ? rl->status_fd : rl->pidfd;
+	poll_set_add(ps, &ps->pid, ends, ends >= 0 && !rl->child_exited ? POLLIN : 0);
 	poll_set_add(ps, &ps->in, rl->host_in, read_input ? POLLIN : 0);
 	poll_set_add(ps, &ps->master, rl->master,
 		     (short)((read_master ? POLLIN : 0) | (write_master ? POLLOUT : 0)));
@@ -383,7 +420,10 @@ static int relay_setup(struct relay *rl, struct saved_state *s)
 	if (rl->signal_fd < 0)
 		return negerrno();
 	/* Fallback for kernels without pidfds: SIGCHLD alone. */
-	rl->pidfd = (int)syscall(SYS_pidfd_open, rl->child, 0);
+	if (rl->child > 0 && rl->pidfd < 0) {
+		rl->pidfd = (int)syscall(SYS_pidfd_open, rl->child, 0);
+		rl->own_pidfd = rl->pidfd >= 0;
+	}
 	if (isatty(rl->host_in) && tcgetattr(rl->host_in, &s->host_termios) == 0) {
 		struct termios raw = s->host_termios;
 		cfmakeraw(&raw);
@@ -410,7 +450,7 @@ static void relay_restore(struct relay *rl, struct saved_state *s)
 	/* TCSANOW: waiting for output to drain could hang on a dead peer. */
 	if (s->raw_set)
 		(void)tcsetattr(rl->host_in, TCSANOW, &s->host_termios);
-	if (rl->pidfd >= 0)
+	if (rl->own_pidfd)
 		close(rl->pidfd);
 	if (rl->signal_fd >= 0) {
 		struct signalfd_siginfo si; /* consume what is pending */
@@ -422,16 +462,21 @@ static void relay_restore(struct relay *rl, struct saved_state *s)
 		(void)sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
 }
 
-int pty_relay(int master, int host_in, int host_out, pid_t child, int *ret_status)
+int pty_relay(int master, int host_in, int host_out, const struct pty_session *session,
+	      int *ret_status)
 {
+	if (session->child <= 0 && (session->pidfd < 0 || session->status_fd < 0))
+		return -EINVAL;
 	struct relay *rl = calloc(1, sizeof(*rl)); /* buffers: not on the stack */
 	if (!rl)
 		return -ENOMEM;
 	rl->master = master;
 	rl->host_in = host_in;
 	rl->host_out = host_out;
-	rl->child = child;
-	rl->signal_fd = rl->pidfd = -1;
+	rl->child = session->child > 0 ? session->child : 0;
+	rl->pidfd = session->pidfd;
+	rl->status_fd = session->child > 0 ? -1 : session->status_fd;
+	rl->signal_fd = -1;
 	struct saved_state saved = { .mask_set = false };
 	int r = relay_setup(rl, &saved);
 	if (r >= 0)

@@ -8,7 +8,8 @@
  *     pty_open_guest(STDIN_FILENO, &master, path, sizeof(path));
  *     child = fork();
  *     child == 0:  pty_prepare_slave(path); execve(guest shell);
- *     parent:      pty_relay(master, STDIN_FILENO, STDOUT_FILENO, child, &status);
+ *     parent:      pty_relay(master, STDIN_FILENO, STDOUT_FILENO,
+ *                            &(struct pty_session){ child, -1, -1 }, &status);
  *
  * All functions return >= 0 on success and -errno on failure; none logs. */
 #pragma once
@@ -28,19 +29,30 @@ int pty_open_guest(int host_tty_fd, int *ret_master, char *slave_path, size_t le
  * 0, 1, 2. The master stays open only until exec (O_CLOEXEC). */
 int pty_prepare_slave(const char *slave_path);
 
-/* Runs in: the parent of `child`, which must be its child (it is reaped
- * here). Relays host_in -> master and master -> host_out (both may be one
- * fd) until the child exits, then drains what the guest still printed,
- * and stores the child's wait status (as waitpid() gives it).
+/* The session the relay serves: a child of the caller (child > 0; it is
+ * reaped here), or a session that another process forked and reports
+ * (child == 0: pidfd names it and status_fd, the x86ns-spawner connection,
+ * says "exit status=N" when it ends). */
+struct pty_session {
+	pid_t child;
+	int pidfd;     /* child == 0: required; else opened here if -1 */
+	int status_fd; /* child == 0: required; else -1 */
+};
+
+/* Relays host_in -> master and master -> host_out (both may be one fd)
+ * until the session ends, then drains what the guest still printed, and
+ * stores the session's wait status (as waitpid() gives it).
  *  - host_in, if a terminal, is in raw mode meanwhile; its termios, the
  *    fds' O_NONBLOCK flags and the signal mask are restored on every
  *    return path;
  *  - SIGWINCH: host_in's window size goes to the guest pty;
  *  - SIGHUP, SIGTERM, SIGINT, SIGQUIT received by the caller go to the
- *    child's process group and the guest terminal's foreground group
- *    (SIGHUP also with SIGCONT, as a hangup does);
+ *    session (its process group when it is our child) and the guest
+ *    terminal's foreground group (SIGHUP also with SIGCONT, as a hangup
+ *    does);
  *  - EOF on host_in stops input only; the guest ends the session.
  * While it runs these signals and SIGPIPE and SIGCHLD are blocked and
  * consumed through a signalfd, so the caller's handlers do not see them.
- * On error the child is left running and unreaped. */
-int pty_relay(int master, int host_in, int host_out, pid_t child, int *ret_status);
+ * On error the session is left running (and a child unreaped). */
+int pty_relay(int master, int host_in, int host_out, const struct pty_session *session,
+	      int *ret_status);

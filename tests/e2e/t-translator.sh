@@ -72,14 +72,27 @@ pa=$!
 x86ns_wait_running "$A" 20
 check_eq "the host's binfmt_misc lists nothing new while the guest runs" "$host_before" \
 	"$(host_binfmt)"
-sleeper=''
-for _ in $(seq 50); do
-	sleeper=$(pgrep -u "$A_UID" -f 'sleep 6' | head -1)
-	[[ -n $sleeper ]] && break
+# guest_exes INIT_PID: "pid:exe" of each process in INIT_PID's PID namespace
+# (host view), the init itself left out.
+guest_exes() {
+	local pidns p
+	pidns=$(readlink "/proc/$1/ns/pid")
+	for p in /proc/[0-9]*; do
+		[[ ${p#/proc/} != "$1" && $(readlink "$p/ns/pid" 2>/dev/null) == "$pidns" ]] ||
+			continue
+		echo "${p#/proc/}:$(readlink "$p/exe" 2>/dev/null)"
+	done
+}
+init=$("$X86NS_CTL" status "$A" | awk '$1 == "pid" {print $2}')
+for _ in $(seq 50); do # until the login's sleep runs
+	exes=$(guest_exes "$init")
+	grep -q ":$QEMU_ARM\$" <<<"$exes" && break
 	sleep 0.1
 done
-check_eq "a session's program runs in the translator (host view of its exe)" "$QEMU_ARM" \
-	"$(readlink "/proc/$sleeper/exe" 2>&1)"
+check_match "the session's programs run in the translator (host view of their exe)" \
+	":$QEMU_ARM\$" "$exes"
+check_eq "... every one of them (the builtin init aside)" "" \
+	"$(grep -v ":$QEMU_ARM\$" <<<"$exes" | grep -v "x86ns-spawner$")"
 out=$("$X86NS_CTL" --config "$X86NS_CONF" exec "$A" -- sh -c \
 	'echo -1 > /proc/sys/fs/binfmt_misc/status; echo rc=$?;
 	 echo ":e:M::\x7fELF::/bin/sh:F" > /proc/sys/fs/binfmt_misc/register; echo rc=$?;

@@ -80,7 +80,8 @@ static void __attribute__((noreturn)) run_relay(struct session *s, int host_fd, 
 			execl("/bin/sh", "sh", "-c", s->script, (char *)NULL);
 			_exit(127);
 		}
-		rep.relay_rc = pty_relay(master, host_fd, host_fd, child, &rep.status);
+		rep.relay_rc = pty_relay(master, host_fd, host_fd,
+					 &(struct pty_session){ child, -1, -1 }, &rep.status);
 		kill(-child, SIGKILL); /* background processes the script left */
 	}
 	if (tty) {

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86ns-spawner: forks the user's sessions inside the guest.
+ *
+ * Runs in: the guest, as guest root, a child of the guest's PID 1. The
+ * container child forks it just before it execs the guest's init, after
+ * the Landlock scope and the system call filter are in place, so it and
+ * every session it forks are in the guest's one Landlock domain: sessions
+ * can signal each other and the guest's services and reach the guest's
+ * abstract sockets, and neither the host's processes nor the host's
+ * abstract sockets. x86ns-shell and x86nsctl exec, which enter the guest
+ * from outside that domain, ask it for their session.
+ *
+ * Static (it runs in guests of any architecture and C library), single
+ * threaded, one poll loop. fd 3 is the listening socket (lib/spawn-proto.h).
+ * A session gets exactly the peer's uid and gid (SO_PEERCRED): the spawner
+ * gives no one more than they connect with, so a guest process that finds
+ * the socket gains nothing by it. SIGTERM ends the spawner, not the
+ * sessions: stopping the guest ends them. */
+#include "../lib/spawn-proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CONNECTIONS_MAX 512
+#define ARGS_MAX        4096
+
+struct connection {
+	int fd;    /* -1: the peer left; its session is still reaped */
+	pid_t pid; /* 0 until the session runs */
+	struct ucred peer;
+};
+
+static struct connection conns[CONNECTIONS_MAX];
+static size_t n_conns;
+
+static void reply(int fd, int pass_fd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void reply(int fd, int pass_fd, const char *fmt, ...)
+{
+	char text[SPAWN_REPLY_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(text) || fd < 0)
+		return;
+	struct iovec iov = { .iov_base = text, .iov_len = (size_t)n };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (pass_fd >= 0) {
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	(void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* A parsed request; the strings point into the message buffer. */
+struct request {
+	bool tty;
+	const char *cwd, *path;
+	char *argv[ARGS_MAX + 1];
+	char *envp[ARGS_MAX + 1];
+	int fds[3];
+};
+
+/* Split `n` bytes of NUL-terminated strings into a NULL-terminated vector
+ * that an empty string (or the end) closes; returns the bytes used. */
+static size_t take_vector(char *p, size_t n, char **vec)
+{
+	size_t used = 0, k = 0;
+	while (used < n && p[used] && k < ARGS_MAX) {
+		vec[k++] = p + used;
+		used += strlen(p + used) + 1;
+	}
+	vec[k] = NULL;
+	return used < n ? used + 1 : used;
+}
+
+static int request_parse(char *buf, size_t n, struct request *r)
+{
+	if (n == 0 || buf[n - 1] != '\0')
+		return -EBADMSG;
+	const char *field[4];
+	size_t off = 0;
+	for (int i = 0; i < 4; i++) {
+		if (off >= n)
+			return -EBADMSG;
+		field[i] = buf + off;
+		off += strlen(buf + off) + 1;
+	}
+	if (strcmp(field[0], SPAWN_MAGIC) != 0 || field[3][0] != '/')
+		return -EPROTO;
+	r->tty = strcmp(field[1], "tty") == 0;
+	r->cwd = field[2];
+	r->path = field[3];
+	off += take_vector(buf + off, n - off, r->argv);
+	take_vector(buf + off, n > off ? n - off : 0, r->envp);
+	return r->argv[0] ? 0 : -EBADMSG;
+}
+
+/* Runs in: the session child, between fork and exec. */
+static void session_child(const struct request *r, const struct ucred *peer, int err_fd)
+    __attribute__((noreturn));
+static void session_child(const struct request *r, const struct ucred *peer, int err_fd)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	const char *step = "setsid";
+	if (setsid() < 0)
+		goto fail;
+	step = "terminal";
+	if (r->tty && ioctl(r->fds[0], TIOCSCTTY, 0) < 0)
+		goto fail;
+	step = "descriptors";
+	for (int i = 0; i < 3; i++)
+		if (dup2(r->fds[i], i) < 0)
+			goto fail;
+	step = "ids";
+	gid_t gid = peer->gid;
+	if (peer->uid == 0 ? setgroups(0, NULL) < 0 : setgroups(1, &gid) < 0)
+		goto fail;
+	if (setresgid(peer->gid, peer->gid, peer->gid) < 0 ||
+	    setresuid(peer->uid, peer->uid, peer->uid) < 0)
+		goto fail;
+	if (chdir(r->cwd) < 0 && chdir("/") < 0)
+		goto fail;
+	step = "exec";
+	execve(r->path, r->argv, r->envp);
+fail:;
+	char msg[64];
+	int n = snprintf(msg, sizeof(msg), "%d %s", errno, step);
+	(void)!write(err_fd, msg, (size_t)n);
+	_exit(127);
+}
+
+/* Fork the session; reply with its pidfd, or why it could not start. */
+static void spawn(struct connection *c, struct request *r)
+{
+	int err_pipe[2];
+	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+		reply(c->fd, -1, "err errno=%d step=pipe", errno);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0)
+		session_child(r, &c->peer, err_pipe[1]);
+	close(err_pipe[1]);
+	if (pid < 0) {
+		reply(c->fd, -1, "err errno=%d step=fork", errno);
+		close(err_pipe[0]);
+		return;
+	}
+	/* EOF: the exec happened (the pipe is close-on-exec). */
+	char msg[64] = "";
+	ssize_t n;
+	while ((n = read(err_pipe[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
+		;
+	close(err_pipe[0]);
+	if (n > 0) {
+		msg[n] = '\0';
+		int status;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		char *space = strchr(msg, ' ');
+		reply(c->fd, -1, "err errno=%d step=%s", atoi(msg), space ? space + 1 : "?");
+		return;
+	}
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	c->pid = pid;
+	reply(c->fd, pidfd, "ok pid=%d", (int)pid);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+static void connection_drop(size_t i)
+{
+	if (conns[i].fd >= 0)
+		close(conns[i].fd);
+	conns[i] = conns[--n_conns];
+}
+
+/* A request arrives: read it with its fds, start the session. */
+static void connection_request(size_t i)
+{
+	struct connection *c = &conns[i];
+	static char buf[SPAWN_REQUEST_MAX];
+	static struct request r;
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int nfds = cm && cm->cmsg_type == SCM_RIGHTS
+		       ? (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int))
+		       : 0;
+	int fds[3] = { -1, -1, -1 };
+	if (nfds > 0)
+		memcpy(fds, CMSG_DATA(cm), (size_t)(nfds > 3 ? 3 : nfds) * sizeof(int));
+	int err = n <= 0 ? ECONNRESET
+		  : (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds != 3
+		      ? EMSGSIZE
+		      : -request_parse(buf, (size_t)n, &r);
+	if (err == 0) {
+		memcpy(r.fds, fds, sizeof(fds));
+		spawn(c, &r);
+	} else {
+		reply(c->fd, -1, "err errno=%d step=request", err);
+	}
+	for (int k = 0; k < 3 && k < nfds; k++)
+		close(fds[k]);
+	if (c->pid == 0)
+		connection_drop(i);
+}
+
+static void sessions_reap(void)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (size_t i = 0; i < n_conns; i++) {
+			if (conns[i].pid != pid)
+				continue;
+			reply(conns[i].fd, -1, "exit status=%d", status);
+			connection_drop(i);
+			break;
+		}
+}
+
+static void connection_accept(int listen_fd)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	if (n_conns == CONNECTIONS_MAX ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
+		reply(fd, -1, "err errno=%d step=accept", n_conns == CONNECTIONS_MAX ? EAGAIN : errno);
+		close(fd);
+		return;
+	}
+	conns[n_conns++] = (struct connection){ .fd = fd, .peer = peer };
+}
+
+int main(void)
+{
+	int listen_fd = SPAWN_LISTEN_FD;
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signal_fd < 0 || fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0) {
+		fprintf(stderr, "x86ns-spawner: cannot start: %s\r\n", strerror(errno));
+		return 1;
+	}
+	setsid();
+	static struct pollfd pfd[CONNECTIONS_MAX + 2];
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = signal_fd, .events = POLLIN };
+		for (size_t i = 0; i < n_conns; i++)
+			pfd[i + 2] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+		if (poll(pfd, n_conns + 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (pfd[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(signal_fd, &si, sizeof(si)) > 0)
+				;
+			sessions_reap();
+			continue; /* the connection table may have changed */
+		}
+		/* Backwards: a dropped connection is replaced by the last one. */
+		for (size_t i = n_conns; i-- > 0;) {
+			if (!pfd[i + 2].revents || conns[i].fd != pfd[i + 2].fd)
+				continue;
+			if (conns[i].pid == 0) {
+				connection_request(i);
+			} else {
+				/* The peer left; keep reaping its session. */
+				close(conns[i].fd);
+				conns[i].fd = -1;
+			}
+		}
+		if (pfd[0].revents)
+			connection_accept(listen_fd);
+	}
+}
