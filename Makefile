@@ -52,7 +52,7 @@ selinux/mcs.pic.o: selinux/mcs.c selinux/mcs.h lib/*.h
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
 PROGS := pam_x86ns/pam_x86ns.so pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor \
-	 pam_x86ns/x86ns-init pam_x86ns/x86nsctl shell/x86ns-shell
+	 pam_x86ns/x86ns-init pam_x86ns/x86ns-spawner pam_x86ns/x86nsctl shell/x86ns-shell
 
 LAUNCH_SRC := pam_x86ns/launch.c pam_x86ns/container.c pam_x86ns/mounts.c pam_x86ns/account.c \
 	      pam_x86ns/start.c pam_x86ns/translator.c
@@ -116,6 +116,11 @@ pam_x86ns/x86ns-init: pam_x86ns/init.c
 	$(MSG) CC $@
 	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -static -Os -o $@ $<
 
+# The session spawner runs inside every guest too: static, like the init.
+pam_x86ns/x86ns-spawner: pam_x86ns/spawner.c lib/spawn-proto.h
+	$(MSG) CC $@
+	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -static -Os -o $@ $<
+
 pam_x86ns/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a -lcap -lz $(SELINUX_LIBS)
@@ -138,6 +143,7 @@ install: all
 	install -m 0755 shell/x86ns-shell $(DESTDIR)$(BINDIR)/x86ns-shell
 	install -m 0755 pam_x86ns/x86nsctl $(DESTDIR)$(SBINDIR)/x86nsctl
 	install -m 0755 pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor pam_x86ns/x86ns-init \
+		pam_x86ns/x86ns-spawner \
 		$(DESTDIR)$(LIBEXECDIR)/x86ns/
 	install -m 0644 shell/x86ns-shell.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 conf/x86ns.conf.5 $(DESTDIR)$(MANDIR)/man5/

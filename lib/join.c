@@ -177,11 +177,12 @@ int container_confine(const struct container_ref *c)
 	 * one, before the filter refuses keyctl. */
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
 		return negerrno();
-	/* Landlock: not yet. A domain can only be entered by being forked
-	 * inside it, and a domain of the session's own would be a sibling of
-	 * the guest's, unable to signal the user's other sessions or the
-	 * guest's services. Sessions are scoped once an in-guest spawner
-	 * forks them inside the guest's domain (issue 5, README). */
+	/* No Landlock domain here: a domain is entered only by being forked
+	 * inside it, and one of our own would be a sibling of the guest's,
+	 * unable to signal the user's other sessions or the guest's services.
+	 * The session itself is forked by the guest's x86ns-spawner, inside
+	 * the guest's domain (lib/spawn.h); this filter covers the joining
+	 * process until then. */
 	return seccomp_apply_guest_filter(c->relax);
 }
 

@@ -40,8 +40,9 @@ int container_personality(const struct container_ref *c);
 /* Runs in: the joining process, after container_join, while it still holds
  * CAP_SYS_ADMIN in the guest's user namespace (so no no_new_privs is
  * needed). A fresh session keyring and the system call filter of the
- * guest's init, as c->relax says. Not yet the init's Landlock domain,
- * which only a process forked inside it can have (see join.c). */
+ * guest's init, as c->relax says. The Landlock domain of the guest's init
+ * only a process forked inside it can have: sessions are forked by the
+ * guest's x86ns-spawner (lib/spawn.h). */
 int container_confine(const struct container_ref *c);
 
 /* Runs in: the joining process, after container_join. Take guest ids: uid 0

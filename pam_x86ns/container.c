@@ -35,6 +35,7 @@
 #include "mounts.h"
 #include "proto.h"
 #include "seccomp.h"
+#include "spawn-proto.h"
 #include "translator.h"
 #include "util.h"
 
@@ -47,6 +48,7 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -352,6 +354,53 @@ static int step_capabilities(struct child_state *s, struct launch_error *e)
 	return 0;
 }
 
+/* The listening socket of x86ns-spawner, at its path in the guest (a fresh
+ * /run of ours, so nothing of the guest's is there yet): anyone in the
+ * guest may connect, and gets a session with their own ids only. */
+static int spawner_socket(int *ret_fd)
+{
+	if (mkdir(SPAWN_SOCKET_DIR, 0755) < 0 && errno != EEXIST)
+		return negerrno();
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negerrno();
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = SPAWN_SOCKET_PATH };
+	mode_t old = umask(0);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, 128) < 0)
+		return negerrno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Runs in: container child, after pivot_root and every wall (Landlock,
+ * seccomp, personality, SELinux exec label): fork x86ns-spawner, which
+ * inherits them all, so that the sessions it forks for x86ns-shell are in
+ * the guest's Landlock domain. It becomes a child of the guest's init. */
+static int step_spawner(struct child_state *s, struct launch_error *e)
+{
+	_cleanup_close_ int listen_fd = -1;
+	int r = spawner_socket(&listen_fd);
+	if (r < 0)
+		return launch_error_set(e, "spawner", r, "socket %s", SPAWN_SOCKET_PATH);
+	pid_t pid = fork();
+	if (pid < 0)
+		return launch_error_set(e, "spawner", negerrno(), "fork");
+	if (pid == 0) {
+		/* Everything above stderr is closed at exec but the socket. */
+		if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||
+		    (listen_fd == SPAWN_LISTEN_FD ? fcntl(listen_fd, F_SETFD, 0)
+						  : dup2(listen_fd, SPAWN_LISTEN_FD)) < 0)
+			_exit(127);
+		char *argv[] = { "x86ns-spawner", NULL };
+		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+		syscall(SYS_execveat, s->plan->spawner_fd, "", argv, envp, AT_EMPTY_PATH);
+		_exit(127);
+	}
+	return 0;
+}
+
 /* The walls that stay with the guest: a Landlock domain that the whole
  * guest shares (its services can signal each other and reach each other's
  * abstract sockets, nothing outside), then the system call filter. */
@@ -403,6 +452,9 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 	int lr = label_exec_container(p->user->uid);
 	if (lr < 0)
 		return launch_error_set(e, "exec init", lr, "SELinux exec context");
+	lr = step_spawner(s, e);
+	if (lr < 0)
+		return lr;
 	if (!g->init) {
 		char *argv[] = { "x86ns-init", NULL };
 		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);

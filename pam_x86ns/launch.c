@@ -275,6 +275,7 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .upper_fd = -1,
 				      .work_fd = -1,
 				      .init_fd = -1,
+				      .spawner_fd = -1,
 				      .console_fd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
 		cli_die("--user, --gid and an absolute --home are required");
@@ -303,6 +304,13 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 		if (p->init_fd < 0)
 			cli_die("cannot open %s: %m", exe);
 	}
+	char spawner[4096];
+	r = launch_sibling_path("x86ns-spawner", spawner, sizeof(spawner));
+	if (r < 0)
+		cli_die("cannot locate x86ns-spawner: %s", strerror(-r));
+	p->spawner_fd = open(spawner, O_PATH | O_CLOEXEC);
+	if (p->spawner_fd < 0)
+		cli_die("cannot open %s: %m", spawner);
 	return 0;
 }
 

@@ -38,6 +38,7 @@ struct container_plan {
 	int upper_fd; /* its upper/ and work/ */
 	int work_fd;
 	int init_fd;           /* O_PATH of the builtin init or the translator; -1 */
+	int spawner_fd;        /* O_PATH of x86ns-spawner */
 	int console_fd;        /* slave of the console pty: init's stdio, /dev/console */
 	char console_path[32]; /* its /dev/pts/N, for the bind in the child's namespace */
 	int notify_fd;         /* ready = notify: the monitor's sd_notify socket; else -1 */

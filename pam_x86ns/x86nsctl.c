@@ -12,6 +12,7 @@
 #include "join.h"
 #include "label.h"
 #include "proto.h"
+#include "spawn.h"
 #include "cli.h"
 #include "util.h"
 
@@ -211,6 +212,22 @@ static int cmd_reset(const char *name, const char *guest)
 }
 
 /* Runs CMD inside the container as guest root, or as the user with --user. */
+/* The first executable NAME in the guest's PATH (NAME itself when it has
+ * a '/'). Runs in: x86nsctl exec, inside the guest's mount namespace. */
+static int resolve_in_guest_path(const char *name, const char *search, char *buf, size_t len)
+{
+	if (strchr(name, '/'))
+		return xsnprintf(buf, len, "%s", name) < 0 || access(buf, X_OK) < 0 ? -ENOENT : 0;
+	char dirs[256];
+	if (xsnprintf(dirs, sizeof(dirs), "%s", search) < 0)
+		return -ENAMETOOLONG;
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save))
+		if (xsnprintf(buf, len, "%s/%s", d, name) >= 0 && access(buf, X_OK) == 0)
+			return 0;
+	return -ENOENT;
+}
+
 static int cmd_exec(const char *name, bool as_user, char **cmd)
 {
 	struct user_info u;
@@ -242,29 +259,33 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	r = label_exec_container(uid);
 	if (r < 0)
 		cli_die("SELinux exec context: %s", strerror(-r));
-	pid_t pid = fork();
-	if (pid < 0)
-		cli_die("fork: %m");
-	if (pid == 0) {
-		if (chdir(as_user ? u.pw.pw_dir : "/") < 0 && chdir("/") < 0)
-			_exit(127);
-		char home[600];
-		snprintf(home, sizeof(home), "HOME=%s", as_user ? u.pw.pw_dir : "/root");
-		char *envp[] = {
-			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			"TERM=dumb", home, NULL
-		};
-		/* No fd of the caller reaches the guest. */
-		if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-			_exit(127);
-		execvpe(cmd[0], cmd, envp);
-		fprintf(stderr, "x86nsctl: cannot execute %s in the guest: %m\n", cmd[0]);
-		_exit(127);
-	}
+	/* Forked by the guest's spawner, inside the guest's Landlock domain,
+	 * like the user's logins. */
+	static const char guest_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char path[4096];
+	if (resolve_in_guest_path(cmd[0], guest_path, path, sizeof(path)) < 0)
+		cli_die("%s: not found in the guest (PATH=%s)", cmd[0], guest_path);
+	char home[600];
+	snprintf(home, sizeof(home), "HOME=%s", as_user ? u.pw.pw_dir : "/root");
+	char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			 "TERM=dumb", home, NULL };
+	struct spawn_request req = { .cwd = as_user ? u.pw.pw_dir : "/",
+				     .path = path,
+				     .argv = cmd,
+				     .envp = envp,
+				     .fds = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO } };
+	struct spawned session;
+	const char *step = "connect";
+	r = spawn_session(&req, &session, &step);
+	if (r < 0 && strncmp(step, "exec", 4) == 0)
+		cli_die("cannot execute %s in the guest: %s", path, strerror(-r));
+	if (r < 0)
+		cli_die("%s", spawn_error(r, step));
 	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			cli_die("wait: %m");
+	r = spawn_wait(&session, &status);
+	if (r < 0)
+		cli_die("wait: %s", strerror(-r));
+	spawned_done(&session);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

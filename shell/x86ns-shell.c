@@ -24,6 +24,7 @@
 #include "join.h"
 #include "label.h"
 #include "pty.h"
+#include "spawn.h"
 #include "cli.h"
 #include "util.h"
 
@@ -68,11 +69,23 @@ static int exit_code(int status)
 	return EXIT_FAILURE;
 }
 
-/* Runs in: session child, inside every namespace of the guest. */
-static void exec_guest_shell(const struct guest_account *acct, const struct shell_args *a,
-			     char **envp) __attribute__((noreturn));
-static void exec_guest_shell(const struct guest_account *acct, const struct shell_args *a,
-			     char **envp)
+/* argv[0] of the guest shell: "-bash" for a login shell, else "bash". */
+static char *shell_argv0(const struct guest_account *acct, const struct shell_args *a,
+			 char *buf, size_t len)
+{
+	const char *base = strrchr(acct->shell, '/');
+	base = base ? base + 1 : acct->shell;
+	snprintf(buf, len, "%s%s", a->login && !a->command ? "-" : "", base);
+	return buf;
+}
+
+/* Runs in: session child, inside every namespace of the guest. Only for
+ * the host's sftp-server, which runs from fds that x86ns-shell holds (see
+ * hostexec.h): it cannot be started by the guest's spawner. */
+static void exec_host_sftp_server(const struct guest_account *acct, const struct shell_args *a,
+				  char **envp) __attribute__((noreturn));
+static void exec_host_sftp_server(const struct guest_account *acct, const struct shell_args *a,
+				  char **envp)
 {
 	if (chdir(acct->home) < 0 && chdir("/") < 0)
 		_exit(EXIT_CANNOT_JOIN);
@@ -80,27 +93,35 @@ static void exec_guest_shell(const struct guest_account *acct, const struct shel
 	 * (su or a console login may pass some); hostexec's are its own. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		_exit(EXIT_CANNOT_JOIN);
-	const char *base = strrchr(acct->shell, '/');
-	base = base ? base + 1 : acct->shell;
-	char login_name[sizeof(acct->shell) + 1];
-	snprintf(login_name, sizeof(login_name), "-%s", base);
-	char *argv0 = (char *)(a->login && !a->command ? login_name : base);
-	if (a->sftp && access(a->command, X_OK) < 0) {
-		int r = hostexec_run(a->sftp, "sftp-server", envp);
-		fprintf(stderr,
-			"x86ns-shell: the guest has no %s and the host's cannot run in it: %s\n",
-			a->command, strerror(-r));
-		_exit(127);
-	}
-	if (a->command) {
-		char *argv[] = { argv0, "-c", (char *)a->command, NULL };
-		execve(acct->shell, argv, envp);
-	} else {
-		char *argv[] = { argv0, NULL };
-		execve(acct->shell, argv, envp);
-	}
-	fprintf(stderr, "x86ns-shell: cannot execute %s in the guest: %m\n", acct->shell);
+	int r = hostexec_run(a->sftp, "sftp-server", envp);
+	fprintf(stderr, "x86ns-shell: the guest has no %s and the host's cannot run in it: %s\n",
+		a->command, strerror(-r));
 	_exit(127);
+}
+
+/* The guest shell, forked by the guest's x86ns-spawner inside the guest's
+ * Landlock domain, with fds 0-2 from `fds`; exits on failure. */
+static void spawn_guest_shell(const struct guest_account *acct, const struct shell_args *a,
+			      char **envp, bool tty, const int fds[3], struct spawned *ret)
+{
+	char argv0[sizeof(acct->shell) + 1];
+	shell_argv0(acct, a, argv0, sizeof(argv0));
+	char *argv[] = { argv0, a->command ? "-c" : NULL, (char *)a->command, NULL };
+	struct spawn_request req = { .tty = tty,
+				     .cwd = acct->home,
+				     .path = acct->shell,
+				     .argv = argv,
+				     .envp = envp,
+				     .fds = { fds[0], fds[1], fds[2] } };
+	const char *step = "connect";
+	int r = spawn_session(&req, ret, &step);
+	if (r < 0 && strncmp(step, "exec", 4) == 0) {
+		fprintf(stderr, "x86ns-shell: cannot execute %s in the guest: %s\n", acct->shell,
+			strerror(-r));
+		exit(127);
+	}
+	if (r < 0)
+		cli_die("%s", spawn_error(r, step));
 }
 
 static int run_interactive(const struct guest_account *acct, const struct shell_args *a,
@@ -111,41 +132,46 @@ static int run_interactive(const struct guest_account *acct, const struct shell_
 	int r = pty_open_guest(STDIN_FILENO, &master, slave, sizeof(slave));
 	if (r < 0)
 		cli_die("cannot allocate a terminal in the guest: %s", strerror(-r));
-	pid_t child = fork();
-	if (child < 0)
-		cli_die("fork: %m");
-	if (child == 0) {
-		close(master);
-		r = pty_prepare_slave(slave);
-		if (r < 0) {
-			fprintf(stderr, "x86ns-shell: guest terminal %s: %s\n", slave,
-				strerror(-r));
-			_exit(EXIT_CANNOT_JOIN);
-		}
-		exec_guest_shell(acct, a, envp);
-	}
+	_cleanup_close_ int slave_fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave_fd < 0)
+		cli_die("guest terminal %s: %m", slave);
+	struct spawned session;
+	spawn_guest_shell(acct, a, envp, true, (int[3]){ slave_fd, slave_fd, slave_fd }, &session);
+	closep(&slave_fd); /* the master reads EIO once the guest's side is closed */
 	int status = 0;
-	r = pty_relay(master, STDIN_FILENO, STDOUT_FILENO, child, &status);
+	r = pty_relay(master, STDIN_FILENO, STDOUT_FILENO,
+		      &(struct pty_session){ 0, session.pidfd, session.conn }, &status);
 	if (r < 0)
 		cli_die("terminal relay: %s", strerror(-r));
+	spawned_done(&session);
 	return exit_code(status);
 }
 
 static int run_plain(const struct guest_account *acct, const struct shell_args *a, char **envp)
 {
-	pid_t child = fork();
-	if (child < 0)
-		cli_die("fork: %m");
-	if (child == 0)
-		exec_guest_shell(acct, a, envp);
-	/* The relay of a plain session only waits; it passes signals from
-	 * sshd on to the command as a shell would. */
+	/* The relay of a plain session only waits; signals from sshd would
+	 * end it, not the command, as for a plain shell's child. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			cli_die("wait: %m");
+	if (a->sftp && access(a->command, X_OK) < 0) {
+		pid_t child = fork();
+		if (child < 0)
+			cli_die("fork: %m");
+		if (child == 0)
+			exec_host_sftp_server(acct, a, envp);
+		while (waitpid(child, &status, 0) < 0)
+			if (errno != EINTR)
+				cli_die("wait: %m");
+		return exit_code(status);
+	}
+	struct spawned session;
+	spawn_guest_shell(acct, a, envp, false,
+			  (int[3]){ STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO }, &session);
+	int r = spawn_wait(&session, &status);
+	if (r < 0)
+		cli_die("wait: %s", strerror(-r));
+	spawned_done(&session);
 	return exit_code(status);
 }
 

@@ -200,8 +200,8 @@ case_kill_host_pid() {
 }
 
 case_kill_all() {
-	as_guest_root "$ALICE" 'kill -9 -1' >&2
 	as_guest_user "$ALICE" 'kill -9 -1' >&2
+	as_guest_root "$ALICE" 'kill -9 -1' >&2
 	sleep 0.5
 	check "$S: kill -9 -1 by guest root and by the user: the native sleep survives" \
 		kill -0 "$HOST_SLEEP"
@@ -209,6 +209,12 @@ case_kill_all() {
 		kill -0 "$TST_SSHD_PID"
 	expect "$S: kill -9 -1 leaves the guest's init running" 'state +running' \
 		"$("$X86NS_CTL" status "$ALICE" 2>&1)" "kill -1 must spare the PID namespace's init"
+	# Guest root also killed the guest's session spawner: later logins are
+	# refused (fail closed) until the guest is started again.
+	expect "$S: after guest root's kill -9 -1 a login is refused, naming the spawner" \
+		'session spawner .*Connection refused' "$(as_guest_user "$ALICE" true 2>&1)" \
+		"a login ran without the guest's session spawner"
+	container_down "$ALICE"
 }
 
 case_ptrace_host_pid() {
@@ -527,10 +533,14 @@ case_abstract_socket() {
 	tst_cleanup_push bg_stop "$lpid"
 	wait_for_line "$TST_TMP/host-listen.$S" '^listening' 5 ||
 		not_ok "$S: host abstract listener" "$(cat "$TST_TMP/host-listen.$S")"
-	# Joined sessions (ssh, x86nsctl exec) are outside the guest init's
-	# Landlock domain until an in-guest spawner forks them inside it (issue
-	# 5): the scope of sessions toward host abstract sockets is not asserted
-	# here yet.
+	# Sessions (ssh, x86nsctl exec) are forked by the guest's spawner inside
+	# the guest's Landlock domain.
+	expect_eq "$S: user session: connect to a host abstract socket: EPERM" "connect=EPERM" \
+		"$(as_guest_user "$ALICE" "$A_PROBE abstract-connect $host_name")" \
+		"Landlock abstract unix socket scope missing (ok = reached the host's socket)"
+	expect_eq "$S: guest root: connect to a host abstract socket: EPERM" "connect=EPERM" \
+		"$(as_guest_root "$ALICE" "$A_PROBE abstract-connect $host_name")" \
+		"Landlock abstract unix socket scope missing (ok = reached the host's socket)"
 	bg_stop "$lpid"
 	tst_ssh "$ALICE" "$A_PROBE abstract-listen $guest_name" </dev/null \
 		>"$TST_TMP/guest-listen.$S" 2>&1 &
@@ -542,6 +552,9 @@ case_abstract_socket() {
 		"connect=ok reply=reached $guest_name" \
 		"$(as_guest_user "$ALICE" "$A_PROBE abstract-connect $guest_name")" \
 		"sessions are not in init's Landlock domain (security anchors, test 19)"
+	expect_eq "$S: bob's session cannot reach alice's guest abstract socket: EPERM" \
+		"connect=EPERM" "$(as_guest_user "$BOB" "$B_PROBE abstract-connect $guest_name")" \
+		"Landlock abstract unix socket scope missing between containers (ok = reached alice's)"
 	as_guest_root "$ALICE" 'killall x86ns-probe' >&2
 	bg_stop "$gpid"
 }

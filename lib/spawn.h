@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Asking the guest's x86ns-spawner for a session (lib/spawn-proto.h).
+ * Runs in: a joining process (x86ns-shell, x86nsctl exec) that has
+ * entered the guest's namespaces and taken the session's ids: the spawner
+ * gives the session the ids it connects with. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct spawn_request {
+	bool tty; /* fds[0] becomes the controlling terminal of a new session */
+	const char *cwd;
+	const char *path; /* absolute, in the guest */
+	char *const *argv;
+	char *const *envp;
+	int fds[3]; /* the session's stdin, stdout, stderr */
+};
+
+struct spawned {
+	int conn;  /* reports the exit: spawn_wait(), or pty_session.status_fd */
+	int pidfd; /* the session */
+};
+
+/* -errno on failure; *step (may be NULL) then names what failed:
+ * "connect", "request" or the spawner's step ("exec": the program). */
+int spawn_session(const struct spawn_request *req, struct spawned *ret, const char **step);
+
+/* Wait until the session ends; its wait status. */
+int spawn_wait(const struct spawned *s, int *ret_status);
+
+void spawned_done(struct spawned *s);
+
+/* One line for the user about a failed spawn_session(). */
+const char *spawn_error(int r, const char *step);
