@@ -61,13 +61,14 @@ static int verify_init(uid_t owner, pid_t pid, int pidfd, unsigned long long use
 	return 0;
 }
 
-/* "attach", then wait for the monitor's answer, which comes when the guest
- * is ready; a long wait is reported once a second through `waiting`. */
-static int attach_wait_ready(int fd, char *reply, size_t len,
+/* "attach" (or "wait"), then wait for the monitor's answer, which comes
+ * when the guest is ready; a long wait is reported once a second through
+ * `waiting`. */
+static int attach_wait_ready(int fd, bool move, char *reply, size_t len,
 			     void (*waiting)(unsigned seconds, const char *status))
 {
 	char status[PROTO_MSG_MAX] = "";
-	int r = proto_send(fd, "attach");
+	int r = proto_send(fd, move ? "attach" : "wait");
 	if (r < 0)
 		return r;
 	for (unsigned waited = 0; waited * 1000 < FIND_TIMEOUT_MS; waited++) {
@@ -94,8 +95,8 @@ static int attach_wait_ready(int fd, char *reply, size_t len,
 	return -ETIMEDOUT;
 }
 
-int container_find(uid_t owner, struct container_ref *ret, char *err, size_t errlen,
-		   void (*waiting)(unsigned seconds, const char *status))
+int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret, char *err,
+		   size_t errlen, void (*waiting)(unsigned seconds, const char *status))
 {
 	_cleanup_close_ int fd = -1;
 	err[0] = '\0';
@@ -105,7 +106,7 @@ int container_find(uid_t owner, struct container_ref *ret, char *err, size_t err
 	if (r < 0)
 		return r;
 	char reply[PROTO_MSG_MAX];
-	r = attach_wait_ready(fd, reply, sizeof(reply), waiting);
+	r = attach_wait_ready(fd, move_into_cgroup, reply, sizeof(reply), waiting);
 	if (r == -EPROTO)
 		snprintf(err, errlen, "%s", reply);
 	if (r < 0)

@@ -19,14 +19,15 @@ struct container_ref {
 };
 
 /* Ask the monitor of owner's container to move the calling process into the
- * container's cgroup, wait until the guest is ready (on_progress is told
- * about long waits), and pin and verify the init: the pidfd's user namespace
+ * container's cgroup (only with move_into_cgroup: sessions forked by the
+ * guest's spawner are in it already), wait until the guest is ready, and
+ * pin and verify the init: the pidfd's user namespace
  * must be the one the monitor reported and be owned by `owner`. While the
  * guest is not ready, `waiting` (may be NULL) is called once a second with
  * the seconds waited and the guest's last boot status (may be ""). -ENOENT:
  * no container runs. On -EPROTO, err holds the monitor's reason. */
-int container_find(uid_t owner, struct container_ref *ret, char *err, size_t errlen,
-		   void (*waiting)(unsigned seconds, const char *status));
+int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret, char *err,
+		   size_t errlen, void (*waiting)(unsigned seconds, const char *status));
 
 /* setns into the user, mount, PID, UTS, IPC and cgroup namespaces of the
  * container, and its network namespace when it has its own. The PID

@@ -236,7 +236,7 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	gid_t gid = u.pw.pw_gid;
 	struct container_ref c;
 	char why[512];
-	int r = container_find(uid, &c, why, sizeof(why), NULL);
+	int r = container_find(uid, false, &c, why, sizeof(why), NULL);
 	if (r == -ENOENT)
 		cli_die("no container runs for %s", name);
 	if (r < 0)

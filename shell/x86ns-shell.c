@@ -204,7 +204,10 @@ int main(int argc, char **argv)
 
 	struct container_ref c;
 	char why[512];
-	r = container_find(uid, &c, why, sizeof(why), show_wait);
+	/* The session is forked by the guest's spawner, in the container's
+	 * cgroup; only the host's sftp-server, forked here, needs us in it. */
+	bool sftp = a.command && hostexec_is_sftp_server(a.command);
+	r = container_find(uid, sftp, &c, why, sizeof(why), show_wait);
 	if (r == -ENOENT)
 		cli_die("no running guest for uid %u (logins start it through pam_x86ns; an "
 			"administrator can run x86nsctl start)",
@@ -221,10 +224,9 @@ int main(int argc, char **argv)
 			c.guest);
 	/* sftp and scp must work in guests without an sftp-server: open the
 	 * host's now, while its files are in view. */
-	struct hostexec sftp;
-	if (a.command && hostexec_is_sftp_server(a.command) &&
-	    hostexec_prepare(a.command, &sftp) == 0)
-		a.sftp = &sftp;
+	struct hostexec sftp_exec;
+	if (sftp && hostexec_prepare(a.command, &sftp_exec) == 0)
+		a.sftp = &sftp_exec;
 
 	/* Host side done: from here on we see only the guest. */
 	char **envp = guest_env_build(environ);

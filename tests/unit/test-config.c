@@ -2,7 +2,9 @@
 /* Unit tests for lib/config.c. Runs as root: the loader refuses files not
  * owned by root, and the tests chown files to prove it. Every file lives
  * under a mkdtemp directory that is removed at the end. */
+#include "binfmt.h"
 #include "config.h"
+#include "confine.h"
 #include "tap.h"
 #include "util.h"
 
@@ -744,6 +746,24 @@ static void test_shipped_files(void)
 	struct fixture f;
 	struct user_policy p;
 	const char *groups[] = { "x86users" };
+	char *profile = read_source_file("conf/x86ns.conf.d/qemu-user.conf");
+	if (CHECK(profile, "conf/x86ns.conf.d/qemu-user.conf found")) {
+		fixture_init(&f);
+		fixture_write(&f, "x86ns.conf",
+			      "[guest g]\nroot = /g\ninit = /sbin/init\n"
+			      "translator = /usr/bin/qemu-aarch64-static\n"
+			      "translator-machines = aarch64\ntranslator-profile = qemu-user\n",
+			      0644);
+		fixture_write(&f, "x86ns.conf.d/qemu-user.conf", profile, 0644);
+		const struct guest_config *g =
+		    fixture_load(&f) == 0 ? config_guest(f.config, 0) : NULL;
+		const struct translator_profile *t = g ? g->translator_profile : NULL;
+		CHECK(t && t->require_static && t->signal_offset == 2 &&
+			  t->n_reset_credentials == 4,
+		      "the shipped qemu-user profile loads: static, offset 2, four units");
+		fixture_done(&f);
+		free(profile);
+	}
 	char *text = read_source_file("conf/x86ns.conf");
 	if (!CHECK(text, "conf/x86ns.conf found"))
 		return;
@@ -808,6 +828,97 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path) < 0 ? -1 : 0;
 }
 
+static const char *qemu_profile = "[translator-profile q]\nstatic = yes\nsignal-offset = 2\n"
+				  "reset-credentials = a.service b@x.service\n";
+
+/* translator, translator-machines, translator-profile, the confinement
+ * switches, and [translator-profile] sections. */
+static void test_translator_and_confinement(void)
+{
+	struct fixture f;
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "[guest g]\nroot = /g\ninit = /sbin/init\nstop-signal = RTMIN+4\n"
+		 "translator = /usr/bin/qemu -L / -cpu max\ntranslator-machines = aarch64 arm\n"
+		 "translator-profile = q\n%s",
+		 qemu_profile);
+	fixture_init(&f);
+	fixture_write(&f, "x86ns.conf", text, 0644);
+	const struct guest_config *g = fixture_load(&f) == 0 ? config_guest(f.config, 0) : NULL;
+	if (CHECK(g, "a guest with a translator, its machines and a profile loads")) {
+		CHECK_STR_EQ(g->translator, "/usr/bin/qemu", "translator path");
+		CHECK(g->translator_args[0] && strcmp(g->translator_args[0], "-L") == 0 &&
+			  g->translator_args[3] && strcmp(g->translator_args[3], "max") == 0 &&
+			  !g->translator_args[4],
+		      "translator arguments, in order");
+		CHECK_INT_EQ(g->translator_machines, (1u << MACHINE_AARCH64) | (1u << MACHINE_ARM),
+			     "translator-machines = aarch64 arm");
+		const struct translator_profile *t = g->translator_profile;
+		CHECK(t && t->require_static && t->signal_offset == 2 &&
+			  t->n_reset_credentials == 2 &&
+			  strcmp(t->reset_credentials[1], "b@x.service") == 0,
+		      "the profile is linked with its fields");
+		CHECK_INT_EQ(guest_stop_signal_for_host(g), SIGRTMIN + 6,
+			     "the stop signal is shifted by the profile's signal-offset");
+		CHECK_INT_EQ(g->relax, 0, "every confinement layer is on by default");
+	}
+	fixture_done(&f);
+
+	const struct guest_config *r = load_guest(
+	    &f, "seccomp = no\nnested-userns = allow\nio-uring = allow\nlandlock = no");
+	CHECK(r && r->relax == (RELAX_SECCOMP | RELAX_NESTED_USERNS | RELAX_IO_URING |
+				RELAX_LANDLOCK),
+	      "seccomp = no, nested-userns = allow, io-uring = allow, landlock = no");
+	fixture_done(&f);
+	r = load_guest(&f, "landlock = no\nlandlock = yes\nnested-userns = allow\n"
+			   "nested-userns = deny");
+	CHECK(r && r->relax == 0, "a later line turns a layer back on");
+	fixture_done(&f);
+	r = load_guest(&f, "translator = /t");
+	CHECK(r && guest_stop_signal_for_host(r) == SIGTERM,
+	      "no shift without a profile and with the builtin init");
+	fixture_done(&f);
+
+	static const char *const bad[][2] = {
+		{ "translator", "relative/qemu" },
+		{ "translator", "/usr/bin/q:emu" },
+		{ "translator", "/q 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17" },
+		{ "translator-machines", "vax" },
+		{ "translator-machines", "x86_64" }, /* the host's own */
+		{ "translator-profile", "a/b" },
+		{ "seccomp", "off" },
+		{ "nested-userns", "yes" },
+		{ "io-uring", "1" },
+		{ "landlock", "maybe" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		check_guest_invalid(bad[i][0], bad[i][1]);
+
+	check_error("machines without a translator",
+		    "[guest g]\nroot = /g\ntranslator-machines = aarch64\n", NULL, NULL, 1,
+		    "no \"translator\"", NULL);
+	check_error("an undefined translator profile",
+		    "[guest g]\nroot = /g\ntranslator = /t\ntranslator-profile = nope\n", NULL,
+		    NULL, 1, "translator profile \"nope\" is not defined", NULL);
+	check_error("a profile defined twice", "[translator-profile q]\n[translator-profile q]\n",
+		    NULL, NULL, 2, "duplicate [translator-profile q]", NULL);
+	check_error("an unknown profile key", "[translator-profile q]\nspeed = fast\n", NULL, NULL,
+		    2, "unknown key \"speed\" in [translator-profile q]", NULL);
+	check_error("a bad signal-offset", "[translator-profile q]\nsignal-offset = 9\n", NULL,
+		    NULL, 2, "signal-offset", "-8 to 8");
+	check_error("a bad unit name", "[translator-profile q]\nreset-credentials = a/b\n", NULL,
+		    NULL, 2, "reset-credentials", NULL);
+	/* The profile may come from a drop-in read after the guest's file. */
+	fixture_init(&f);
+	fixture_write(&f, "x86ns.conf",
+		      "[guest g]\nroot = /g\ntranslator = /t\ntranslator-profile = q\n", 0644);
+	fixture_write(&f, "x86ns.conf.d/q.conf", qemu_profile, 0644);
+	g = fixture_load(&f) == 0 ? config_guest(f.config, 0) : NULL;
+	CHECK(g && g->translator_profile && g->translator_profile->signal_offset == 2,
+	      "a profile from a drop-in links to a guest of the main file");
+	fixture_done(&f);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -821,6 +932,7 @@ int main(void)
 	test_binds();
 	test_policy_values();
 	test_guest_values();
+	test_translator_and_confinement();
 	test_syntax_errors();
 	test_file_safety();
 	test_file_limits();
