@@ -1,5 +1,7 @@
 # x86ns — per-user guest containers for logins. See README.md.
 
+.DEFAULT_GOAL := all
+
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 BINDIR      ?= $(PREFIX)/bin

@@ -330,7 +330,9 @@ static int step_lock_mounts(struct child_state *s, struct launch_error *e)
 		_exit(0);
 	}
 	close(go[0]);
-	int r = unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ? negerrno() : 0;
+	/* A UTS namespace of the inner user namespace too (it starts with
+	 * the guest's host name), so that guest root can change it. */
+	int r = unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS) < 0 ? negerrno() : 0;
 	if (r == 0 && write(go[1], "x", 1) != 1)
 		r = negerrno();
 	close(go[1]);
