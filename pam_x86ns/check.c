@@ -444,7 +444,65 @@ static void context_init(struct check_context *ctx)
 	kconfig_load(ctx);
 }
 
-int check_system(FILE *out, bool verbose)
+/* ---- guests and their translators ------------------------------------ */
+
+static void check_guest_translator(struct report *rep, const struct guest_config *g,
+				   bool binfmt_ok)
+{
+	char label[128], detail[DETAIL_MAX];
+	(void)xsnprintf(label, sizeof(label), "guest %s: translator", g->name);
+	const struct translator_profile *t = g->translator_profile;
+	int r = translator_file_check(g->translator, t && t->require_static);
+	(void)xsnprintf(detail, sizeof(detail), "%s%s%s", g->translator, r < 0 ? ": " : "",
+			r < 0 ? translator_file_error(r) : "");
+	report_item(rep, label, REQUIRED, r >= 0, detail, "starting the guest");
+	if (!g->translator_machines)
+		return;
+	(void)xsnprintf(label, sizeof(label), "guest %s: every program translated", g->name);
+	(void)xsnprintf(detail, sizeof(detail), "%s",
+			binfmt_ok ? "per-container binfmt_misc"
+				  : "no per-container binfmt_misc: only init is translated");
+	report_item(rep, label, RECOMMENDED, binfmt_ok, detail,
+		    "running programs of the translator's machines after the init");
+}
+
+static void check_guests(struct report *rep, const char *config_path)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct config *c = NULL;
+	_cleanup_free_ char *dropins = config_dropin_dir(config_path);
+	report_group(rep, "Guests and translators");
+	if (config_load(config_path, dropins, &c, err, sizeof(err)) < 0) {
+		report_item(rep, "configuration", REQUIRED, false, err, "every guest");
+		return;
+	}
+	struct check_context ctx;
+	context_init(&ctx);
+	char detail[DETAIL_MAX];
+	bool binfmt_ok = false, asked = false;
+	for (size_t i = 0; i < config_n_guests(c); i++) {
+		const struct guest_config *g = config_guest(c, i);
+		if (!g->translator) {
+			char label[128];
+			(void)xsnprintf(label, sizeof(label), "guest %s", g->name);
+			report_item(rep, label, REQUIRED, true, "native, no translator", "");
+			continue;
+		}
+		if (g->translator_machines && !asked) {
+			/* Forked, as every probe: it changes namespaces. */
+			for (size_t j = 0; j < ARRAY_SIZE(namespace_probes); j++)
+				if (namespace_probes[j].probe == probe_binfmt_misc_in_userns)
+					binfmt_ok = run_probe(&namespace_probes[j], &ctx, detail,
+							      sizeof(detail));
+			asked = true;
+		}
+		check_guest_translator(rep, g, binfmt_ok);
+	}
+	free(ctx.kconfig);
+	config_free(c);
+}
+
+int check_system(FILE *out, bool verbose, const char *config_path)
 {
 	struct report rep = { .out = out, .verbose = verbose };
 	struct sigaction default_chld = { .sa_handler = SIG_DFL }, saved_chld;
@@ -470,6 +528,9 @@ int check_system(FILE *out, bool verbose)
 	report_group(&rep, "Hardening sysctls (recommended)");
 	report_sysctls(&rep, hardening_sysctls, ARRAY_SIZE(hardening_sysctls));
 
+	if (config_path)
+		check_guests(&rep, config_path);
+
 	if (rep.missing_required == 0)
 		fprintf(out, "Result: x86ns can run on this system (%d warning%s).\n", rep.warnings,
 			rep.warnings == 1 ? "" : "s");
@@ -478,67 +539,6 @@ int check_system(FILE *out, bool verbose)
 			rep.missing_required, rep.missing_required == 1 ? "" : "s");
 	free(ctx.kconfig);
 	sigaction(SIGCHLD, &saved_chld, NULL);
-	fflush(out);
-	return rep.missing_required;
-}
-
-/* ---- guests and their translators ------------------------------------ */
-
-static void check_guest_translator(struct report *rep, const struct guest_config *g,
-				   bool binfmt_ok)
-{
-	char label[128], detail[DETAIL_MAX];
-	(void)xsnprintf(label, sizeof(label), "guest %s: translator", g->name);
-	const struct translator_profile *t = g->translator_profile;
-	int r = translator_file_check(g->translator, t && t->require_static);
-	(void)xsnprintf(detail, sizeof(detail), "%s%s%s", g->translator, r < 0 ? ": " : "",
-			r < 0 ? translator_file_error(r) : "");
-	report_item(rep, label, REQUIRED, r >= 0, detail, "starting the guest");
-	if (!g->translator_machines)
-		return;
-	(void)xsnprintf(label, sizeof(label), "guest %s: every program translated", g->name);
-	(void)xsnprintf(detail, sizeof(detail), "%s",
-			binfmt_ok ? "per-container binfmt_misc"
-				  : "no per-container binfmt_misc: only init is translated");
-	report_item(rep, label, RECOMMENDED, binfmt_ok, detail,
-		    "running programs of the translator's machines after the init");
-}
-
-int check_guests(FILE *out, const char *config_path, bool verbose)
-{
-	struct report rep = { .out = out, .verbose = verbose };
-	char err[CONFIG_ERROR_MAX];
-	struct config *c = NULL;
-	_cleanup_free_ char *dropins = config_dropin_dir(config_path);
-	report_group(&rep, "Guests and translators");
-	if (config_load(config_path, dropins, &c, err, sizeof(err)) < 0) {
-		report_item(&rep, "configuration", REQUIRED, false, err, "every guest");
-		return 1;
-	}
-	struct check_context ctx;
-	context_init(&ctx);
-	char detail[DETAIL_MAX];
-	bool binfmt_ok = false, asked = false;
-	for (size_t i = 0; i < config_n_guests(c); i++) {
-		const struct guest_config *g = config_guest(c, i);
-		if (!g->translator) {
-			char label[128];
-			(void)xsnprintf(label, sizeof(label), "guest %s", g->name);
-			report_item(&rep, label, REQUIRED, true, "native, no translator", "");
-			continue;
-		}
-		if (g->translator_machines && !asked) {
-			/* Forked, as every probe: it changes namespaces. */
-			for (size_t j = 0; j < ARRAY_SIZE(namespace_probes); j++)
-				if (namespace_probes[j].probe == probe_binfmt_misc_in_userns)
-					binfmt_ok = run_probe(&namespace_probes[j], &ctx, detail,
-							      sizeof(detail));
-			asked = true;
-		}
-		check_guest_translator(&rep, g, binfmt_ok);
-	}
-	free(ctx.kconfig);
-	config_free(c);
 	fflush(out);
 	return rep.missing_required;
 }

@@ -12,10 +12,8 @@
  * what x86ns needs the item for (failed items always say so).
  * Runs in: x86nsctl, host root, single-threaded (probes fork; every change
  * they make - ids, namespaces, mounts, seccomp - dies with the probe). */
-int check_system(FILE *out, bool verbose);
-
-/* The guests of the configuration at config_path: each translator is an
- * executable for this machine (static when its profile says so), and a
- * guest with translator machines has a kernel with a per-container
- * binfmt_misc. Returns the number of guests that cannot start. */
-int check_guests(FILE *out, const char *config_path, bool verbose);
+/* With config_path (may be NULL), also the guests of that configuration:
+ * each translator is an executable for this machine (static when its
+ * profile says so), and a guest with translator machines has a kernel with
+ * a per-container binfmt_misc. */
+int check_system(FILE *out, bool verbose, const char *config_path);

@@ -331,9 +331,7 @@ int main(int argc, char **argv)
 		return cmd_check_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "check") == 0) {
 		bool verbose = argc > 2 && strcmp(argv[2], "-v") == 0;
-		int missing = check_system(stdout, verbose);
-		missing += check_guests(stdout, config_path, verbose);
-		return missing ? EXIT_FAILURE : EXIT_SUCCESS;
+		return check_system(stdout, verbose, config_path) ? EXIT_FAILURE : EXIT_SUCCESS;
 	}
 	if (geteuid() != 0)
 		cli_die("%s needs root", cmd);

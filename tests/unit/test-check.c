@@ -8,7 +8,9 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <errno.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* The status word on the report line for label, or NULL. */
@@ -73,7 +75,7 @@ static char *run_check(bool verbose, int *ret)
 	FILE *mem = open_memstream(&buf, &len);
 	if (!mem)
 		return NULL;
-	*ret = check_system(mem, verbose);
+	*ret = check_system(mem, verbose, NULL);
 	fclose(mem);
 	return buf;
 }
@@ -112,6 +114,67 @@ static void expect_missing_userns_counted(void)
 		why = "set-up of the namespace failed";
 	tap_check(pid > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, why,
 		  "without user namespaces the check reports them missing and returns > 0");
+}
+
+/* The guests of a configuration: a static translator is ok, a dynamic one
+ * under a static profile is missing (and counted), a native guest is ok,
+ * and the result line still comes last. */
+static void expect_guests_checked(void)
+{
+	char dir[] = "/tmp/x86ns-test-check.XXXXXX", path[64], dropins[80], profile[112];
+	if (!tap_check(mkdtemp(dir) != NULL, strerror(errno), "temporary directory"))
+		return;
+	snprintf(path, sizeof(path), "%s/x86ns.conf", dir);
+	snprintf(dropins, sizeof(dropins), "%s.d", path);
+	snprintf(profile, sizeof(profile), "%s/p.conf", dropins);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	bool written = fd >= 0 &&
+		       write_all(fd,
+				 "[guest arm]\nroot = /a\ntranslator = /usr/bin/qemu-aarch64-static\n"
+				 "translator-machines = aarch64\ntranslator-profile = p\n"
+				 "[guest dyn]\nroot = /d\ntranslator = /bin/true\n"
+				 "translator-profile = p\n[guest nat]\nroot = /n\n",
+				 strlen("[guest arm]\nroot = /a\ntranslator = "
+					"/usr/bin/qemu-aarch64-static\ntranslator-machines = aarch64\n"
+					"translator-profile = p\n[guest dyn]\nroot = /d\ntranslator = "
+					"/bin/true\ntranslator-profile = p\n[guest nat]\nroot = /n\n")) == 0;
+	if (fd >= 0)
+		close(fd);
+	written = written && mkdir(dropins, 0755) == 0;
+	fd = written ? open(profile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+	written = fd >= 0 && write_all(fd, "[translator-profile p]\nstatic = yes\n", 35) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (tap_check(written, strerror(errno), "a configuration with three guests written")) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+		int missing = mem ? check_system(mem, false, path) : -1;
+		if (mem)
+			fclose(mem);
+		char status[32];
+		CHECK(buf && strstr(buf, "\n--- Guests and translators ---\n"),
+		      "the guests group is there");
+		CHECK_STR_EQ(item_status(buf, "guest arm: translator", status, sizeof(status)), "ok",
+			     "a static translator is ok");
+		CHECK_STR_EQ(item_status(buf, "guest arm: every program translated", status,
+					 sizeof(status)),
+			     "ok", "its machines run through the per-container binfmt_misc");
+		CHECK_STR_EQ(item_status(buf, "guest dyn: translator", status, sizeof(status)),
+			     "missing", "a dynamic translator under a static profile is missing");
+		CHECK(buf && strstr(buf, "/bin/true: dynamically linked"),
+		      "... naming the file and why");
+		CHECK_STR_EQ(item_status(buf, "guest nat", status, sizeof(status)), "ok",
+			     "a native guest is ok");
+		CHECK_INT_EQ(missing, 1, "the unusable translator is counted as missing");
+		const char *result = buf ? strstr(buf, "Result: ") : NULL;
+		CHECK(result && !strstr(result, "--- "), "the result line comes after every group");
+		free(buf);
+	}
+	unlink(profile);
+	rmdir(dropins);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
@@ -175,6 +238,7 @@ int main(void)
 	      "the hardening sysctl dev.tty.legacy_tiocsti is reported");
 
 	expect_missing_userns_counted();
+	expect_guests_checked();
 	CHECK(mounts_before && mounts_after && strcmp(mounts_before, mounts_after) == 0,
 	      "the probes leave the host's mounts unchanged");
 	errno = 0;
