@@ -65,6 +65,7 @@ enum binfmt_machine binfmt_host_machine(void)
 #elif defined(__e2k__)
 	return MACHINE_E2K;
 #else
+// cppcheck-suppress preprocessorErrorDirective
 #error "unknown host machine: add it to lib/binfmt.c"
 #endif
 }
@@ -146,8 +147,8 @@ int elf_inspect(int fd, struct elf_info *ret)
 	bool wide = h[EI_CLASS] == ELFCLASS64;
 	struct elf_info info = { .machine = -1, .e_machine = get16(h + 18, data) };
 	for (size_t i = 0; i < N_MACHINES; i++)
-		if (machines[i].e_machine == info.e_machine && machines[i].elf_class == h[EI_CLASS] &&
-		    machines[i].elf_data == data)
+		if (machines[i].e_machine == info.e_machine &&
+		    machines[i].elf_class == h[EI_CLASS] && machines[i].elf_data == data)
 			info.machine = (int)i;
 
 	/* Program headers: offset, entry size and count sit at fixed places. */
@@ -159,7 +160,8 @@ int elf_inspect(int fd, struct elf_info *ret)
 	info.is_static = true;
 	for (unsigned i = 0; i < phnum; i++) {
 		unsigned char type[4];
-		if (pread(fd, type, sizeof(type), (off_t)(phoff + (unsigned long long)i * phentsize)) !=
+		if (pread(fd, type, sizeof(type),
+			  (off_t)(phoff + (unsigned long long)i * phentsize)) !=
 		    (ssize_t)sizeof(type))
 			return -ENOEXEC;
 		if (get_n(type, 4, data) == PT_INTERP)
@@ -193,16 +195,12 @@ int translator_file_check(const char *path, bool require_static)
 const char *translator_file_error(int r)
 {
 	switch (r) {
-	case -ENOEXEC:
-		return "not an ELF executable";
-	case -EXDEV:
-		return "built for another machine than this one";
+	case -ENOEXEC: return "not an ELF executable";
+	case -EXDEV: return "built for another machine than this one";
 	case -ELIBBAD:
 		return "dynamically linked, and its profile needs a static build (its libraries "
 		       "are not in the guest after pivot_root; Debian: qemu-user-static)";
-	case -EACCES:
-		return "not a regular file executable by all";
-	default:
-		return strerror(-r);
+	case -EACCES: return "not a regular file executable by all";
+	default: return strerror(-r);
 	}
 }

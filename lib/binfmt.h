@@ -39,8 +39,8 @@ int binfmt_register_line(enum binfmt_machine m, const char *interpreter, char *b
 
 /* What the ELF header of an executable says. */
 struct elf_info {
-	int machine;      /* enum binfmt_machine, or -1 for one not in the table */
-	bool is_static;   /* no PT_INTERP: runs without the guest's libraries */
+	int machine;    /* enum binfmt_machine, or -1 for one not in the table */
+	bool is_static; /* no PT_INTERP: runs without the guest's libraries */
 	unsigned e_machine;
 };
 

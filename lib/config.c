@@ -56,9 +56,9 @@ struct parser {
 	struct config *config;
 	const char *file;
 	unsigned line;
-	struct guest_config *guest;    /* inside [guest NAME] */
+	struct guest_config *guest;         /* inside [guest NAME] */
 	struct translator_profile *profile; /* inside [translator-profile NAME] */
-	struct policy_section *policy; /* inside [default], [group] or [user] */
+	struct policy_section *policy;      /* inside [default], [group] or [user] */
 	char *err;
 	size_t errlen;
 };

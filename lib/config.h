@@ -27,9 +27,9 @@ enum guest_personality { PERSONALITY_NATIVE, PERSONALITY_X86 };
  * quirks, as data (x86ns.conf(5), TRANSLATOR PROFILES). */
 struct translator_profile {
 	char *name;
-	bool require_static; /* "static = yes": a dynamic build loses its libraries
-			      * at pivot_root, so starting with one is refused */
-	int signal_offset;   /* real-time signals reach the guest shifted by this */
+	bool require_static;      /* "static = yes": a dynamic build loses its libraries
+				   * at pivot_root, so starting with one is refused */
+	int signal_offset;        /* real-time signals reach the guest shifted by this */
 	char **reset_credentials; /* units whose LoadCredential= is reset by a runtime
 				   * drop-in: the translator cannot emulate clone()
 				   * with namespace flags, which credentials need */
@@ -46,11 +46,11 @@ struct guest_config {
 	char *init;       /* NULL = builtin reaper init; else absolute guest path */
 	char *translator; /* NULL = none; else absolute host path */
 	char *translator_args[TRANSLATOR_ARGS_MAX + 1]; /* NULL-terminated */
-	unsigned translator_machines; /* bit set of enum binfmt_machine */
+	unsigned translator_machines;                   /* bit set of enum binfmt_machine */
 	char *translator_profile_name;
 	const struct translator_profile *translator_profile; /* linked at load; NULL */
-	unsigned relax;   /* enum confine_relax: layers this guest turns off */
-	char *hostname;   /* never NULL after config_load: defaults to the name */
+	unsigned relax; /* enum confine_relax: layers this guest turns off */
+	char *hostname; /* never NULL after config_load: defaults to the name */
 	enum ready_mode ready;
 	enum guest_personality personality;             /* default native */
 	unsigned ready_timeout_sec;                     /* default 60 */

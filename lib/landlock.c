@@ -37,8 +37,7 @@ int landlock_scope_self(void)
 	/* No file system or network access is handled: the mount namespace
 	 * and the id maps confine files; only the two scopes are asked for. */
 	struct ruleset_attr attr = { .scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL };
-	_cleanup_close_ int fd =
-	    (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0U);
+	_cleanup_close_ int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0U);
 	if (fd < 0)
 		return negerrno();
 	if (syscall(SYS_landlock_restrict_self, fd, 0U) < 0)

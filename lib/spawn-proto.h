@@ -20,9 +20,9 @@
  */
 #pragma once
 
-#define SPAWN_SOCKET_DIR   "/run/host"
-#define SPAWN_SOCKET_PATH  SPAWN_SOCKET_DIR "/spawner.sock"
-#define SPAWN_MAGIC        "x86ns-spawn-1"
-#define SPAWN_REQUEST_MAX  (128 * 1024)
-#define SPAWN_REPLY_MAX    128
-#define SPAWN_LISTEN_FD    3
+#define SPAWN_SOCKET_DIR  "/run/host"
+#define SPAWN_SOCKET_PATH SPAWN_SOCKET_DIR "/spawner.sock"
+#define SPAWN_MAGIC       "x86ns-spawn-1"
+#define SPAWN_REQUEST_MAX (128 * 1024)
+#define SPAWN_REPLY_MAX   128
+#define SPAWN_LISTEN_FD   3

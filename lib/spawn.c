@@ -156,7 +156,7 @@ const char *spawn_error(int r, const char *step)
 			 "it again",
 			 SPAWN_SOCKET_PATH, strerror(-r));
 	else
-		snprintf(text, sizeof(text), "the guest's session spawner failed at %.20s: %s", step,
-			 strerror(-r));
+		snprintf(text, sizeof(text), "the guest's session spawner failed at %.20s: %s",
+			 step, strerror(-r));
 	return text;
 }

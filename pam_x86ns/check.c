@@ -446,8 +446,7 @@ static void context_init(struct check_context *ctx)
 
 /* ---- guests and their translators ------------------------------------ */
 
-static void check_guest_translator(struct report *rep, const struct guest_config *g,
-				   bool binfmt_ok)
+static void check_guest_translator(struct report *rep, const struct guest_config *g, bool binfmt_ok)
 {
 	char label[128], detail[DETAIL_MAX];
 	(void)xsnprintf(label, sizeof(label), "guest %s: translator", g->name);

@@ -61,10 +61,10 @@
 struct child_state {
 	const struct container_plan *plan;
 	int sync_fd;
-	int lower_fd;      /* detached, idmapped mount of the shared guest tree */
-	int staging_fd;    /* the private tmpfs that holds lower/ and merged/ */
-	int root_fd;       /* merged/ */
-	int notify_dir_fd; /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
+	int lower_fd;           /* detached, idmapped mount of the shared guest tree */
+	int staging_fd;         /* the private tmpfs that holds lower/ and merged/ */
+	int root_fd;            /* merged/ */
+	int notify_dir_fd;      /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
 	bool binfmt_registered; /* the translator runs every program of its machines */
 	char staging[64];
 };
@@ -483,10 +483,9 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 
 static const child_step_fn child_steps[] = {
-	step_credentials, step_namespaces,  step_overlay,      step_api_filesystems,
-	step_masks,       step_translator,  step_binds,        step_account,
-	step_pivot,       step_lock_mounts, step_capabilities, step_confine,
-	step_exec_init,
+	step_credentials,  step_namespaces, step_overlay,   step_api_filesystems, step_masks,
+	step_translator,   step_binds,      step_account,   step_pivot,           step_lock_mounts,
+	step_capabilities, step_confine,    step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)

@@ -243,13 +243,18 @@ int mounts_dev(int root_fd)
  * defence in depth, and once lock_mounts has run guest root cannot remove
  * them. Paths this kernel lacks are skipped. */
 static const char *const masked_files[] = {
-	"proc/kcore",	     "proc/keys",	 "proc/latency_stats", "proc/timer_list",
+	"proc/kcore",       "proc/keys",        "proc/latency_stats", "proc/timer_list",
 	"proc/timer_stats", "proc/sched_debug", "proc/interrupts",    "proc/kallsyms",
 };
 
 static const char *const masked_dirs[] = {
-	"proc/acpi",	    "proc/asound",    "proc/scsi",	    "sys/firmware",
-	"sys/devices/virtual/powercap", "sys/kernel/debug", "sys/kernel/tracing",
+	"proc/acpi",
+	"proc/asound",
+	"proc/scsi",
+	"sys/firmware",
+	"sys/devices/virtual/powercap",
+	"sys/kernel/debug",
+	"sys/kernel/tracing",
 	"sys/kernel/security",
 };
 
@@ -273,9 +278,9 @@ static int bind_onto_itself(int fd, bool recursive, bool read_only)
 	int r = fd_path(fd, path, sizeof(path));
 	if (r < 0)
 		return r;
-	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path,
-						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-						    (recursive ? AT_RECURSIVE : 0));
+	_cleanup_close_ int tree =
+	    (int)syscall(SYS_open_tree, AT_FDCWD, path,
+			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return negerrno();
 	struct mount_attr attr = { .attr_set = (read_only ? MOUNT_ATTR_RDONLY : 0) |

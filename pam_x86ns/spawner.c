@@ -267,7 +267,8 @@ static void connection_accept(int listen_fd)
 	socklen_t len = sizeof(peer);
 	if (n_conns == CONNECTIONS_MAX ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
-		reply(fd, -1, "err errno=%d step=accept", n_conns == CONNECTIONS_MAX ? EAGAIN : errno);
+		reply(fd, -1, "err errno=%d step=accept",
+		      n_conns == CONNECTIONS_MAX ? EAGAIN : errno);
 		close(fd);
 		return;
 	}

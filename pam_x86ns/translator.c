@@ -34,8 +34,8 @@ int translator_register(int root_fd, const struct guest_config *g, int console_f
 		if (!(g->translator_machines & (1u << m)))
 			continue;
 		char line[512];
-		int n = binfmt_register_line((enum binfmt_machine)m, g->translator, line,
-					     sizeof(line));
+		int n =
+		    binfmt_register_line((enum binfmt_machine)m, g->translator, line, sizeof(line));
 		if (n < 0)
 			return n;
 		/* F: the kernel opens the translator now, by its host path,
@@ -72,8 +72,8 @@ static int write_dropin(int root_fd, const char *unit)
 	_cleanup_close_ int real_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (real_dir < 0)
 		return negerrno();
-	_cleanup_close_ int fd = openat(real_dir, DROPIN_NAME,
-					O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd = openat(
+	    real_dir, DROPIN_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return negerrno();
 	static const char text[] =

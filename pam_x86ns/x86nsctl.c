@@ -144,8 +144,8 @@ static int cmd_status(const char *name)
 	}
 	if (r < 0)
 		cli_die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
-	static const char *const keys[] = { "state", "guest",  "translator", "pid",
-					    "sessions", "uptime", "ready",    "monitor" };
+	static const char *const keys[] = { "state",    "guest",  "translator", "pid",
+					    "sessions", "uptime", "ready",      "monitor" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char v[160];
@@ -261,7 +261,8 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 		cli_die("SELinux exec context: %s", strerror(-r));
 	/* Forked by the guest's spawner, inside the guest's Landlock domain,
 	 * like the user's logins. */
-	static const char guest_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	static const char guest_path[] =
+	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char path[4096];
 	if (resolve_in_guest_path(cmd[0], guest_path, path, sizeof(path)) < 0)
 		cli_die("%s: not found in the guest (PATH=%s)", cmd[0], guest_path);

@@ -70,8 +70,8 @@ static int exit_code(int status)
 }
 
 /* argv[0] of the guest shell: "-bash" for a login shell, else "bash". */
-static char *shell_argv0(const struct guest_account *acct, const struct shell_args *a,
-			 char *buf, size_t len)
+static char *shell_argv0(const struct guest_account *acct, const struct shell_args *a, char *buf,
+			 size_t len)
 {
 	const char *base = strrchr(acct->shell, '/');
 	base = base ? base + 1 : acct->shell;

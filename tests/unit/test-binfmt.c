@@ -21,8 +21,8 @@ static const char aarch64_line[] =
 static void test_register_lines(void)
 {
 	char buf[512];
-	int n = binfmt_register_line(MACHINE_AARCH64, "/usr/bin/qemu-aarch64-static", buf,
-				     sizeof(buf));
+	int n =
+	    binfmt_register_line(MACHINE_AARCH64, "/usr/bin/qemu-aarch64-static", buf, sizeof(buf));
 	CHECK_INT_EQ(n, (int)strlen(aarch64_line), "aarch64: the line's length is returned");
 	CHECK_STR_EQ(buf, aarch64_line, "aarch64: Debian's magic and mask, flags FP");
 	n = binfmt_register_line(MACHINE_S390X, "/q", buf, sizeof(buf));
@@ -36,8 +36,8 @@ static void test_register_lines(void)
 	CHECK(binfmt_register_line(MACHINE_ARM, "/q", buf, 40) < 0,
 	      "a buffer too small is an error, not a cut line");
 	for (int m = 0; m < N_MACHINES; m++)
-		CHECK_INT_EQ(binfmt_machine_from_name(binfmt_machine_name((enum binfmt_machine)m)), m,
-			     "machine %s: name and number agree", binfmt_machine_name(m));
+		CHECK_INT_EQ(binfmt_machine_from_name(binfmt_machine_name((enum binfmt_machine)m)),
+			     m, "machine %s: name and number agree", binfmt_machine_name(m));
 	CHECK_INT_EQ(binfmt_machine_from_name("vax"), -EINVAL, "an unknown machine");
 #ifdef __x86_64__
 	CHECK_INT_EQ(binfmt_host_machine(), MACHINE_X86_64, "this host is x86_64");

@@ -128,16 +128,17 @@ static void expect_guests_checked(void)
 	snprintf(dropins, sizeof(dropins), "%s.d", path);
 	snprintf(profile, sizeof(profile), "%s/p.conf", dropins);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	bool written = fd >= 0 &&
-		       write_all(fd,
-				 "[guest arm]\nroot = /a\ntranslator = /usr/bin/qemu-aarch64-static\n"
-				 "translator-machines = aarch64\ntranslator-profile = p\n"
-				 "[guest dyn]\nroot = /d\ntranslator = /bin/true\n"
-				 "translator-profile = p\n[guest nat]\nroot = /n\n",
-				 strlen("[guest arm]\nroot = /a\ntranslator = "
-					"/usr/bin/qemu-aarch64-static\ntranslator-machines = aarch64\n"
-					"translator-profile = p\n[guest dyn]\nroot = /d\ntranslator = "
-					"/bin/true\ntranslator-profile = p\n[guest nat]\nroot = /n\n")) == 0;
+	bool written =
+	    fd >= 0 &&
+	    write_all(fd,
+		      "[guest arm]\nroot = /a\ntranslator = /usr/bin/qemu-aarch64-static\n"
+		      "translator-machines = aarch64\ntranslator-profile = p\n"
+		      "[guest dyn]\nroot = /d\ntranslator = /bin/true\n"
+		      "translator-profile = p\n[guest nat]\nroot = /n\n",
+		      strlen("[guest arm]\nroot = /a\ntranslator = "
+			     "/usr/bin/qemu-aarch64-static\ntranslator-machines = aarch64\n"
+			     "translator-profile = p\n[guest dyn]\nroot = /d\ntranslator = "
+			     "/bin/true\ntranslator-profile = p\n[guest nat]\nroot = /n\n")) == 0;
 	if (fd >= 0)
 		close(fd);
 	written = written && mkdir(dropins, 0755) == 0;
@@ -155,11 +156,11 @@ static void expect_guests_checked(void)
 		char status[32];
 		CHECK(buf && strstr(buf, "\n--- Guests and translators ---\n"),
 		      "the guests group is there");
-		CHECK_STR_EQ(item_status(buf, "guest arm: translator", status, sizeof(status)), "ok",
-			     "a static translator is ok");
-		CHECK_STR_EQ(item_status(buf, "guest arm: every program translated", status,
-					 sizeof(status)),
-			     "ok", "its machines run through the per-container binfmt_misc");
+		CHECK_STR_EQ(item_status(buf, "guest arm: translator", status, sizeof(status)),
+			     "ok", "a static translator is ok");
+		CHECK_STR_EQ(
+		    item_status(buf, "guest arm: every program translated", status, sizeof(status)),
+		    "ok", "its machines run through the per-container binfmt_misc");
 		CHECK_STR_EQ(item_status(buf, "guest dyn: translator", status, sizeof(status)),
 			     "missing", "a dynamic translator under a static profile is missing");
 		CHECK(buf && strstr(buf, "/bin/true: dynamically linked"),

@@ -864,10 +864,10 @@ static void test_translator_and_confinement(void)
 	}
 	fixture_done(&f);
 
-	const struct guest_config *r = load_guest(
-	    &f, "seccomp = no\nnested-userns = allow\nio-uring = allow\nlandlock = no");
-	CHECK(r && r->relax == (RELAX_SECCOMP | RELAX_NESTED_USERNS | RELAX_IO_URING |
-				RELAX_LANDLOCK),
+	const struct guest_config *r =
+	    load_guest(&f, "seccomp = no\nnested-userns = allow\nio-uring = allow\nlandlock = no");
+	CHECK(r && r->relax ==
+		       (RELAX_SECCOMP | RELAX_NESTED_USERNS | RELAX_IO_URING | RELAX_LANDLOCK),
 	      "seccomp = no, nested-userns = allow, io-uring = allow, landlock = no");
 	fixture_done(&f);
 	r = load_guest(&f, "landlock = no\nlandlock = yes\nnested-userns = allow\n"
