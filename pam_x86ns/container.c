@@ -25,7 +25,10 @@
  *    bounding set is trimmed; the system call filter and the Landlock
  *    domain come after everything that needs what they refuse (unshare of
  *    a user namespace), and the guest init is exec'd with no fd of ours
- *    left open. */
+ *    left open;
+ *  - x86ns-spawner is forked last of all, just before that exec, so that
+ *    it (and every session it forks) has every wall init has, the
+ *    Landlock domain included. */
 
 #include "caps.h"
 #include "confine.h"
@@ -380,7 +383,7 @@ static int spawner_socket(int *ret_fd)
  * seccomp, personality, SELinux exec label): fork x86ns-spawner, which
  * inherits them all, so that the sessions it forks for x86ns-shell are in
  * the guest's Landlock domain. It becomes a child of the guest's init. */
-static int step_spawner(struct child_state *s, struct launch_error *e)
+static int spawner_start(struct child_state *s, struct launch_error *e)
 {
 	_cleanup_close_ int listen_fd = -1;
 	int r = spawner_socket(&listen_fd);
@@ -454,7 +457,7 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 	int lr = label_exec_container(p->user->uid);
 	if (lr < 0)
 		return launch_error_set(e, "exec init", lr, "SELinux exec context");
-	lr = step_spawner(s, e);
+	lr = spawner_start(s, e);
 	if (lr < 0)
 		return lr;
 	if (!g->init) {
