@@ -52,6 +52,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -104,8 +106,28 @@ static int step_credentials(struct child_state *s, struct launch_error *e)
 	return 0;
 }
 
+/* With network = none the container's network namespace has only a
+ * loopback device, and it starts down; guest root cannot raise it later
+ * (the namespace belongs to the outer user namespace, see lock mounts). */
+static int loopback_up(void)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negerrno();
+	struct ifreq ifr = { .ifr_name = "lo" };
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return negerrno();
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 ? negerrno() : 0;
+}
+
 static int step_namespaces(struct child_state *s, struct launch_error *e)
 {
+	if (s->plan->policy->network == NETWORK_NONE) {
+		int r = loopback_up();
+		if (r < 0)
+			return launch_error_set(e, "network", r, "bring up the loopback device");
+	}
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return launch_error_set(e, "cgroup namespace", negerrno(), "unshare");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

@@ -90,6 +90,8 @@ cpu="$(cat /sys/fs/cgroup/cpu/x86ns/$BOB_UID/cpu.cfs_quota_us 2>/dev/null ||
 check_eq "cpu = 50% is the container's CPU quota" 50000 "$cpu"
 out=$(tst_ssh "$BOB" 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "')
 check_eq "network = none: only a loopback device in the guest" "lo" "$out"
+out=$(tst_ssh "$BOB" 'ip link show lo')
+check_match "network = none: the loopback device is up" '<LOOPBACK,UP,LOWER_UP>' "$out"
 out=$(tst_ssh "$BOB" 'cat /data/note; touch /data/x 2>&1; echo rc=$?')
 check_match "bind: the host directory is visible in the guest" '^from the host$' "$out"
 check_match "bind :ro: the guest cannot write it" 'Read-only file system' "$out"
