@@ -119,7 +119,7 @@ pam_x86ns/x86ns-init: pam_x86ns/init.c
 	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -static -Os -o $@ $<
 
 # The session spawner runs inside every guest too: static, like the init.
-pam_x86ns/x86ns-spawner: pam_x86ns/spawner.c lib/spawn-proto.h
+pam_x86ns/x86ns-spawner: pam_x86ns/spawner.c lib/spawn-proto.h lib/cgroup.h
 	$(MSG) CC $@
 	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -static -Os -o $@ $<
 

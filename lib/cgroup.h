@@ -102,8 +102,9 @@ struct cgroup_attach_handle {
 	int group_fd[CGROUP_HIERARCHY_MAX];
 	int procs_fd[CGROUP_HIERARCHY_MAX];
 };
-/* Where sessions go on cgroup v2 once the guest enabled controllers in the
- * container's group (see cgroup_attach_handle). */
+/* Where sessions go on cgroup v2: the guest's x86ns-spawner moves there when
+ * it starts, and the monitor moves a joiner there once the guest enabled
+ * controllers in the container's group (see cgroup_attach_handle). */
 #define CGROUP_SESSION_LEAF "x86ns-sessions"
 int cgroup_attach_handle_open(const char *name, struct cgroup_attach_handle *ret);
 int cgroup_attach_handle(const struct cgroup_attach_handle *h, pid_t pid);

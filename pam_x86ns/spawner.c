@@ -16,6 +16,7 @@
  * gives no one more than they connect with, so a guest process that finds
  * the socket gains nothing by it. SIGTERM ends the spawner, not the
  * sessions: stopping the guest ends them. */
+#include "../lib/cgroup.h"
 #include "../lib/spawn-proto.h"
 
 #include <errno.h>
@@ -31,11 +32,14 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define CONNECTIONS_MAX 512
+#define CGROUP2_MAGIC   0x63677270 /* linux/magic.h; musl has no kernel headers */
 #define ARGS_MAX        4096
 
 struct connection {
@@ -275,6 +279,32 @@ static void connection_accept(int listen_fd)
 	conns[n_conns++] = (struct connection){ .fd = fd, .peer = peer };
 }
 
+/* On a pure cgroup v2 host the guest sees its container's group, delegated
+ * to guest root, at /sys/fs/cgroup. A guest systemd enables controllers
+ * for its children there, which the kernel refuses while a process sits in
+ * the group itself ("no internal processes"): move to the leaf that the
+ * monitor also uses for sessions (CGROUP_SESSION_LEAF), so
+ * that the sessions forked here are there too. Best effort: a failure only
+ * means the guest's systemd cannot delegate controllers. */
+static void cgroup_leave_root(void)
+{
+	struct statfs fs;
+	if (statfs("/sys/fs/cgroup", &fs) < 0 || fs.f_type != CGROUP2_MAGIC)
+		return; /* cgroup v1 or hybrid: nothing to leave */
+	if (mkdir("/sys/fs/cgroup/" CGROUP_SESSION_LEAF, 0755) < 0 && errno != EEXIST)
+		goto fail;
+	int fd = open("/sys/fs/cgroup/" CGROUP_SESSION_LEAF "/cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	ssize_t n = write(fd, "0", 1);
+	close(fd);
+	if (n == 1)
+		return;
+fail:
+	fprintf(stderr, "x86ns-spawner: cannot move to the cgroup leaf %s: %s\r\n", CGROUP_SESSION_LEAF,
+		strerror(errno));
+}
+
 int main(void)
 {
 	int listen_fd = SPAWN_LISTEN_FD;
@@ -289,6 +319,7 @@ int main(void)
 		return 1;
 	}
 	setsid();
+	cgroup_leave_root();
 	static struct pollfd pfd[CONNECTIONS_MAX + 2];
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
