@@ -15,7 +15,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -162,13 +161,6 @@ int container_become(uid_t uid, gid_t gid)
 	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 		return negerrno();
 	return caps_drop_all();
-}
-
-int container_personality(const struct container_ref *c)
-{
-	if (c->personality == 0)
-		return 0;
-	return personality(c->personality) < 0 ? negerrno() : 0;
 }
 
 int container_confine(const struct container_ref *c)

@@ -14,7 +14,9 @@ struct container_ref {
 	int pidfd; /* pins it: a recycled pid cannot be joined */
 	char guest[64];
 	bool ready;                /* false: its ready-timeout passed and the action is warn */
-	unsigned long personality; /* the guest's execution domain (PER_LINUX32) */
+	unsigned long personality; /* the guest's execution domain (PER_LINUX32): sessions
+				    * inherit it from the spawner, a process the
+				    * joiner forks itself must take it */
 	unsigned relax;            /* enum confine_relax: what the guest's config turned off */
 };
 
@@ -33,10 +35,6 @@ int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret
  * container, and its network namespace when it has its own. The PID
  * namespace applies to children: the caller forks next. */
 int container_join(const struct container_ref *c);
-
-/* Runs in: the session child, before exec. Take the guest's personality
- * (a 32-bit guest's sessions must see i686 as its init does). */
-int container_personality(const struct container_ref *c);
 
 /* Runs in: the joining process, after container_join, while it still holds
  * CAP_SYS_ADMIN in the guest's user namespace (so no no_new_privs is

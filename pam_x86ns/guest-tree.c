@@ -390,6 +390,16 @@ static int run_reap(pid_t command)
 	}
 }
 
+void guest_child_signals_default(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
+
 /* Runs in: the clone3 child, pid 1 of the new pid namespace, in the new
  * user namespace; its id maps are written by the parent before go_fd
  * gives a byte. */
@@ -399,12 +409,7 @@ run_init(const struct guest_tree *t, const struct tree_command *c, const char *l
 {
 	/* x86nsctl's handlers would make this init take the signals the build
 	 * sends to the command's process group; as init it ignores them. */
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	guest_child_signals_default();
 	char go;
 	if (read(go_fd, &go, 1) != 1)
 		_exit(127); /* the parent could not write the maps, and says why */

@@ -67,3 +67,9 @@ int guest_tree_run_probe(struct guest_tree *t, const struct tree_command *c);
 /* Detaches every mount at or below path (a killed debootstrap leaves proc
  * and sys mounted), then removes the tree without leaving its file system. */
 int guest_tree_remove(const char *path);
+
+/* Runs in: a child of x86nsctl before it execs a build command. Undo the
+ * signal mask and the handlers that x86nsctl set for the interrupt of a
+ * build, so that the command (or the init of its namespaces) takes the
+ * signals the build sends. */
+void guest_child_signals_default(void);

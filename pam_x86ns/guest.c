@@ -295,12 +295,7 @@ static void __attribute__((noreturn)) debootstrap_exec(char **argv, int out_fd)
 			envp[n++] = entry;
 	}
 	envp[n] = NULL;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	guest_child_signals_default();
 	/* Its own process group, so that an interrupt reaches dpkg in the chroot too. */
 	setpgid(0, 0);
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

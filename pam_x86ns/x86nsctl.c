@@ -10,7 +10,6 @@
 #include "config.h"
 #include "guest.h"
 #include "join.h"
-#include "label.h"
 #include "proto.h"
 #include "spawn.h"
 #include "cli.h"
@@ -245,9 +244,6 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the container of %s: %s", name, strerror(-r));
-	r = container_personality(&c);
-	if (r < 0)
-		cli_die("cannot take the guest's personality: %s", strerror(-r));
 	r = container_confine(&c);
 	if (r < 0)
 		cli_die("cannot confine the command as the guest is confined: %s", strerror(-r));
@@ -256,9 +252,6 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	if (r < 0)
 		cli_die("cannot become %s in the guest: %s", as_user ? name : "guest root",
 			strerror(-r));
-	r = label_exec_container(uid);
-	if (r < 0)
-		cli_die("SELinux exec context: %s", strerror(-r));
 	/* Forked by the guest's spawner, inside the guest's Landlock domain,
 	 * like the user's logins. */
 	static const char guest_path[] =

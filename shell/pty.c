@@ -51,32 +51,6 @@ int pty_open_guest(int host_tty_fd, int *ret_master, char *slave_path, size_t le
 	return 0;
 }
 
-int pty_prepare_slave(const char *slave_path)
-{
-	if (setsid() < 0)
-		return negerrno();
-	/* O_CLOEXEC is dropped by dup2() on 0, 1, 2 below. */
-	int fd = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return negerrno();
-	if (!isatty(fd) || ioctl(fd, TIOCSCTTY, 0) < 0) {
-		int r = isatty(fd) ? negerrno() : -ENOTTY;
-		close(fd);
-		return r;
-	}
-	for (int i = 0; i <= 2; i++) {
-		if ((fd != i && dup2(fd, i) < 0) || fcntl(i, F_SETFD, 0) < 0) {
-			int r = negerrno();
-			if (fd > 2)
-				close(fd);
-			return r;
-		}
-	}
-	if (fd > 2)
-		close(fd);
-	return 0;
-}
-
 /* ---- relay ------------------------------------------------------------- */
 
 struct buffer {

@@ -6,10 +6,10 @@
  * Use, in x86ns-shell after joining the guest's namespaces:
  *
  *     pty_open_guest(STDIN_FILENO, &master, path, sizeof(path));
- *     child = fork();
- *     child == 0:  pty_prepare_slave(path); execve(guest shell);
- *     parent:      pty_relay(master, STDIN_FILENO, STDOUT_FILENO,
- *                            &(struct pty_session){ child, -1, -1 }, &status);
+ *     open(path) -> slave; the guest's x86ns-spawner forks the session
+ *     with the slave as its controlling terminal (lib/spawn.h);
+ *     pty_relay(master, STDIN_FILENO, STDOUT_FILENO,
+ *               &(struct pty_session){ 0, pidfd, spawner connection }, &status);
  *
  * All functions return >= 0 on success and -errno on failure; none logs. */
 #pragma once
@@ -23,11 +23,6 @@
  * in the parent and before any fork, because pty_relay() puts the host
  * terminal into raw mode: a child copying it later could copy raw mode. */
 int pty_open_guest(int host_tty_fd, int *ret_master, char *slave_path, size_t len);
-
-/* Runs in: the session child, after fork() and before exec, in the guest's
- * namespaces. New session, slave as controlling terminal and as fds
- * 0, 1, 2. The master stays open only until exec (O_CLOEXEC). */
-int pty_prepare_slave(const char *slave_path);
 
 /* The session the relay serves: a child of the caller (child > 0; it is
  * reaped here), or a session that another process forked and reports

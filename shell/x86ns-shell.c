@@ -35,15 +35,18 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define EXIT_CANNOT_JOIN 126
 
 struct shell_args {
-	const char *command;   /* -c CMD, or NULL */
-	bool login;            /* argv[0] starts with '-' or -l */
-	struct hostexec *sftp; /* the host's sftp-server, opened for a fallback */
+	const char *command;       /* -c CMD, or NULL */
+	bool login;                /* argv[0] starts with '-' or -l */
+	struct hostexec *sftp;     /* the host's sftp-server, opened for a fallback */
+	unsigned long personality; /* the guest's, for that fallback */
+	uid_t uid;
 };
 
 static void parse_args(int argc, char **argv, struct shell_args *a)
@@ -93,7 +96,17 @@ static void exec_host_sftp_server(const struct guest_account *acct, const struct
 	 * (su or a console login may pass some); hostexec's are its own. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		_exit(EXIT_CANNOT_JOIN);
-	int r = hostexec_run(a->sftp, "sftp-server", envp);
+	/* What the spawner's sessions inherit from the guest, this one is
+	 * given here: the guest's personality and SELinux context. */
+	int r = a->personality && personality(a->personality) < 0 ? negerrno() : 0;
+	if (r == 0)
+		r = label_exec_container(a->uid);
+	if (r < 0) {
+		fprintf(stderr, "x86ns-shell: cannot run the host's sftp-server as the guest: %s\n",
+			strerror(-r));
+		_exit(EXIT_CANNOT_JOIN);
+	}
+	r = hostexec_run(a->sftp, "sftp-server", envp);
 	fprintf(stderr, "x86ns-shell: the guest has no %s and the host's cannot run in it: %s\n",
 		a->command, strerror(-r));
 	_exit(127);
@@ -233,19 +246,15 @@ int main(int argc, char **argv)
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the guest '%s': %s", c.guest, strerror(-r));
-	r = container_personality(&c);
-	if (r < 0)
-		cli_die("cannot take the guest's personality: %s", strerror(-r));
 	r = container_confine(&c);
 	if (r < 0)
 		cli_die("cannot confine the session as the guest is confined: %s", strerror(-r));
+	a.personality = c.personality;
+	a.uid = uid;
 	container_ref_done(&c);
 	r = container_become(uid, gid);
 	if (r < 0)
 		cli_die("cannot take the user's ids in the guest: %s", strerror(-r));
-	r = label_exec_container(uid);
-	if (r < 0)
-		cli_die("cannot set the SELinux context of the session: %s", strerror(-r));
 
 	struct guest_account acct = { 0 };
 	guest_account_lookup(uid, &acct);
