@@ -411,20 +411,37 @@ static int spawner_start(struct child_state *s, struct launch_error *e)
 	int r = spawner_socket(&listen_fd);
 	if (r < 0)
 		return launch_error_set(e, "spawner", r, "socket %s", SPAWN_SOCKET_PATH);
+	/* The spawner reports a failed exec here: a guest without it would run,
+	 * but refuse every login. */
+	int err_pipe[2];
+	if (pipe2(err_pipe, O_CLOEXEC) < 0)
+		return launch_error_set(e, "spawner", negerrno(), "pipe");
 	pid_t pid = fork();
-	if (pid < 0)
-		return launch_error_set(e, "spawner", negerrno(), "fork");
 	if (pid == 0) {
+		int err_fd = err_pipe[1];
+		if (err_fd == SPAWN_LISTEN_FD) /* keep it clear of the dup2 below */
+			err_fd = fcntl(err_fd, F_DUPFD_CLOEXEC, SPAWN_LISTEN_FD + 1);
 		/* Everything above stderr is closed at exec but the socket. */
-		if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||
+		if (err_fd >= 0 && syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0 &&
 		    (listen_fd == SPAWN_LISTEN_FD ? fcntl(listen_fd, F_SETFD, 0)
-						  : dup2(listen_fd, SPAWN_LISTEN_FD)) < 0)
-			_exit(127);
-		char *argv[] = { "x86ns-spawner", NULL };
-		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-		syscall(SYS_execveat, s->plan->spawner_fd, "", argv, envp, AT_EMPTY_PATH);
+						  : dup2(listen_fd, SPAWN_LISTEN_FD)) >= 0) {
+			char *argv[] = { "x86ns-spawner", NULL };
+			char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+			syscall(SYS_execveat, s->plan->spawner_fd, "", argv, envp, AT_EMPTY_PATH);
+		}
+		int err = errno;
+		(void)!write(err_fd, &err, sizeof(err));
 		_exit(127);
 	}
+	int saved = errno;
+	close(err_pipe[1]);
+	int err = 0;
+	ssize_t n = pid < 0 ? 0 : read(err_pipe[0], &err, sizeof(err));
+	close(err_pipe[0]);
+	if (pid < 0)
+		return launch_error_set(e, "spawner", -saved, "fork");
+	if (n == (ssize_t)sizeof(err))
+		return launch_error_set(e, "spawner", -err, "exec x86ns-spawner");
 	return 0;
 }
 
