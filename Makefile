@@ -32,11 +32,6 @@ HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fstack-clash-protection
 LDHARDEN := -Wl,-z,relro,-z,now,-z,noexecstack
 DEFS    := -D_GNU_SOURCE -DX86NS_LIBEXECDIR='"$(LIBEXECDIR)/x86ns"' \
 	   -DX86NS_SYSCONFDIR='"$(SYSCONFDIR)"'
-# SELinux labels (lib/label.c) when libselinux is there; a no-op otherwise.
-SELINUX_LIBS := $(shell pkg-config --libs libselinux 2>/dev/null)
-ifneq ($(SELINUX_LIBS),)
-DEFS += -DHAVE_SELINUX
-endif
 ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Ilib $(CFLAGS)
 
 # lib/seccomp-programs.c is generated (below), also where it does not exist
@@ -102,7 +97,7 @@ pam_x86ns/pam_x86ns.so: pam_x86ns/pam_x86ns.c pam_x86ns/pam_x86ns.map lib/libx86
 pam_x86ns/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(LAUNCH_SRC) lib/libx86ns.a \
-		-lsubid -lcap $(SELINUX_LIBS)
+		-lsubid
 
 # The monitor stays resident for the container's life: it links only libc
 # and libaudit so that its private memory stays small.
@@ -125,11 +120,11 @@ pam_x86ns/x86ns-spawner: pam_x86ns/spawner.c lib/spawn-proto.h lib/cgroup.h
 
 pam_x86ns/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a -lcap -lz $(SELINUX_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a -lz
 
 shell/x86ns-shell: $(SHELL_SRC) lib/libx86ns.a lib/*.h shell/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a -lcap $(SELINUX_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a
 
 # The launcher's path is compiled into the PAM module and x86nsctl: refuse to
 # install binaries built for another PREFIX or LIBEXECDIR.
@@ -175,7 +170,7 @@ UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid $(SELINUX_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
 tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check-probe.c pam_x86ns/check.h pam_x86ns/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c pam_x86ns/check-probe.c lib/libx86ns.a -lz
@@ -187,7 +182,12 @@ tests/unit/test-seccomp: tests/unit/test-seccomp.c tests/unit/tap.h lib/libx86ns
 	lib/seccomp-build.c lib/seccomp-policy.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(SECCOMP_TOOL_CFLAGS) -Itests/unit -o $@ $< lib/seccomp-build.c \
-		lib/seccomp-policy.c lib/libx86ns.a -lseccomp -lcap $(SELINUX_LIBS)
+		lib/seccomp-policy.c lib/libx86ns.a -lseccomp
+tests/unit/test-shell-filter: tests/unit/test-shell-filter.c tests/unit/tap.h lib/libx86ns.a \
+	lib/*.h lib/seccomp-build.c lib/seccomp-policy.c
+	$(MSG) CC $@
+	$(Q)$(CC) $(SECCOMP_TOOL_CFLAGS) -Itests/unit -o $@ $< lib/seccomp-build.c \
+		lib/seccomp-policy.c lib/libx86ns.a -lseccomp
 tests/pam-driver: tests/pam-driver.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -lpam

@@ -94,29 +94,41 @@ static int attach_wait_ready(int fd, bool move, char *reply, size_t len,
 	return -ETIMEDOUT;
 }
 
-int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret, char *err,
-		   size_t errlen, void (*waiting)(unsigned seconds, const char *status))
+/* The monitor's answer as it left it in the ready file (lib/proto.h), for
+ * a join that needs no cgroup move: no round trip. The file is root's, in
+ * a directory only root writes; anything unexpected sends the caller to
+ * the monitor. */
+static int ready_file_read(uid_t owner, char *reply, size_t len)
 {
-	_cleanup_close_ int fd = -1;
-	err[0] = '\0';
-	int r = monitor_connect(owner, &fd);
-	if (r == -ECONNREFUSED)
-		r = -ENOENT;
+	char path[108];
+	int r = runtime_ready_path(owner, path, sizeof(path));
 	if (r < 0)
 		return r;
-	char reply[PROTO_MSG_MAX];
-	r = attach_wait_ready(fd, move_into_cgroup, reply, sizeof(reply), waiting);
-	if (r == -EPROTO)
-		snprintf(err, errlen, "%s", reply);
-	if (r < 0)
-		return r;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return negerrno();
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return negerrno();
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0)
+		return -EPERM;
+	ssize_t n = read(fd, reply, len - 1);
+	if (n < 0)
+		return negerrno();
+	reply[n] = '\0';
+	return strncmp(reply, "ok ", 3) == 0 ? 0 : -EBADMSG;
+}
+
+/* Pin and verify the init an "ok pid=... userns=..." answer names. */
+static int container_from_reply(uid_t owner, const char *reply, struct container_ref *ret)
+{
 	unsigned long long pid, userns;
 	if (proto_get_u64(reply, "pid", &pid) < 0 || proto_get_u64(reply, "userns", &userns) < 0)
 		return -EBADMSG;
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0)
 		return negerrno();
-	r = verify_init(owner, (pid_t)pid, pidfd, userns);
+	int r = verify_init(owner, (pid_t)pid, pidfd, userns);
 	if (r < 0)
 		return r;
 	unsigned long long ready = 1;
@@ -134,6 +146,30 @@ int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret
 				       .relax = (unsigned)relax };
 	proto_get(reply, "guest", ret->guest, sizeof(ret->guest));
 	return 0;
+}
+
+int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret, char *err,
+		   size_t errlen, void (*waiting)(unsigned seconds, const char *status))
+{
+	char reply[PROTO_MSG_MAX];
+	err[0] = '\0';
+	/* A stale file (its init gone, or another process on its pid) fails
+	 * the verification: then the monitor decides. */
+	if (!move_into_cgroup && ready_file_read(owner, reply, sizeof(reply)) == 0 &&
+	    container_from_reply(owner, reply, ret) == 0)
+		return 0;
+	_cleanup_close_ int fd = -1;
+	int r = monitor_connect(owner, &fd);
+	if (r == -ECONNREFUSED)
+		r = -ENOENT;
+	if (r < 0)
+		return r;
+	r = attach_wait_ready(fd, move_into_cgroup, reply, sizeof(reply), waiting);
+	if (r == -EPROTO)
+		snprintf(err, errlen, "%s", reply);
+	if (r < 0)
+		return r;
+	return container_from_reply(owner, reply, ret);
 }
 
 int container_join(const struct container_ref *c)
@@ -177,6 +213,17 @@ int container_confine(const struct container_ref *c)
 	 * the guest's domain (lib/spawn.h); this filter covers the joining
 	 * process until then. */
 	return seccomp_apply_guest_filter(c->relax);
+}
+
+int container_confine_relay(const struct container_ref *c)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		return negerrno();
+	/* seccomp = no is the administrator's way out of a filter that stops
+	 * something: it lifts this one too. */
+	if (c->relax & RELAX_SECCOMP)
+		return 0;
+	return seccomp_apply_shell_filter();
 }
 
 void container_ref_done(struct container_ref *c)

@@ -20,6 +20,11 @@ int runtime_socket_path(uid_t uid, char *buf, size_t len)
 	return xsnprintf(buf, len, X86NS_RUNDIR "/%u/monitor.sock", (unsigned)uid);
 }
 
+int runtime_ready_path(uid_t uid, char *buf, size_t len)
+{
+	return xsnprintf(buf, len, X86NS_RUNDIR "/%u/" READY_FILE_NAME, (unsigned)uid);
+}
+
 int runtime_notify_create(uid_t uid, uid_t root_uid, gid_t root_gid, int *ret_fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

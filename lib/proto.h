@@ -32,6 +32,13 @@
 int runtime_dir(uid_t uid, char *buf, size_t len);
 int runtime_socket_path(uid_t uid, char *buf, size_t len);
 
+/* "/run/x86ns/<uid>/ready": once the guest is ready, its monitor's answer
+ * to "wait" ("ok pid=... userns=..."), root-owned, readable by all, removed
+ * when the guest stops. Joins that need no cgroup move read it instead of
+ * asking; they verify what it names as they verify the monitor's answer. */
+#define READY_FILE_NAME "ready"
+int runtime_ready_path(uid_t uid, char *buf, size_t len);
+
 /* ready = notify: the sd_notify socket lives in /run/x86ns/<uid>/notify/,
  * which the guest sees read-only at /run/host/notify. */
 #define NOTIFY_DIR_NAME        "notify"

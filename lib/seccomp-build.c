@@ -200,6 +200,32 @@ int seccomp_build_guest_filter(unsigned relax, int optimize, scmp_filter_ctx *re
 	return 0;
 }
 
+int seccomp_build_shell_filter(scmp_filter_ctx *ret)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
+	if (!ctx)
+		return -ENOMEM;
+	/* Native ABI only (seccomp_init's): any other kills the process. */
+	int r = set_attributes(ctx, SHELL_FILTER_OPTIMIZE);
+	for (size_t i = 0; r == 0 && i < shell_allowed_count; i++) {
+		int nr = seccomp_syscall_resolve_name(shell_allowed[i]);
+		if (nr != __NR_SCMP_ERROR)
+			r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 0, NULL);
+	}
+	for (size_t i = 0; r == 0 && i < shell_arg_rules_count; i++) {
+		const struct syscall_arg_rule *a = &shell_arg_rules[i];
+		int nr = seccomp_syscall_resolve_name(a->name);
+		if (nr != __NR_SCMP_ERROR)
+			r = seccomp_rule_add_array(ctx, a->action, nr, a->n_cmp, a->cmp);
+	}
+	if (r < 0) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*ret = ctx;
+	return 0;
+}
+
 unsigned seccomp_guest_relax_mask(void)
 {
 	unsigned mask = 0;

@@ -26,6 +26,11 @@
  * ABI and, from guest_abis, its compat ABI merged into one context. */
 int seccomp_build_guest_filter(unsigned relax, int optimize, scmp_filter_ctx *ret);
 
+/* x86ns-shell's filter (shell_allowed, shell_arg_rules), native ABI only.
+ * A short list: libseccomp's plain order is as fast as a tree. */
+#define SHELL_FILTER_OPTIMIZE 2
+int seccomp_build_shell_filter(scmp_filter_ctx *ret);
+
 /* The relax bits the tables depend on: one program for every combination
  * of them. RELAX_SECCOMP is not among them (no filter at all). */
 unsigned seccomp_guest_relax_mask(void);

@@ -15,20 +15,17 @@
 #include <errno.h>
 #include <stdio.h>
 
-static int write_program(FILE *f, unsigned relax)
+/* Writes ctx (and releases it) as the array `name`; returns its length. */
+static int write_program(FILE *f, scmp_filter_ctx ctx, const char *comment, const char *name)
 {
-	scmp_filter_ctx ctx;
-	int r = seccomp_build_guest_filter(relax, GUEST_FILTER_OPTIMIZE, &ctx);
-	if (r < 0)
-		return r;
 	_cleanup_free_ struct sock_filter *insns = NULL;
 	size_t n = 0;
-	r = seccomp_export_program(ctx, &insns, &n);
+	int r = seccomp_export_program(ctx, &insns, &n);
 	seccomp_release(ctx);
 	if (r < 0)
 		return r;
-	fprintf(f, "\n/* relax 0x%x: %zu instructions */\n", relax, n);
-	fprintf(f, "static const struct sock_filter program_%u[%zu] = {\n", relax, n);
+	fprintf(f, "\n/* %s: %zu instructions */\n", comment, n);
+	fprintf(f, "static const struct sock_filter %s[%zu] = {\n", name, n);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "\t{ 0x%04x, %3u, %3u, 0x%08x },\n", insns[i].code, insns[i].jt,
 			insns[i].jf, insns[i].k);
@@ -52,7 +49,13 @@ static int write_programs(FILE *f)
 	for (unsigned relax = 0; relax <= mask; relax++) {
 		if (relax & ~mask)
 			continue;
-		int r = write_program(f, relax);
+		scmp_filter_ctx ctx;
+		char comment[32], name[32];
+		snprintf(comment, sizeof(comment), "relax 0x%x", relax);
+		snprintf(name, sizeof(name), "program_%u", relax);
+		int r = seccomp_build_guest_filter(relax, GUEST_FILTER_OPTIMIZE, &ctx);
+		if (r == 0)
+			r = write_program(f, ctx, comment, name);
 		if (r < 0)
 			return r;
 		len[relax] = (size_t)r;
@@ -63,6 +66,15 @@ static int write_programs(FILE *f)
 		if (!(relax & ~mask))
 			fprintf(f, "\t[0x%x] = { program_%u, %zu },\n", relax, relax, len[relax]);
 	fprintf(f, "};\n");
+
+	scmp_filter_ctx ctx;
+	int r = seccomp_build_shell_filter(&ctx);
+	if (r == 0)
+		r = write_program(f, ctx, "x86ns-shell", "shell_program");
+	if (r < 0)
+		return r;
+	fprintf(f, "const struct seccomp_program seccomp_shell_program = { shell_program, %d };\n",
+		r);
 	return 0;
 }
 

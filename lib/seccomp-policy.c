@@ -579,3 +579,93 @@ const struct guest_abi guest_abis[] = {
 	{ SCMP_ARCH_AARCH64, SCMP_ARCH_ARM, false },
 };
 const size_t guest_abis_count = ARRAY_SIZE(guest_abis);
+
+/* x86ns-shell's own filter, loaded once it has joined a guest and taken the
+ * user's ids: the shell then only relays a terminal or waits for the
+ * spawner's report, so it may make the calls for that and nothing else.
+ * It parses guest-written data (the guest's passwd, the spawner's replies,
+ * terminal output), which is why it is confined at all; a list this short
+ * also loads in a fraction of the guest filter's time (the kernel compiles
+ * every filter, and the guest's has some 1,000 instructions), and joins
+ * are the one path where that time counts. Every other call fails with
+ * ENOSYS; any ABI but the native one kills. The host's sftp-server
+ * fallback runs under the guest filter instead (lib/join.h). */
+const char *const shell_allowed[] = {
+	/* memory, for malloc and stdio */
+	"brk",
+	"mmap",
+	"munmap",
+	"mprotect",
+	"mremap",
+	"madvise",
+	/* descriptors: the guest's passwd, the pty, the relay */
+	"read",
+	"write",
+	"readv",
+	"writev",
+	"close",
+	"openat",
+	"open",
+	"fstat",
+	"newfstatat",
+	"statx",
+	"lseek",
+	"fcntl",
+	"dup",
+	"dup2",
+	"dup3",
+	"poll",
+	"ppoll",
+	/* the spawner's socket (socket(2) itself: shell_arg_rules) */
+	"connect",
+	"sendmsg",
+	"sendto",
+	"recvmsg",
+	"recvfrom",
+	/* signals: the relay's signalfd, forwarding to the session */
+	"rt_sigaction",
+	"rt_sigprocmask",
+	"rt_sigreturn",
+	"signalfd",
+	"signalfd4",
+	"kill",
+	"tgkill",
+	"pidfd_send_signal",
+	"pidfd_open",
+	"waitid",
+	"wait4",
+	/* the C library's own needs */
+	"exit",
+	"exit_group",
+	"restart_syscall",
+	"getpid",
+	"gettid",
+	"getuid",
+	"geteuid",
+	"getgid",
+	"getegid",
+	"getrandom",
+	"futex",
+	"clock_gettime",
+	"clock_nanosleep",
+	"nanosleep",
+	"gettimeofday",
+};
+const size_t shell_allowed_count = ARRAY_SIZE(shell_allowed);
+
+/* The terminal requests of isatty, tcgetattr/tcsetattr, the window size,
+ * ptsname_r/unlockpt on the guest's pty master and tcgetpgrp; Unix sockets
+ * only. */
+const struct syscall_arg_rule shell_arg_rules[] = {
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TCGETS) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TCSETS) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TCSETSW) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TCSETSF) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCGWINSZ) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCSWINSZ) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCGPTN) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCSPTLCK) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCGPGRP) } },
+	{ "socket", SCMP_ACT_ALLOW, 0, true, 1, { ARG_LOW32_EQ(0, AF_UNIX) } },
+};
+const size_t shell_arg_rules_count = ARRAY_SIZE(shell_arg_rules);

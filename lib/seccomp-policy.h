@@ -61,3 +61,11 @@ extern const struct syscall_otherwise guest_otherwise[];
 extern const size_t guest_otherwise_count;
 extern const struct guest_abi guest_abis[];
 extern const size_t guest_abis_count;
+
+/* x86ns-shell's filter after it joined: allowed calls, and calls allowed
+ * only with the arguments of a rule (actions other than allow are not
+ * used). Native ABI only. */
+extern const char *const shell_allowed[];
+extern const size_t shell_allowed_count;
+extern const struct syscall_arg_rule shell_arg_rules[];
+extern const size_t shell_arg_rules_count;

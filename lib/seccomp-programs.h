@@ -17,3 +17,6 @@ struct seccomp_program {
  * one with a program. */
 extern const unsigned seccomp_programs_relax_mask;
 extern const struct seccomp_program seccomp_programs[];
+
+/* x86ns-shell's own filter once it has joined (seccomp-policy.c, shell_allowed). */
+extern const struct seccomp_program seccomp_shell_program;

@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 int seccomp_apply_guest_filter(unsigned relax)
@@ -22,6 +23,16 @@ int seccomp_apply_guest_filter(unsigned relax)
 	 * the callers hold CAP_SYS_ADMIN in the guest's user namespace), and no
 	 * thread sync, as libseccomp's seccomp_load did with these attributes. */
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return negerrno();
+	return 0;
+}
+
+int seccomp_apply_shell_filter(void)
+{
+	struct sock_fprog prog = { .len = seccomp_shell_program.len,
+				   .filter = (struct sock_filter *)seccomp_shell_program.insns };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return negerrno();
 	return 0;
 }

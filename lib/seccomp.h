@@ -13,3 +13,8 @@
  * and is inherited by every child. Returns 0 at once with RELAX_SECCOMP.
  * -EACCES without CAP_SYS_ADMIN in the current user namespace. */
 int seccomp_apply_guest_filter(unsigned relax);
+
+/* Runs in: x86ns-shell after it joined and gave up every capability.
+ * Set no_new_privs (the shell execs nothing) and load its own filter
+ * (seccomp-policy.c, shell_allowed). */
+int seccomp_apply_shell_filter(void);

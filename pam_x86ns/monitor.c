@@ -240,6 +240,47 @@ static void console_copy(struct monitor *m)
 	console_tail_add(m, buf, (size_t)n);
 }
 
+static int ready_message(const struct monitor *m, char *buf, size_t len)
+{
+	return xsnprintf(
+	    buf, len, "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d personality=%lu relax=%u",
+	    (int)m->init_pid, m->userns_ino, m->guest, (int)getpid(), m->ready && !m->ready_late,
+	    m->personality, m->relax);
+}
+
+static void reply_ready(const struct monitor *m, int fd)
+{
+	char msg[PROTO_MSG_MAX];
+	if (ready_message(m, msg, sizeof(msg)) >= 0)
+		proto_send(fd, "%s", msg);
+}
+
+/* The ready file (lib/proto.h): written whole under another name and
+ * renamed, so a reader sees all of it or nothing. /run/x86ns/<uid> is
+ * root's alone. Best effort: without it joins ask the monitor. */
+static void ready_file_write(const struct monitor *m)
+{
+	char path[108], tmp[112], msg[PROTO_MSG_MAX];
+	if (runtime_ready_path(m->uid, path, sizeof(path)) < 0 ||
+	    xsnprintf(tmp, sizeof(tmp), "%s.new", path) < 0 ||
+	    ready_message(m, msg, sizeof(msg)) < 0)
+		return;
+	_cleanup_close_ int fd =
+	    open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	size_t n = strlen(msg);
+	if (fchmod(fd, 0644) < 0 || write(fd, msg, n) != (ssize_t)n || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+static void ready_file_remove(const struct monitor *m)
+{
+	char path[108];
+	if (runtime_ready_path(m->uid, path, sizeof(path)) >= 0)
+		unlink(path);
+}
+
 static void waiting_clients_answer(struct monitor *m, const char *err);
 
 static void stop_begin(struct monitor *m, const char *why)
@@ -248,6 +289,7 @@ static void stop_begin(struct monitor *m, const char *why)
 		return;
 	dprintf(m->log_fd, "x86ns: stopping guest (%s)\n", why);
 	m->state = STOPPING;
+	ready_file_remove(m); /* first: no join may find a stopping guest */
 	m->ready_deadline_ms = 0;
 	waiting_clients_answer(m, "the guest is stopping");
 	syscall(SYS_pidfd_send_signal, m->init_pidfd, m->stop_signal, NULL, 0);
@@ -294,14 +336,6 @@ static int session_add(struct monitor *m, pid_t pid)
 	return 0;
 }
 
-static void reply_ready(const struct monitor *m, int fd)
-{
-	proto_send(fd,
-		   "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d personality=%lu relax=%u",
-		   (int)m->init_pid, m->userns_ino, m->guest, (int)getpid(),
-		   m->ready && !m->ready_late, m->personality, m->relax);
-}
-
 static void waiting_clients_answer(struct monitor *m, const char *err)
 {
 	for (size_t i = 0; i < m->n_clients; i++) {
@@ -327,6 +361,7 @@ static void ready_reached(struct monitor *m)
 	long long ms =
 	    (ts.tv_sec - m->started.tv_sec) * 1000LL + (ts.tv_nsec - m->started.tv_nsec) / 1000000;
 	dprintf(m->log_fd, "x86ns: guest ready after %lld.%03lld s\n", ms / 1000, ms % 1000);
+	ready_file_write(m);
 	waiting_clients_answer(m, NULL);
 }
 
@@ -380,6 +415,7 @@ static void ready_timeout(struct monitor *m)
 	dprintf(m->log_fd, "x86ns: %s\n", why);
 	if (m->ready_timeout_warns) {
 		m->ready = m->ready_late = true;
+		ready_file_write(m);
 		waiting_clients_answer(m, NULL);
 		return;
 	}
@@ -562,6 +598,7 @@ static void container_cleanup(struct monitor *m)
 		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->cgroup,
 		       strerror(-r));
 	char path[108];
+	ready_file_remove(m);
 	if (runtime_socket_path(m->uid, path, sizeof(path)) >= 0)
 		unlink(path);
 	runtime_notify_remove(m->uid);
@@ -710,6 +747,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	/* Without a notify socket the guest is ready once its init runs. */
 	m.ready = m.notify_fd < 0;
+	if (m.ready)
+		ready_file_write(&m); /* replaces a stale one, if a killed monitor left it */
+	else
+		ready_file_remove(&m);
 	if (!m.ready)
 		m.ready_deadline_ms = now_ms() + (long long)m.ready_timeout_sec * 1000;
 	dprintf(m.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.guest, m.user,

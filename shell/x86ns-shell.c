@@ -14,7 +14,8 @@
  *     the guest is ready; pin its init with a pidfd and verify its user
  *     namespace is the reported one and is owned by us;
  *  3. setns on the pidfd into all of its namespaces;
- *  4. drop to the user's ids inside and give up every capability;
+ *  4. drop to the user's ids inside, give up every capability and load
+ *     the shell's own system call filter;
  *  5. fork (the PID namespace applies to children) and exec the guest's
  *     shell; interactive sessions get a pty of the guest's devpts. */
 
@@ -246,15 +247,21 @@ int main(int argc, char **argv)
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the guest '%s': %s", c.guest, strerror(-r));
-	r = container_confine(&c);
-	if (r < 0)
+	/* The host's sftp-server, forked here, is confined as the guest's init
+	 * is, loaded while we still hold CAP_SYS_ADMIN in the guest (so no
+	 * no_new_privs stands in the way of its SELinux transition). Every
+	 * other session is forked by the spawner: we only relay, under a
+	 * filter of our own. */
+	if (sftp && (r = container_confine(&c)) < 0)
 		cli_die("cannot confine the session as the guest is confined: %s", strerror(-r));
-	a.personality = c.personality;
-	a.uid = uid;
-	container_ref_done(&c);
 	r = container_become(uid, gid);
 	if (r < 0)
 		cli_die("cannot take the user's ids in the guest: %s", strerror(-r));
+	if (!sftp && (r = container_confine_relay(&c)) < 0)
+		cli_die("cannot confine the session: %s", strerror(-r));
+	a.personality = c.personality;
+	a.uid = uid;
+	container_ref_done(&c);
 
 	struct guest_account acct = { 0 };
 	guest_account_lookup(uid, &acct);
