@@ -25,6 +25,16 @@ int runtime_ready_path(uid_t uid, char *buf, size_t len)
 	return xsnprintf(buf, len, X86NS_RUNDIR "/%u/" READY_FILE_NAME, (unsigned)uid);
 }
 
+void runtime_ready_remove(uid_t uid)
+{
+	char path[108], tmp[112];
+	if (runtime_ready_path(uid, path, sizeof(path)) < 0 ||
+	    xsnprintf(tmp, sizeof(tmp), "%s" READY_FILE_TMP_SUFFIX, path) < 0)
+		return;
+	unlink(path);
+	unlink(tmp);
+}
+
 int runtime_notify_create(uid_t uid, uid_t root_uid, gid_t root_gid, int *ret_fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

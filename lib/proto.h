@@ -36,8 +36,11 @@ int runtime_socket_path(uid_t uid, char *buf, size_t len);
  * to "wait" ("ok pid=... userns=..."), root-owned, readable by all, removed
  * when the guest stops. Joins that need no cgroup move read it instead of
  * asking; they verify what it names as they verify the monitor's answer. */
-#define READY_FILE_NAME "ready"
+#define READY_FILE_NAME       "ready"
+#define READY_FILE_TMP_SUFFIX ".new" /* written under this name, then renamed */
 int runtime_ready_path(uid_t uid, char *buf, size_t len);
+/* Remove the ready file (and a half-written one), if any. */
+void runtime_ready_remove(uid_t uid);
 
 /* ready = notify: the sd_notify socket lives in /run/x86ns/<uid>/notify/,
  * which the guest sees read-only at /run/host/notify. */

@@ -244,6 +244,7 @@ static void leftovers_remove(uid_t uid, const char *cgroup_name)
 	char path[108];
 	if (runtime_socket_path(uid, path, sizeof(path)) >= 0)
 		unlink(path);
+	runtime_ready_remove(uid);
 	runtime_notify_remove(uid);
 	if (runtime_dir(uid, path, sizeof(path)) >= 0)
 		rmdir(path);

@@ -262,7 +262,7 @@ static void ready_file_write(const struct monitor *m)
 {
 	char path[108], tmp[112], msg[PROTO_MSG_MAX];
 	if (runtime_ready_path(m->uid, path, sizeof(path)) < 0 ||
-	    xsnprintf(tmp, sizeof(tmp), "%s.new", path) < 0 ||
+	    xsnprintf(tmp, sizeof(tmp), "%s" READY_FILE_TMP_SUFFIX, path) < 0 ||
 	    ready_message(m, msg, sizeof(msg)) < 0)
 		return;
 	_cleanup_close_ int fd =
@@ -274,13 +274,6 @@ static void ready_file_write(const struct monitor *m)
 		unlink(tmp);
 }
 
-static void ready_file_remove(const struct monitor *m)
-{
-	char path[108];
-	if (runtime_ready_path(m->uid, path, sizeof(path)) >= 0)
-		unlink(path);
-}
-
 static void waiting_clients_answer(struct monitor *m, const char *err);
 
 static void stop_begin(struct monitor *m, const char *why)
@@ -289,7 +282,7 @@ static void stop_begin(struct monitor *m, const char *why)
 		return;
 	dprintf(m->log_fd, "x86ns: stopping guest (%s)\n", why);
 	m->state = STOPPING;
-	ready_file_remove(m); /* first: no join may find a stopping guest */
+	runtime_ready_remove(m->uid); /* first: no join may find a stopping guest */
 	m->ready_deadline_ms = 0;
 	waiting_clients_answer(m, "the guest is stopping");
 	syscall(SYS_pidfd_send_signal, m->init_pidfd, m->stop_signal, NULL, 0);
@@ -598,7 +591,7 @@ static void container_cleanup(struct monitor *m)
 		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->cgroup,
 		       strerror(-r));
 	char path[108];
-	ready_file_remove(m);
+	runtime_ready_remove(m->uid);
 	if (runtime_socket_path(m->uid, path, sizeof(path)) >= 0)
 		unlink(path);
 	runtime_notify_remove(m->uid);
@@ -750,7 +743,7 @@ int main(int argc, char **argv)
 	if (m.ready)
 		ready_file_write(&m); /* replaces a stale one, if a killed monitor left it */
 	else
-		ready_file_remove(&m);
+		runtime_ready_remove(m.uid);
 	if (!m.ready)
 		m.ready_deadline_ms = now_ms() + (long long)m.ready_timeout_sec * 1000;
 	dprintf(m.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.guest, m.user,

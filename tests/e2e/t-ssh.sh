@@ -68,6 +68,10 @@ b=$(tst_ssh "$ALICE" 'readlink /proc/self/ns/pid; cat /tmp/shared')
 check_eq "second login: same PID namespace and /tmp" "$(head -1 <<<"$a") x" "$(echo $b)"
 check_eq "x86nsctl list shows one container for alice" 1 \
 	"$("$X86NS_CTL" list | grep -c "^$ALICE ")"
+ready=/run/x86ns/$ALICE_UID/ready
+check_eq "the ready guest's monitor leaves its pid in a root-owned ready file" \
+	"root 644 ok pid=$("$X86NS_CTL" status "$ALICE" | awk '$1 == "pid" {print $2}')" \
+	"$(stat -c '%U %a' "$ready") $(cut -d' ' -f1,2 "$ready")"
 
 # ---- another user: own container, cannot see or join alice's --------------
 c=$(tst_ssh "$BOB" 'readlink /proc/self/ns/pid; ls /tmp')
