@@ -740,12 +740,12 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	/* Without a notify socket the guest is ready once its init runs. */
 	m.ready = m.notify_fd < 0;
-	if (m.ready)
+	if (m.ready) {
 		ready_file_write(&m); /* replaces a stale one, if a killed monitor left it */
-	else
+	} else {
 		runtime_ready_remove(m.uid);
-	if (!m.ready)
 		m.ready_deadline_ms = now_ms() + (long long)m.ready_timeout_sec * 1000;
+	}
 	dprintf(m.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.guest, m.user,
 		(int)m.init_pid);
 	run(&m);

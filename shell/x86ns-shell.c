@@ -10,9 +10,10 @@
  *
  * Steps (host side first, then the switch, as nsenter does it):
  *  1. become non-dumpable: nothing in the guest may ptrace us once we join;
- *  2. ask the monitor to move us into the container's cgroup and wait until
- *     the guest is ready; pin its init with a pidfd and verify its user
- *     namespace is the reported one and is owned by us;
+ *  2. find the guest's init in the monitor's ready file, or ask the monitor
+ *     and wait until the guest is ready (it also moves the sftp fallback
+ *     into the container's cgroup); pin the init with a pidfd and verify
+ *     its user namespace is the reported one and is owned by us;
  *  3. setns on the pidfd into all of its namespaces;
  *  4. drop to the user's ids inside, give up every capability and load
  *     the shell's own system call filter;

@@ -54,6 +54,15 @@ echo "payload $$" >"$TST_TMP/up.txt"
 tst_ssh "$ALICE" 'sleep 90' &
 holder=$!
 x86ns_wait_running "$ALICE" 10
+# The joined x86ns-shell relays under its own filter, with no_new_privs.
+shell_pid=
+for ((i = 0; i < 50 && !shell_pid; i++)); do
+	shell_pid=$(pgrep -u "$ALICE" -f '^x86ns-shell -c sleep 90$' | head -1)
+	[[ -n $shell_pid ]] || sleep 0.1
+done
+check_eq "the joined x86ns-shell runs with no_new_privs and a seccomp filter" "1 2" \
+	"$(awk '$1 == "NoNewPrivs:" { n = $2 } $1 == "Seccomp:" { s = $2 } END { print n, s }' \
+		"/proc/$shell_pid/status" 2>/dev/null)"
 printf 'put %s /tmp/up.txt\nget /etc/os-release %s\n' "$TST_TMP/up.txt" "$TST_TMP/os.txt" |
 	tst_sftp "$ALICE" -b - >"$TST_TMP/sftp.log" 2>&1
 check_eq "sftp put lands in the guest's /tmp" "payload $$" "$(tst_ssh "$ALICE" cat /tmp/up.txt)"
