@@ -279,7 +279,7 @@ static int v2_offered_controllers(const char *dir, unsigned *ret)
 	return 0;
 }
 
-int cgroup_hierarchies(struct cgroup_hierarchies *ret)
+static int hierarchies_scan(struct cgroup_hierarchies *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	int r = cgroup_detect(&ret->layout);
@@ -314,6 +314,26 @@ int cgroup_hierarchies(struct cgroup_hierarchies *ret)
 		r = add_hierarchy(ret, "unified", true, true, v2_bits & ~v1_bits, "");
 	}
 	return r;
+}
+
+/* One start asks for the list a dozen times; the answer depends only on
+ * the mount namespace, so it is kept per namespace (the monitor-to-be
+ * changes namespace between two calls). */
+int cgroup_hierarchies(struct cgroup_hierarchies *ret)
+{
+	static struct cgroup_hierarchies cached;
+	static ino_t cached_ns;
+	struct stat st;
+	if (stat("/proc/self/ns/mnt", &st) < 0)
+		return negerrno();
+	if (cached_ns == 0 || cached_ns != st.st_ino) {
+		int r = hierarchies_scan(&cached);
+		if (r < 0)
+			return r;
+		cached_ns = st.st_ino;
+	}
+	*ret = cached;
+	return 0;
 }
 
 static bool populated_anywhere(const struct cgroup_hierarchies *hs, const char *name);
@@ -524,7 +544,7 @@ int cgroup_enforced_controllers(const char *name, unsigned *ret)
 	return 0;
 }
 
-int cgroup_attach(const char *name, pid_t pid)
+static int attach(const char *name, pid_t pid, bool v1_only)
 {
 	struct cgroup_hierarchies hs;
 	int r = validate_and_list(name, &hs);
@@ -535,6 +555,8 @@ int cgroup_attach(const char *name, pid_t pid)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < hs.count; i++) {
+		if (v1_only && hs.list[i].v2)
+			continue;
 		_cleanup_close_ int group_fd = -1;
 		r = open_group(&hs.list[i], name, &group_fd);
 		if (r >= 0)
@@ -543,6 +565,28 @@ int cgroup_attach(const char *name, pid_t pid)
 			return r;
 	}
 	return 0;
+}
+
+int cgroup_attach(const char *name, pid_t pid)
+{
+	return attach(name, pid, false);
+}
+
+int cgroup_attach_v1(const char *name, pid_t pid)
+{
+	return attach(name, pid, true);
+}
+
+int cgroup_open_v2(const char *name, int *ret)
+{
+	struct cgroup_hierarchies hs;
+	int r = validate_and_list(name, &hs);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < hs.count; i++)
+		if (hs.list[i].v2)
+			return open_group(&hs.list[i], name, ret);
+	return -ENOENT;
 }
 
 int cgroup_attach_handle_open(const char *name, struct cgroup_attach_handle *ret)

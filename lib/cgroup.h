@@ -89,8 +89,22 @@ int cgroup_create(const char *name, const struct cgroup_limits *limits, uid_t de
 /* CGROUP_CONTROLLER_* whose limit files exist in x86ns/<name>. */
 int cgroup_enforced_controllers(const char *name, unsigned *ret);
 
-/* Move pid (a whole process) into x86ns/<name> in every hierarchy. */
+/* Move pid (a whole process) into x86ns/<name> in every hierarchy. Each
+ * such migration takes the kernel's cgroup_threadgroup_rwsem for writing,
+ * which waits for an RCU grace period (5-20 ms on an idle host) unless
+ * cgroup2 is mounted with favordynmods; moves made within one grace period
+ * share it. */
 int cgroup_attach(const char *name, pid_t pid);
+
+/* x86ns/<name> (or CGROUP_MONITOR_GROUP) in the cgroup2 hierarchy, as an
+ * O_RDONLY directory fd for clone3(CLONE_INTO_CGROUP): the kernel places
+ * the child there at birth, with no migration. -ENOENT on hosts without
+ * cgroup2 (legacy layout). */
+int cgroup_open_v2(const char *name, int *ret);
+
+/* cgroup_attach() for a process that clone3 already placed in the cgroup2
+ * group: the v1 hierarchies only, so nothing at all on a unified host. */
+int cgroup_attach_v1(const char *name, pid_t pid);
 
 /* The same, for a process that moves many processes into one group (the
  * monitor): the cgroup.procs files are opened once, and each move is one

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "util.h"
 
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/syscall.h>
 
 int xsnprintf(char *buf, size_t size, const char *fmt, ...)
 {
@@ -101,4 +104,33 @@ int write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Only what clone3 needs; avoids mixing <linux/sched.h> with <sched.h>.
+ * The layout is CLONE_ARGS_SIZE_VER2 (Linux 5.7, with the cgroup field). */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t clone3_fork(uint64_t flags, int cgroup_fd, int *ret_pidfd)
+{
+	int pidfd = -1;
+	struct clone3_args args = { .flags = flags, .exit_signal = SIGCHLD };
+	if (flags & CLONE_PIDFD)
+		args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return (pid_t)negerrno();
+	if (pid > 0 && ret_pidfd)
+		*ret_pidfd = pidfd;
+	return pid;
 }

@@ -70,3 +70,12 @@ int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len);
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+
+/* fork(2) through clone3(2): flags adds namespaces and CLONE_PIDFD (the
+ * child's pidfd then lands in *ret_pidfd); cgroup_fd >= 0 is a cgroup2
+ * directory the kernel places the child in at birth (CLONE_INTO_CGROUP),
+ * which, unlike a later move, waits for no RCU grace period. Returns the
+ * child's pid in the parent, 0 in the child, -errno on failure. The child
+ * skips libc's fork handlers: it must stay single-threaded and exec or
+ * _exit. */
+pid_t clone3_fork(uint64_t flags, int cgroup_fd, int *ret_pidfd);

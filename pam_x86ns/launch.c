@@ -375,7 +375,10 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		launch_error_set(&e, "mount namespace", r, "enter the mount namespace of PID 1");
 		goto fail;
 	}
-	r = cgroup_attach_monitor(getpid());
+	/* Born in x86ns/monitors of cgroup2; the v1 hierarchies (hybrid and
+	 * legacy hosts) need a move, whose grace period the container child's
+	 * move then shares. */
+	r = cgroup_attach_v1(CGROUP_MONITOR_GROUP, getpid());
 	if (r < 0) {
 		launch_error_set(&e, "cgroup", r, "move the monitor to x86ns/monitors");
 		goto fail;
@@ -519,6 +522,12 @@ static void container_start(const struct launch_args *a, const struct user_polic
 		leftovers_remove(a->user.uid, plan.cgroup_name);
 		cli_die("cannot listen on %s/monitor.sock: %s", dir, strerror(-r));
 	}
+	_cleanup_close_ int monitor_cgroup = -1;
+	r = cgroup_open_v2(CGROUP_MONITOR_GROUP, &monitor_cgroup);
+	if (r < 0 && r != -ENOENT) {
+		leftovers_remove(a->user.uid, plan.cgroup_name);
+		cli_die("cannot open the cgroup x86ns/%s: %s", CGROUP_MONITOR_GROUP, strerror(-r));
+	}
 	int status[2];
 	if (pipe2(status, O_CLOEXEC) < 0) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
@@ -533,10 +542,17 @@ static void container_start(const struct launch_args *a, const struct user_polic
 		/* Detach: own session, parent gone, stdio off the PAM caller's
 		 * pipes (or the caller would wait for the monitor's exit). */
 		setsid();
-		pid_t second = fork();
-		if (second != 0)
-			_exit(second < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+		pid_t second = clone3_fork(0, monitor_cgroup, NULL);
+		if (second < 0) {
+			dprintf(status[1], "monitor: create the monitor in x86ns/%s: %s",
+				CGROUP_MONITOR_GROUP, strerror(-second));
+			_exit(EXIT_FAILURE);
+		}
+		if (second > 0)
+			_exit(EXIT_SUCCESS);
 		close(status[0]);
+		if (monitor_cgroup >= 0)
+			close(monitor_cgroup);
 		int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 		dup2(null_fd, 0);
 		dup2(null_fd, 1);

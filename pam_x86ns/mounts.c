@@ -163,12 +163,15 @@ int mounts_cgroup(int root_fd)
 	if (r < 0)
 		return r;
 	const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	if (layout == CGROUP_UNIFIED)
-		return mount_at(root_fd, "sys/fs/cgroup", true, "cgroup2", "cgroup2", flags, NULL);
-
+	/* Every layout starts with a tmpfs: with the host's /sys bound in, the
+	 * host's cgroup2 sits right here on a unified host, and the kernel
+	 * refuses to mount a file system on the root of a mount of the same
+	 * one (EBUSY). */
 	r = mount_at(root_fd, "sys/fs/cgroup", true, "tmpfs", "tmpfs", flags, "mode=0755,size=64k");
 	if (r < 0)
 		return r;
+	if (layout == CGROUP_UNIFIED)
+		return mount_at(root_fd, "sys/fs/cgroup", true, "cgroup2", "cgroup2", flags, NULL);
 	struct stat st;
 	if (layout == CGROUP_HYBRID && stat("/sys/fs/cgroup/unified", &st) == 0) {
 		r = mount_at(root_fd, "sys/fs/cgroup/unified", true, "cgroup2", "cgroup2", flags,

@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -39,38 +40,32 @@ int launch_error_set(struct launch_error *e, const char *step, int r, const char
 	return r < 0 ? r : -EIO;
 }
 
-/* Only what clone3 needs; avoids mixing <linux/sched.h> with <sched.h>. */
-struct clone3_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-};
-
 /* Clone the container child with the user's effective ids, so that the new
  * user namespace (and every namespace created with it) is owned by the
- * user. The saved ids stay 0, so this process gets root back at once. */
-static pid_t clone_as_user(const struct container_plan *p, int *ret_pidfd)
+ * user. The saved ids stay 0, so this process gets root back at once. The
+ * file-system uid stays 0 around the clone: the kernel checks the move into
+ * the cgroup2 group (CLONE_INTO_CGROUP) against cgroup.procs of the common
+ * ancestor, which is root's. The child keeps that fsuid, unmapped in its
+ * new namespace, only until step_credentials makes it guest root; it
+ * touches no file before. */
+static pid_t clone_as_user(const struct container_plan *p, int cgroup_fd, int *ret_pidfd)
 {
 	uint64_t flags =
 	    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
 	if (p->policy->network == NETWORK_NONE)
 		flags |= CLONE_NEWNET;
-	int pidfd = -1;
-	struct clone3_args args = { .flags = flags,
-				    .pidfd = (uint64_t)(uintptr_t)&pidfd,
-				    .exit_signal = SIGCHLD };
 
 	if (setresgid(-1, p->user->gid, -1) < 0 || setresuid(-1, p->user->uid, -1) < 0)
 		return (pid_t)negerrno();
-	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	int saved = errno;
+	if (cgroup_fd >= 0)
+		setfsuid(0); /* allowed: the saved uid is 0 */
+	pid_t pid = clone3_fork(flags, cgroup_fd, ret_pidfd);
 	if (pid == 0)
 		return 0;
 	/* Back to full root in the parent; failure here would leave a
 	 * half-privileged root process: stop hard. */
 	if (setresuid(-1, 0, -1) < 0 || setresgid(-1, 0, -1) < 0)
 		abort();
-	if (pid < 0)
-		return -saved;
-	*ret_pidfd = pidfd;
 	return pid;
 }
 
@@ -162,7 +157,10 @@ static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 	int r = idmap_write(proc_fd, p, e);
 	if (r < 0)
 		return r;
-	r = cgroup_attach(p->cgroup_name, pid);
+	/* clone3 placed the child in the cgroup2 group; the v1 hierarchies of
+	 * hybrid and legacy hosts need a move (the monitor's own move, just
+	 * made, paid the grace period it waits for). */
+	r = cgroup_attach_v1(p->cgroup_name, pid);
 	if (r < 0)
 		return launch_error_set(e, "cgroup", r, "move the container into its cgroup");
 	_cleanup_close_ int tree = -1;
@@ -222,10 +220,15 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 	_cleanup_close_ int parent_end = sv[0];
 	int child_end = sv[1];
 
-	_cleanup_close_ int pidfd = -1;
-	pid_t pid = clone_as_user(plan, &pidfd);
+	_cleanup_close_ int cgroup_fd = -1, pidfd = -1;
+	int r = cgroup_open_v2(plan->cgroup_name, &cgroup_fd);
+	if (r < 0 && r != -ENOENT)
+		return launch_error_set(err, "cgroup", r, "open the container's cgroup");
+	pid_t pid = clone_as_user(plan, cgroup_fd, &pidfd);
 	if (pid == 0) {
 		close(parent_end);
+		if (cgroup_fd >= 0)
+			close(cgroup_fd);
 		container_child_main(plan, child_end);
 	}
 	close(child_end);
@@ -233,7 +236,7 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 		return launch_error_set(err, "clone", pid,
 					"create the namespaces (are user namespaces allowed?)");
 
-	int r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
+	r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
 	if (r >= 0)
 		r = wait_child_exec(parent_end, err);
 	if (r >= 0)
