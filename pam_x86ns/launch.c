@@ -408,6 +408,18 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		launch_error_set(&e, "monitor", r, "locate x86ns-monitor");
 		goto fail_running;
 	}
+	/* A guest that is ready once its init runs is ready now: the launcher
+	 * answers the login itself and hands its session to the monitor,
+	 * pinned here while the PAM application still waits for us. */
+	int session_pidfd = -1;
+	if (a->session_pid > 0 && p->notify_fd < 0) {
+		session_pidfd = (int)syscall(SYS_pidfd_open, a->session_pid, 0);
+		if (session_pidfd < 0) {
+			launch_error_set(&e, "monitor", negerrno(), "track session process %d",
+					 (int)a->session_pid);
+			goto fail_running;
+		}
+	}
 	const struct user_policy *pol = p->policy;
 	const struct guest_config *g = p->guest;
 	char args[24][160];
@@ -437,24 +449,31 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("relax=%u", g->relax);
 	if (p->notify_fd >= 0)
 		ARG("notify-fd=%d", p->notify_fd);
+	if (session_pidfd >= 0) {
+		ARG("session-pid=%d", (int)a->session_pid);
+		ARG("session-pidfd=%d", session_pidfd);
+	}
 #undef ARG
 	char *argv[28] = { "x86ns-monitor" };
 	for (int i = 0; i < n; i++)
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
 	/* These fds are the monitor's to keep across exec. */
-	int keep[] = { listen_fd, pidfd, console_master, p->console_fd, log_fd, p->notify_fd };
+	int keep[] = { listen_fd, pidfd,        console_master, p->console_fd,
+		       log_fd,    p->notify_fd, session_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, 0);
 	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	/* Read by the launcher at EOF, which the exec makes (CLOEXEC). */
+	dprintf(status_fd, "ok pid=%d\n", (int)pid);
 	execve(monitor, argv, envp);
 	launch_error_set(&e, "monitor", negerrno(), "exec %s", monitor);
 fail_running:
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	waitpid(pid, NULL, 0);
 fail:
-	dprintf(status_fd, "%s: %s", e.step, e.message);
+	dprintf(status_fd, "err %s: %s", e.step, e.message);
 	leftovers_remove(a->user.uid, p->cgroup_name);
 	_exit(EXIT_FAILURE);
 }
@@ -476,9 +495,12 @@ static const char *limits_unenforced(const char *cgroup_name, const struct cgrou
 }
 
 /* Start the container (the caller holds the user's lock). Returns when the
- * guest init runs and the monitor listens, or dies with the reason. */
-static void container_start(const struct launch_args *a, const struct user_policy *pol,
-			    int state_fd)
+ * guest init runs and the monitor listens, or dies with the reason. A guest
+ * that is ready once its init runs is ready then: the init's pid is
+ * returned, and the session of an "open" is the monitor's already; a notify
+ * guest returns 0 (ask the monitor, which answers at READY=1). */
+static pid_t container_start(const struct launch_args *a, const struct user_policy *pol,
+			     int state_fd)
 {
 	struct container_plan plan;
 	plan_prepare(a, pol, state_fd, &plan);
@@ -544,7 +566,7 @@ static void container_start(const struct launch_args *a, const struct user_polic
 		setsid();
 		pid_t second = clone3_fork(0, monitor_cgroup, NULL);
 		if (second < 0) {
-			dprintf(status[1], "monitor: create the monitor in x86ns/%s: %s",
+			dprintf(status[1], "err monitor: create the monitor in x86ns/%s: %s",
 				CGROUP_MONITOR_GROUP, strerror(-second));
 			_exit(EXIT_FAILURE);
 		}
@@ -561,13 +583,28 @@ static void container_start(const struct launch_args *a, const struct user_polic
 	}
 	close(status[1]);
 	waitpid(first, NULL, 0);
-	char msg[PROTO_MSG_MAX];
-	ssize_t n = read(status[0], msg, sizeof(msg) - 1);
+	/* "ok pid=N" and EOF: the monitor runs; "err ..." (after it or alone):
+	 * what failed. */
+	char msg[2 * PROTO_MSG_MAX];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(msg) - 1 &&
+	       ((n = read(status[0], msg + len, sizeof(msg) - 1 - len)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
 	close(status[0]);
-	if (n > 0) {
-		msg[n] = '\0';
-		cli_die("cannot start guest '%s' for %s: %s", pol->guest->name, a->user.name, msg);
+	msg[len] = '\0';
+	const char *err = strstr(msg, "err ");
+	uint32_t pid = 0;
+	if (!err) {
+		msg[strcspn(msg, "\n")] = '\0';
+		if (strncmp(msg, "ok pid=", 7) != 0 || parse_u32(msg + 7, &pid) < 0 || pid == 0)
+			err = "err the monitor ended without a word";
 	}
+	if (err)
+		cli_die("cannot start guest '%s' for %s: %s", pol->guest->name, a->user.name,
+			err + 4);
+	return pol->guest->ready == READY_NOTIFY ? 0 : (pid_t)pid;
 }
 
 /* Wait for a stopping monitor to exit, so that a new start never meets
@@ -615,7 +652,11 @@ static int cmd_open(const struct launch_args *a, bool with_session)
 		_cleanup_close_ int fd = -1;
 		r = monitor_connect(a->user.uid, &fd);
 		if (r == -ENOENT || r == -ECONNREFUSED) {
-			container_start(a, &pol, lock);
+			pid_t init = container_start(a, &pol, lock);
+			if (init > 0) {
+				printf("pid=%d started=1\n", (int)init);
+				return EXIT_SUCCESS;
+			}
 			started = true;
 			continue;
 		}

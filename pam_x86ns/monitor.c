@@ -62,10 +62,12 @@ struct monitor {
 	char translator[256]; /* "none" or the translator's host path */
 	uid_t uid;
 	int listen_fd, init_pidfd, console_fd, log_fd;
-	int signal_fd;       /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
-	int notify_fd;       /* ready = notify: the sd_notify socket; else -1 */
-	int console_hold_fd; /* the console's slave, held so the master never reads EIO
-				while the guest reopens /dev/console */
+	int signal_fd;           /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
+	int notify_fd;           /* ready = notify: the sd_notify socket; else -1 */
+	int console_hold_fd;     /* the console's slave, held so the master never reads EIO
+				    while the guest reopens /dev/console */
+	pid_t first_session_pid; /* the session whose login started the guest, */
+	int first_session_pidfd; /* pinned by the launcher (or -1) */
 	pid_t init_pid;
 	unsigned long long userns_ino;
 	struct cgroup_attach_handle attach; /* the container's cgroup.procs files */
@@ -166,6 +168,10 @@ static int parse_arg(struct monitor *m, const char *arg)
 		m->relax = (unsigned)u;
 	else if (KEY("console-hold-fd"))
 		m->console_hold_fd = (int)u;
+	else if (KEY("session-pid"))
+		m->first_session_pid = (pid_t)u;
+	else if (KEY("session-pidfd"))
+		m->first_session_pidfd = (int)u;
 	else
 		return -EINVAL;
 #undef KEY
@@ -316,17 +322,23 @@ static void session_remove(struct monitor *m, size_t i)
 	m->sessions[i] = m->sessions[--m->n_sessions];
 }
 
-static int session_add(struct monitor *m, pid_t pid)
+/* Takes pidfd. */
+static int session_add_pidfd(struct monitor *m, pid_t pid, int pidfd)
 {
-	if (m->n_sessions == MAX_SESSIONS)
+	if (m->n_sessions == MAX_SESSIONS) {
+		close(pidfd);
 		return -EUSERS;
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return negerrno();
-	m->sessions[m->n_sessions++] = (struct session){ .pid = pid, .pidfd = fd };
+	}
+	m->sessions[m->n_sessions++] = (struct session){ .pid = pid, .pidfd = pidfd };
 	m->had_session = true;
 	sessions_changed(m);
 	return 0;
+}
+
+static int session_add(struct monitor *m, pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return fd < 0 ? negerrno() : session_add_pidfd(m, pid, fd);
 }
 
 static void waiting_clients_answer(struct monitor *m, const char *err)
@@ -713,6 +725,7 @@ int main(int argc, char **argv)
 			     .log_fd = -1,
 			     .notify_fd = -1,
 			     .console_hold_fd = -1,
+			     .first_session_pidfd = -1,
 			     .ready_timeout_sec = 60,
 			     .stop_signal = SIGTERM,
 			     .stop_timeout_sec = 10 };
@@ -724,8 +737,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "x86ns-monitor: is started by x86ns-launch only\n");
 		return EXIT_FAILURE;
 	}
-	int keep[] = { m.listen_fd, m.init_pidfd, m.console_fd,
-		       m.log_fd,    m.notify_fd,  m.console_hold_fd };
+	int keep[] = { m.listen_fd, m.init_pidfd,      m.console_fd,         m.log_fd,
+		       m.notify_fd, m.console_hold_fd, m.first_session_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, FD_CLOEXEC);
@@ -748,5 +761,10 @@ int main(int argc, char **argv)
 	}
 	dprintf(m.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.guest, m.user,
 		(int)m.init_pid);
+	/* The launcher answered the login that started the guest itself and
+	 * handed its session over, pinned by a pidfd. */
+	if (m.first_session_pidfd >= 0 &&
+	    session_add_pidfd(&m, m.first_session_pid, m.first_session_pidfd) < 0)
+		return startup_failed(&m, "cannot track the first session");
 	run(&m);
 }
