@@ -91,7 +91,7 @@ int cgroup_enforced_controllers(const char *name, unsigned *ret);
 
 /* Move pid (a whole process) into x86ns/<name> in every hierarchy. Each
  * such migration takes the kernel's cgroup_threadgroup_rwsem for writing,
- * which waits for an RCU grace period (5-20 ms on an idle host) unless
+ * which waits for an RCU grace period (1.5-20 ms on the test host) unless
  * cgroup2 is mounted with favordynmods; moves made within one grace period
  * share it. */
 int cgroup_attach(const char *name, pid_t pid);
