@@ -96,8 +96,7 @@ pam_x86ns/pam_x86ns.so: pam_x86ns/pam_x86ns.c pam_x86ns/pam_x86ns.map lib/libx86
 
 pam_x86ns/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(LAUNCH_SRC) lib/libx86ns.a \
-		-lsubid
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(LAUNCH_SRC) lib/libx86ns.a
 
 # The monitor stays resident for the container's life: it links only libc
 # and libaudit so that its private memory stays small.
@@ -170,7 +169,7 @@ UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -lsubid
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a
 tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check-probe.c pam_x86ns/check.h pam_x86ns/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c pam_x86ns/check-probe.c lib/libx86ns.a -lz

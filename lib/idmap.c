@@ -3,6 +3,7 @@
 
 #include "util.h"
 
+#include <dlfcn.h>
 #include <shadow/subid.h>
 
 /* Ids inside the container span at most 65536 (a classic 16-bit range is
@@ -67,11 +68,39 @@ int64_t idmap_to_host(const struct idmap *m, uint32_t inside)
 	return -ERANGE;
 }
 
+/* libsubid is loaded when a range is first needed, not at every exec of
+ * the launcher: it brings ten libraries (libselinux, libsemanage, libpam,
+ * ...) whose loading costs 0.7 ms, which the launcher's other commands
+ * (a login joining a running guest, a logout) need not pay. The name is the
+ * SONAME that -lsubid would record, resolved by the dynamic loader the
+ * same way. */
+#define LIBSUBID_SONAME "libsubid.so.4"
+
+static __typeof__(subid_get_uid_ranges) *get_uid, *get_gid;
+
+int subid_library_load(void)
+{
+	if (get_uid)
+		return 0;
+	void *lib = dlopen(LIBSUBID_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return -ELIBACC;
+	get_uid = (__typeof__(get_uid))dlsym(lib, "subid_get_uid_ranges");
+	get_gid = (__typeof__(get_gid))dlsym(lib, "subid_get_gid_ranges");
+	if (!get_uid || !get_gid) {
+		get_uid = get_gid = NULL;
+		return -ELIBBAD;
+	}
+	return 0;
+}
+
 int subid_range_for(const char *user, int gid_type, uint64_t *ret_start, uint64_t *ret_count)
 {
+	int r = subid_library_load();
+	if (r < 0)
+		return r;
 	struct subid_range *ranges = NULL;
-	int n =
-	    gid_type ? subid_get_gid_ranges(user, &ranges) : subid_get_uid_ranges(user, &ranges);
+	int n = gid_type ? get_gid(user, &ranges) : get_uid(user, &ranges);
 	if (n < 0) {
 		free(ranges);
 		return -EIO;

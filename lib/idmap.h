@@ -35,6 +35,11 @@ int idmap_format(const struct idmap *m, char *buf, size_t len);
 int64_t idmap_to_host(const struct idmap *m, uint32_t inside);
 
 /* The user's first subordinate uid or gid range, from shadow's libsubid
- * (which reads /etc/subuid, /etc/subgid or a directory service). -ENOENT
- * when the user has none. */
+ * (which reads /etc/subuid, /etc/subgid or a directory service), loaded on
+ * first use. -ENOENT when the user has none; -ELIBACC when libsubid.so.4
+ * cannot be loaded, -ELIBBAD when it lacks the functions. */
 int subid_range_for(const char *user, int gid_type, uint64_t *ret_start, uint64_t *ret_count);
+
+/* Load libsubid now (subid_range_for does it on first use): 0, -ELIBACC
+ * or -ELIBBAD as above. */
+int subid_library_load(void);

@@ -7,6 +7,7 @@
 #include "binfmt.h"
 #include "config.h"
 #include "check-probe.h"
+#include "idmap.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -428,6 +429,9 @@ static void check_subids(struct report *rep)
 		report_item(rep, files[i], REQUIRED, ok, detail,
 			    "mapping guest root and guest users to ids the user owns");
 	}
+	int r = subid_library_load();
+	report_item(rep, "libsubid.so.4", REQUIRED, r == 0, r == 0 ? "" : strerror(-r),
+		    "reading the ranges (shadow's library; Debian package libsubid4)");
 }
 
 /* ---- entry point ---------------------------------------------------------- */

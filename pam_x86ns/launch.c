@@ -256,6 +256,10 @@ static void idmap_for_user(const char *user, uint32_t own_id, bool gid, struct i
 	const char *kind = gid ? "gid" : "uid";
 	uint64_t start, count;
 	int r = subid_range_for(user, gid, &start, &count);
+	if (r == -ELIBACC || r == -ELIBBAD)
+		cli_die("cannot use shadow's libsubid (libsubid.so.4, Debian package libsubid4) to "
+			"look up subordinate ids: %s",
+			strerror(-r));
 	if (r == -ENOENT)
 		cli_die("user %s has no subordinate %s range (/etc/sub%s or the subid service); "
 			"see x86ns.conf(5)",
