@@ -709,11 +709,17 @@ static void run(struct monitor *m)
 }
 
 /* Before the event loop, errors go to the user's log when its fd is known:
- * the monitor's stderr is /dev/null (it is detached from the PAM caller). */
-static int startup_failed(const struct monitor *m, const char *what)
+ * the monitor's stderr is /dev/null (it is detached from the PAM caller).
+ * A guest already running is not left without its monitor: it is killed
+ * and every trace removed, as when it ends. */
+static int startup_failed(struct monitor *m, const char *what)
 {
 	int fd = m->log_fd >= 0 ? m->log_fd : STDERR_FILENO;
 	dprintf(fd, "x86ns-monitor: %s\n", what);
+	if (m->init_pidfd >= 0 && m->cgroup[0] && m->log_fd >= 0) {
+		syscall(SYS_pidfd_send_signal, m->init_pidfd, SIGKILL, NULL, 0);
+		container_cleanup(m);
+	}
 	return EXIT_FAILURE;
 }
 
