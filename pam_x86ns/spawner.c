@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -123,16 +124,27 @@ static int request_parse(char *buf, size_t n, struct request *r)
 	return r->argv[0] ? 0 : -EBADMSG;
 }
 
-/* Runs in: the session child, between fork and exec. */
-static void session_child(const struct request *r, const struct ucred *peer, int err_fd)
-    __attribute__((noreturn));
-static void session_child(const struct request *r, const struct ucred *peer, int err_fd)
+/* What the session child was given, and what it reports back. */
+struct session_start {
+	const struct request *r;
+	const struct ucred *peer;
+	const char *failed_step; /* set by the child when it cannot exec */
+	int failed_errno;
+};
+
+/* Runs in: the session child, between clone and exec, on a stack of its own
+ * but in the spawner's memory (CLONE_VM | CLONE_VFORK: the spawner sleeps
+ * until the exec or the exit). So it only makes system calls (the id
+ * changes bypass libc's all-threads machinery, needless in a single thread)
+ * and writes nothing but its failure. */
+static int session_child(void *arg)
 {
+	struct session_start *s = arg;
+	const struct request *r = s->r;
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL); /* ignored here; an exec keeps that */
 	const char *step = "setsid";
 	if (setsid() < 0)
 		goto fail;
@@ -144,53 +156,41 @@ static void session_child(const struct request *r, const struct ucred *peer, int
 		if (dup2(r->fds[i], i) < 0)
 			goto fail;
 	step = "ids";
-	gid_t gid = peer->gid;
-	if (peer->uid == 0 ? setgroups(0, NULL) < 0 : setgroups(1, &gid) < 0)
+	gid_t gid = s->peer->gid;
+	if (s->peer->uid == 0 ? syscall(SYS_setgroups, 0, NULL) < 0
+			      : syscall(SYS_setgroups, 1, &gid) < 0)
 		goto fail;
-	if (setresgid(peer->gid, peer->gid, peer->gid) < 0 ||
-	    setresuid(peer->uid, peer->uid, peer->uid) < 0)
+	if (syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+	    syscall(SYS_setresuid, s->peer->uid, s->peer->uid, s->peer->uid) < 0)
 		goto fail;
 	if (chdir(r->cwd) < 0 && chdir("/") < 0)
 		goto fail;
 	step = "exec";
 	execve(r->path, r->argv, r->envp);
-fail:;
-	char msg[64];
-	int n = snprintf(msg, sizeof(msg), "%d %s", errno, step);
-	(void)!write(err_fd, msg, (size_t)n);
+fail:
+	s->failed_errno = errno;
+	s->failed_step = step;
 	_exit(127);
 }
 
-/* Fork the session; reply with its pidfd, or why it could not start. */
+/* Fork the session; reply with its pidfd, or why it could not start. No
+ * copy of the spawner's memory and no pipe: the kernel wakes us at the
+ * child's exec (or exit), and a failure is in `start`. */
 static void spawn(struct connection *c, struct request *r)
 {
-	int err_pipe[2];
-	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
-		reply(c->fd, -1, "err errno=%d step=pipe", errno);
-		return;
-	}
-	pid_t pid = fork();
-	if (pid == 0)
-		session_child(r, &c->peer, err_pipe[1]);
-	close(err_pipe[1]);
+	static char child_stack[32 * 1024] __attribute__((aligned(16)));
+	struct session_start start = { .r = r, .peer = &c->peer };
+	pid_t pid = clone(session_child, child_stack + sizeof(child_stack),
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
 	if (pid < 0) {
 		reply(c->fd, -1, "err errno=%d step=fork", errno);
-		close(err_pipe[0]);
 		return;
 	}
-	/* EOF: the exec happened (the pipe is close-on-exec). */
-	char msg[64] = "";
-	ssize_t n;
-	while ((n = read(err_pipe[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
-		;
-	close(err_pipe[0]);
-	if (n > 0) {
-		msg[n] = '\0';
+	if (start.failed_step) {
 		int status;
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		char *space = strchr(msg, ' ');
-		reply(c->fd, -1, "err errno=%d step=%s", atoi(msg), space ? space + 1 : "?");
+		reply(c->fd, -1, "err errno=%d step=%s", start.failed_errno, start.failed_step);
 		return;
 	}
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -277,6 +277,9 @@ static void connection_accept(int listen_fd)
 		return;
 	}
 	conns[n_conns++] = (struct connection){ .fd = fd, .peer = peer };
+	/* The peer sends its request right after connecting: it is usually
+	 * here already (if not, poll reports it). */
+	connection_request(n_conns - 1);
 }
 
 /* On a pure cgroup v2 host the guest sees its container's group, delegated
@@ -301,8 +304,8 @@ static void cgroup_leave_root(void)
 	if (n == 1)
 		return;
 fail:
-	fprintf(stderr, "x86ns-spawner: cannot move to the cgroup leaf %s: %s\r\n", CGROUP_SESSION_LEAF,
-		strerror(errno));
+	fprintf(stderr, "x86ns-spawner: cannot move to the cgroup leaf %s: %s\r\n",
+		CGROUP_SESSION_LEAF, strerror(errno));
 }
 
 int main(void)
