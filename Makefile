@@ -123,7 +123,7 @@ pam_x86ns/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
 
 shell/x86ns-shell: $(SHELL_SRC) lib/libx86ns.a lib/*.h shell/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Ishell -fPIE -pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Ishell -fPIE -static-pie $(LDHARDEN) -o $@ $(SHELL_SRC) lib/libx86ns.a
 
 # The launcher's path is compiled into the PAM module and x86nsctl: refuse to
 # install binaries built for another PREFIX or LIBEXECDIR.
