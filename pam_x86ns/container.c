@@ -306,23 +306,53 @@ static int step_pivot(struct child_state *s, struct launch_error *e)
 
 /* The maps of the inner user namespace: every id of the outer one maps to
  * itself, so ids on the host are unchanged. */
-static int write_identity_map(pid_t pid, const char *file, const struct idmap *outer)
+static int identity_map_format(const struct idmap *outer, char *text, size_t size, size_t *ret_len)
 {
-	char text[256], path[64];
 	size_t off = 0;
 	for (size_t i = 0; i < outer->n; i++) {
-		int r =
-		    xsnprintf(text + off, sizeof(text) - off, "%u %u %u\n", outer->extent[i].inside,
-			      outer->extent[i].inside, outer->extent[i].count);
+		int r = xsnprintf(text + off, size - off, "%u %u %u\n", outer->extent[i].inside,
+				  outer->extent[i].inside, outer->extent[i].count);
 		if (r < 0)
 			return r;
 		off += (size_t)r;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	*ret_len = off;
+	return 0;
+}
+
+/* The helper that writes them from the outer namespace. It runs in our
+ * memory (CLONE_VM: no copy of it to make, none to tear down) on a stack of
+ * its own, and makes nothing but system calls: everything it needs is
+ * prepared here, its result comes back in `result`. */
+struct map_helper {
+	int go_fd;   /* a byte arrives once we are in the inner namespace */
+	int proc_fd; /* our /proc/<pid> */
+	char uid_text[256], gid_text[256];
+	size_t uid_len, gid_len;
+	int result; /* 0 or -errno */
+};
+
+static int map_file_write(int proc_fd, const char *name, const char *text, size_t len)
+{
+	int fd = openat(proc_fd, name, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return negerrno();
-	return write(fd, text, off) == (ssize_t)off ? 0 : negerrno();
+	/* The maps must be written in one write(2). */
+	int r = write(fd, text, len) == (ssize_t)len ? 0 : -EPERM;
+	close(fd);
+	return r;
+}
+
+static int map_helper_main(void *arg)
+{
+	struct map_helper *h = arg;
+	char c;
+	if (read(h->go_fd, &c, 1) != 1)
+		return 1;
+	h->result = map_file_write(h->proc_fd, "gid_map", h->gid_text, h->gid_len);
+	if (h->result == 0)
+		h->result = map_file_write(h->proc_fd, "uid_map", h->uid_text, h->uid_len);
+	return 0;
 }
 
 /* Lock every mount placed so far: moving into a new user namespace together
@@ -337,37 +367,36 @@ static int write_identity_map(pid_t pid, const char *file, const struct idmap *o
 static int step_lock_mounts(struct child_state *s, struct launch_error *e)
 {
 	const struct container_plan *p = s->plan;
+	static char helper_stack[16 * 1024] __attribute__((aligned(16)));
+	struct map_helper h = { .proc_fd = -1, .result = -ECHILD };
+	if (identity_map_format(&p->uid_map, h.uid_text, sizeof(h.uid_text), &h.uid_len) < 0 ||
+	    identity_map_format(&p->gid_map, h.gid_text, sizeof(h.gid_text), &h.gid_len) < 0)
+		return launch_error_set(e, "lock mounts", -EINVAL, "format the inner maps");
+	_cleanup_close_ int proc_fd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int go[2];
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return launch_error_set(e, "lock mounts", negerrno(), "pipe");
-	pid_t self = getpid();
-	pid_t helper = fork();
-	if (helper < 0)
-		return launch_error_set(e, "lock mounts", negerrno(), "fork");
-	if (helper == 0) {
-		close(go[1]);
-		char c;
-		if (read(go[0], &c, 1) != 1)
-			_exit(1);
-		if (write_identity_map(self, "gid_map", &p->gid_map) < 0 ||
-		    write_identity_map(self, "uid_map", &p->uid_map) < 0)
-			_exit(2);
-		_exit(0);
-	}
+	if (proc_fd < 0 || pipe2(go, O_CLOEXEC) < 0)
+		return launch_error_set(e, "lock mounts", negerrno(), "open /proc/self, pipe");
+	h.proc_fd = proc_fd;
+	h.go_fd = go[0];
+	pid_t helper =
+	    clone(map_helper_main, helper_stack + sizeof(helper_stack), CLONE_VM | SIGCHLD, &h);
 	close(go[0]);
+	if (helper < 0) {
+		close(go[1]);
+		return launch_error_set(e, "lock mounts", negerrno(), "start the map helper");
+	}
 	/* A UTS namespace of the inner user namespace too (it starts with
 	 * the guest's host name), so that guest root can change it. */
 	int r = unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS) < 0 ? negerrno() : 0;
 	if (r == 0 && write(go[1], "x", 1) != 1)
 		r = negerrno();
-	close(go[1]);
-	int status = 0;
-	while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
+	close(go[1]); /* without the byte, the helper ends */
+	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
 		;
 	if (r < 0)
 		return launch_error_set(e, "lock mounts", r, "enter the inner user namespace");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return launch_error_set(e, "lock mounts", -EPERM, "map the inner user namespace");
+	if (h.result < 0)
+		return launch_error_set(e, "lock mounts", h.result, "map the inner user namespace");
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return launch_error_set(e, "lock mounts", negerrno(), "become inner root");
 	return 0;
