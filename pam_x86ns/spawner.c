@@ -136,7 +136,9 @@ struct session_start {
  * but in the spawner's memory (CLONE_VM | CLONE_VFORK: the spawner sleeps
  * until the exec or the exit). So it only makes system calls (the id
  * changes bypass libc's all-threads machinery, needless in a single thread)
- * and writes nothing but its failure. */
+ * and writes nothing but its failure. Once it holds the peer's ids the peer
+ * cannot trace it and reach our memory: the id change makes that memory
+ * non-dumpable, and the peer has no CAP_SYS_PTRACE over it. */
 static int session_child(void *arg)
 {
 	struct session_start *s = arg;
