@@ -138,7 +138,9 @@ struct session_start {
  * changes bypass libc's all-threads machinery, needless in a single thread)
  * and writes nothing but its failure. Once it holds the peer's ids the peer
  * cannot trace it and reach our memory: the id change makes that memory
- * non-dumpable, and the peer has no CAP_SYS_PTRACE over it. */
+ * non-dumpable, and tracing it then takes CAP_SYS_PTRACE in the guest's
+ * user namespace, which only those hold who own the spawner anyway (guest
+ * root, and the user who owns the container). */
 static int session_child(void *arg)
 {
 	struct session_start *s = arg;
