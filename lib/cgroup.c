@@ -675,11 +675,6 @@ int cgroup_create_monitor_group(void)
 	return 0;
 }
 
-int cgroup_attach_monitor(pid_t pid)
-{
-	return cgroup_attach(CGROUP_MONITOR_GROUP, pid);
-}
-
 /* ---- walking a (possibly guest-made) subtree ---------------------------- */
 
 typedef int (*visit_fn)(int group_fd, void *userdata);

@@ -126,7 +126,6 @@ void cgroup_attach_handle_close(struct cgroup_attach_handle *h);
 
 /* x86ns/monitors: created if missing, never limited or delegated. */
 int cgroup_create_monitor_group(void);
-int cgroup_attach_monitor(pid_t pid);
 
 /* True if any process is in x86ns/<name> or below in any hierarchy (also
  * when that cannot be established). */

@@ -608,7 +608,8 @@ static pid_t container_start(const struct launch_args *a, const struct user_poli
 	if (err)
 		cli_die("cannot start guest '%s' for %s: %s", pol->guest->name, a->user.name,
 			err + 4);
-	return pol->guest->ready == READY_NOTIFY ? 0 : (pid_t)pid;
+	/* As monitor_process decided: a notify guest has its socket. */
+	return plan.notify_fd >= 0 ? 0 : (pid_t)pid;
 }
 
 /* Wait for a stopping monitor to exit, so that a new start never meets

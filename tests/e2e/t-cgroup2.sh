@@ -20,6 +20,18 @@ tst_user_add cg2
 x86ns_stop_at_exit "$TST_USER"
 U=$TST_USER UID_=$TST_USER_UID
 
+# A check that fails midway ends the namespace and with it the monitor,
+# before it could remove the container's runtime directory and group: the
+# launcher's next start would, but this test leaves nothing behind either.
+cg2_leftovers_remove() {
+	pgrep -f "x86ns-monitor user=$U " >/dev/null && return 0
+	rm -rf "/run/x86ns/$UID_"
+	find "/sys/fs/cgroup/unified/x86ns/$UID_" "/sys/fs/cgroup/x86ns/$UID_" -depth -type d \
+		-exec rmdir {} + 2>/dev/null
+	return 0
+}
+tst_cleanup_push cg2_leftovers_remove
+
 # in_v2 SCRIPT: run the bash SCRIPT in the v2-only view, as root; its
 # output is key=value lines for the checks below. When it ends, the
 # namespace's processes die with it: SCRIPT stops what it starts.

@@ -394,7 +394,7 @@ static void test_monitor_group(void)
 	CHECK_INT_EQ(cgroup_create_monitor_group(), 0, "create monitor group");
 	CHECK_INT_EQ(cgroup_create_monitor_group(), 0, "create monitor group again");
 	pid_t pid = spawn_sleeper();
-	CHECK_INT_EQ(cgroup_attach_monitor(pid), 0, "attach a monitor");
+	CHECK_INT_EQ(cgroup_attach(CGROUP_MONITOR_GROUP, pid), 0, "attach a monitor");
 	for (size_t i = 0; i < hs.count; i++)
 		CHECK(proc_in_group(pid, &hs.list[i], CGROUP_MONITOR_GROUP),
 		      "monitor in [%s] x86ns/monitors", hs.list[i].subsystems);
