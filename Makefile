@@ -34,28 +34,31 @@ DEFS    := -D_GNU_SOURCE -DX86NS_LIBEXECDIR='"$(LIBEXECDIR)/x86ns"' \
 	   -DX86NS_SYSCONFDIR='"$(SYSCONFDIR)"'
 ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Ilib $(CFLAGS)
 
+# One folder per program (docs/HACKING.md): the folder is the process.
+#   pam_x86ns/   pam_x86ns.so     host root, inside sshd/login/su
+#   launch/      x86ns-launch     host root, one request; its clone is the container child
+#   monitor/     x86ns-monitor    host root, resident for the container's life
+#   guest/       x86ns-init, x86ns-spawner   guest root, inside the guest
+#   shell/       x86ns-shell      the user
+#   ctl/         x86nsctl         host root, one admin command
+#   lib/         code shared by several of them (libx86ns.a)
+#   seccomp-gen/ the build-time generator of lib/seccomp-programs.c
+PROGS := pam_x86ns/pam_x86ns.so launch/x86ns-launch monitor/x86ns-monitor \
+	 guest/x86ns-init guest/x86ns-spawner ctl/x86nsctl shell/x86ns-shell
+
 # lib/seccomp-programs.c is generated (below), also where it does not exist
-# yet; the sources that generate it link libseccomp and are not library code.
-SECCOMP_TOOL_SRC := lib/seccomp-gen.c lib/seccomp-build.c lib/seccomp-policy.c
-LIB_SRC  := $(filter-out $(SECCOMP_TOOL_SRC) lib/seccomp-programs.c,$(wildcard lib/*.c)) \
-	    lib/seccomp-programs.c selinux/mcs.c
+# yet; the generator in seccomp-gen/ links libseccomp and is not library code.
+SECCOMP_TOOL_SRC := seccomp-gen/seccomp-gen.c seccomp-gen/seccomp-build.c \
+		    seccomp-gen/seccomp-policy.c
+SECCOMP_TOOL_HDR := seccomp-gen/seccomp-build.h seccomp-gen/seccomp-policy.h
+LIB_SRC  := $(filter-out lib/seccomp-programs.c,$(wildcard lib/*.c)) lib/seccomp-programs.c
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 LIB_PIC  := $(LIB_SRC:.c=.pic.o)
-selinux/mcs.o: selinux/mcs.c selinux/mcs.h lib/*.h
-	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -c -o $@ $<
-selinux/mcs.pic.o: selinux/mcs.c selinux/mcs.h lib/*.h
-	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
-PROGS := pam_x86ns/pam_x86ns.so pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor \
-	 pam_x86ns/x86ns-init pam_x86ns/x86ns-spawner pam_x86ns/x86nsctl shell/x86ns-shell
-
-LAUNCH_SRC := pam_x86ns/launch.c pam_x86ns/container.c pam_x86ns/mounts.c pam_x86ns/account.c \
-	      pam_x86ns/start.c pam_x86ns/translator.c
-CTL_SRC    := pam_x86ns/x86nsctl.c pam_x86ns/check.c pam_x86ns/check-probe.c pam_x86ns/guest.c \
-	      pam_x86ns/guest-apt.c pam_x86ns/guest-tree.c
-SHELL_SRC  := shell/x86ns-shell.c shell/pty.c shell/guest_env.c shell/hostexec.c
+LAUNCH_SRC := $(wildcard launch/*.c)
+MONITOR_SRC := $(wildcard monitor/*.c)
+CTL_SRC    := $(wildcard ctl/*.c)
+SHELL_SRC  := $(wildcard shell/*.c)
 
 .PHONY: all clean install uninstall check unit bench demo format lint install-selinux
 all: $(PROGS)
@@ -79,13 +82,13 @@ lib/libx86ns-pic.a: $(LIB_PIC)
 # takes ~0.2 ms. Only the generator and the unit test link libseccomp.
 # They take -iquote lib, not -Ilib, so that <seccomp.h> is libseccomp's and
 # not lib/seccomp.h.
-SECCOMP_TOOL_CFLAGS := $(filter-out -Ilib,$(ALL_CFLAGS)) -iquote lib
-lib/seccomp-gen: $(SECCOMP_TOOL_SRC) lib/seccomp-build.h lib/seccomp-policy.h lib/confine.h lib/util.h
+SECCOMP_TOOL_CFLAGS := $(filter-out -Ilib,$(ALL_CFLAGS)) -iquote lib -iquote seccomp-gen
+seccomp-gen/seccomp-gen: $(SECCOMP_TOOL_SRC) $(SECCOMP_TOOL_HDR) lib/confine.h lib/util.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(SECCOMP_TOOL_CFLAGS) -o $@ $(SECCOMP_TOOL_SRC) -lseccomp
-lib/seccomp-programs.c: lib/seccomp-gen
+lib/seccomp-programs.c: seccomp-gen/seccomp-gen
 	$(MSG) GEN $@
-	$(Q)lib/seccomp-gen $@
+	$(Q)seccomp-gen/seccomp-gen $@
 
 # The PAM module: exports only pam_sm_* (version script).
 pam_x86ns/pam_x86ns.so: pam_x86ns/pam_x86ns.c pam_x86ns/pam_x86ns.map lib/libx86ns-pic.a lib/*.h
@@ -94,30 +97,31 @@ pam_x86ns/pam_x86ns.so: pam_x86ns/pam_x86ns.c pam_x86ns/pam_x86ns.map lib/libx86
 		-Wl,--version-script=pam_x86ns/pam_x86ns.map -o $@ $< lib/libx86ns-pic.a \
 		-lpam -laudit
 
-pam_x86ns/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
+launch/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h launch/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(LAUNCH_SRC) lib/libx86ns.a
 
 # The monitor stays resident for the container's life: it links only libc
 # and libaudit so that its private memory stays small.
-pam_x86ns/x86ns-monitor: pam_x86ns/monitor.c lib/libx86ns.a lib/*.h pam_x86ns/*.h
+monitor/x86ns-monitor: $(MONITOR_SRC) lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< lib/libx86ns.a -laudit
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(MONITOR_SRC) lib/libx86ns.a -laudit
 
 # The builtin init runs inside guests that may have no C library: static.
 # With musl (Debian's musl-tools) it is ~30 KB and keeps ~30 KiB resident
 # instead of glibc's ~700: it is private memory of every lone container.
 INIT_CC ?= $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
-pam_x86ns/x86ns-init: pam_x86ns/init.c
+guest/x86ns-init: guest/init.c
 	$(MSG) CC $@
 	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -static -Os -o $@ $<
 
 # The session spawner runs inside every guest too: static, like the init.
-pam_x86ns/x86ns-spawner: pam_x86ns/spawner.c lib/spawn-proto.h lib/cgroup.h
+# It takes lib/'s headers only (musl cannot link libx86ns.a).
+guest/x86ns-spawner: guest/spawner.c lib/spawn-proto.h lib/cgroup.h
 	$(MSG) CC $@
-	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -static -Os -o $@ $<
+	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -iquote lib -static -Os -o $@ $<
 
-pam_x86ns/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h pam_x86ns/*.h
+ctl/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h ctl/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(CTL_SRC) lib/libx86ns.a -lz
 
@@ -128,7 +132,7 @@ shell/x86ns-shell: $(SHELL_SRC) lib/libx86ns.a lib/*.h shell/*.h
 # The launcher's path is compiled into the PAM module and x86nsctl: refuse to
 # install binaries built for another PREFIX or LIBEXECDIR.
 install: all
-	@for f in pam_x86ns/pam_x86ns.so pam_x86ns/x86nsctl; do \
+	@for f in pam_x86ns/pam_x86ns.so ctl/x86nsctl; do \
 		grep -qazF '$(LIBEXECDIR)/x86ns' $$f || { echo "make install: $$f was built for" \
 		"another PREFIX or LIBEXECDIR than $(LIBEXECDIR); run make clean, then make" \
 		"install with the same variables" >&2; exit 1; }; done
@@ -137,13 +141,13 @@ install: all
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf.d
 	install -m 0644 pam_x86ns/pam_x86ns.so $(DESTDIR)$(PAMDIR)/pam_x86ns.so
 	install -m 0755 shell/x86ns-shell $(DESTDIR)$(BINDIR)/x86ns-shell
-	install -m 0755 pam_x86ns/x86nsctl $(DESTDIR)$(SBINDIR)/x86nsctl
-	install -m 0755 pam_x86ns/x86ns-launch pam_x86ns/x86ns-monitor pam_x86ns/x86ns-init \
-		pam_x86ns/x86ns-spawner \
+	install -m 0755 ctl/x86nsctl $(DESTDIR)$(SBINDIR)/x86nsctl
+	install -m 0755 launch/x86ns-launch monitor/x86ns-monitor guest/x86ns-init \
+		guest/x86ns-spawner \
 		$(DESTDIR)$(LIBEXECDIR)/x86ns/
 	install -m 0644 shell/x86ns-shell.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 conf/x86ns.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 pam_x86ns/pam_x86ns.8 pam_x86ns/x86nsctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 pam_x86ns/pam_x86ns.8 ctl/x86nsctl.8 $(DESTDIR)$(MANDIR)/man8/
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf || \
 		install -m 0644 conf/x86ns.conf $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/x86ns.conf.d/qemu-user.conf || \
@@ -170,23 +174,23 @@ UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a
-tests/unit/test-check: tests/unit/test-check.c pam_x86ns/check.c pam_x86ns/check-probe.c pam_x86ns/check.h pam_x86ns/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
+tests/unit/test-check: tests/unit/test-check.c ctl/check.c ctl/check-probe.c ctl/check.h ctl/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ipam_x86ns -o $@ $< pam_x86ns/check.c pam_x86ns/check-probe.c lib/libx86ns.a -lz
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ictl -o $@ $< ctl/check.c ctl/check-probe.c lib/libx86ns.a -lz
 tests/unit/test-pty: tests/unit/test-pty.c shell/pty.c shell/pty.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ishell -o $@ $< shell/pty.c lib/libx86ns.a
 # Checks the embedded programs against the ones libseccomp builds now.
 tests/unit/test-seccomp: tests/unit/test-seccomp.c tests/unit/tap.h lib/libx86ns.a lib/*.h \
-	lib/seccomp-build.c lib/seccomp-policy.c
+	seccomp-gen/seccomp-build.c seccomp-gen/seccomp-policy.c $(SECCOMP_TOOL_HDR)
 	$(MSG) CC $@
-	$(Q)$(CC) $(SECCOMP_TOOL_CFLAGS) -Itests/unit -o $@ $< lib/seccomp-build.c \
-		lib/seccomp-policy.c lib/libx86ns.a -lseccomp
+	$(Q)$(CC) $(SECCOMP_TOOL_CFLAGS) -Itests/unit -o $@ $< seccomp-gen/seccomp-build.c \
+		seccomp-gen/seccomp-policy.c lib/libx86ns.a -lseccomp
 tests/unit/test-shell-filter: tests/unit/test-shell-filter.c tests/unit/tap.h lib/libx86ns.a \
-	lib/*.h lib/seccomp-build.c lib/seccomp-policy.c
+	lib/*.h seccomp-gen/seccomp-build.c seccomp-gen/seccomp-policy.c $(SECCOMP_TOOL_HDR)
 	$(MSG) CC $@
-	$(Q)$(CC) $(SECCOMP_TOOL_CFLAGS) -Itests/unit -o $@ $< lib/seccomp-build.c \
-		lib/seccomp-policy.c lib/libx86ns.a -lseccomp
+	$(Q)$(CC) $(SECCOMP_TOOL_CFLAGS) -Itests/unit -o $@ $< seccomp-gen/seccomp-build.c \
+		seccomp-gen/seccomp-policy.c lib/libx86ns.a -lseccomp
 tests/pam-driver: tests/pam-driver.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
@@ -219,14 +223,16 @@ install-selinux:
 	$(MAKE) -C selinux install
 
 format:
-	clang-format -i lib/*.[ch] pam_x86ns/*.[ch] shell/*.[ch] selinux/*.[ch] tests/*.c tests/unit/*.[ch] tests/bench/*.c tests/security/*.c
+	clang-format -i lib/*.[ch] pam_x86ns/*.[ch] launch/*.[ch] monitor/*.[ch] guest/*.[ch] \
+		ctl/*.[ch] shell/*.[ch] seccomp-gen/*.[ch] tests/*.c tests/unit/*.[ch] tests/bench/*.c tests/security/*.c
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr -D_GNU_SOURCE -Ilib -Ishell --suppress=missingIncludeSystem \
-		lib pam_x86ns shell tests/unit
+		--inline-suppr -D_GNU_SOURCE -Ilib -Ishell -Ilaunch -Ictl -Iseccomp-gen \
+		--suppress=missingIncludeSystem \
+		lib pam_x86ns launch monitor guest ctl shell seccomp-gen tests/unit
 
 clean:
-	rm -f lib/*.o lib/*.a lib/seccomp-gen lib/seccomp-programs.c lib/seccomp-programs.c.tmp \
-		selinux/*.o $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
+	rm -f lib/*.o lib/*.a seccomp-gen/seccomp-gen lib/seccomp-programs.c \
+		lib/seccomp-programs.c.tmp $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
 		tests/security/probe

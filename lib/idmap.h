@@ -2,7 +2,7 @@
 /* The uid/gid maps of a user's container: the user's own id maps to itself,
  * every other guest id (root first) maps into the user's subordinate range.
  * Pure computation plus the libsubid look-up; the writing is done by the
- * launcher (idmap_write in pam_x86ns/start.c). */
+ * launcher (idmap_write in launch/start.c). */
 #pragma once
 
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "label.h"
 
-#include "../selinux/mcs.h"
+#include "mcs.h"
 #include "util.h"
 
 #include <fcntl.h>

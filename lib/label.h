@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SELinux labels of a user's container (see selinux/README.md, "Categories").
  * Each user's guest runs as system_u:system_r:x86ns_container_t:s0:cA,cB
- * with a category pair derived from the uid (selinux/mcs.c), its files are
+ * with a category pair derived from the uid (lib/mcs.c), its files are
  * x86ns_file_t with the same pair. No libselinux: lib/label.c says why.
  * Every function is a no-op returning 0 when SELinux is not enabled on the
  * running system (selinuxfs not mounted at /sys/fs/selinux when the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest's system call filters as BPF programs, one for each
  * combination of the relax bits the policy depends on. Defined in
- * lib/seccomp-programs.c, which lib/seccomp-gen writes at build time from
+ * lib/seccomp-programs.c, which seccomp-gen/seccomp-gen writes at build time from
  * the tables of seccomp-policy.c; seccomp.c loads them. */
 #pragma once
 

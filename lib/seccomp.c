@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Loading the guest's system call filter. The programs are built at build
- * time (lib/seccomp-gen, from seccomp-policy.c through seccomp-build.c):
+ * time (seccomp-gen/seccomp-gen, from seccomp-policy.c through seccomp-build.c):
  * building one with libseccomp takes milliseconds, longer than the whole
  * rest of a login's join, and loading a ready one a fraction of that. */
 #include "seccomp.h"

@@ -12,7 +12,7 @@
 # Building takes about a minute and needs the host's Debian mirror, so the
 # tree is cached between runs: it is reused when its stamp file (written
 # last, after the tree is complete) matches this script's layout version and
-# the sources of what "guest create" does to a tree (pam_x86ns/guest.c and
+# the sources of what "guest create" does to a tree (ctl/guest.c and
 # guest-tree.c; the binary when the sources are not there); otherwise it is
 # removed and built again. A fresh machine builds it on the first run.
 set -euo pipefail
@@ -43,8 +43,8 @@ DIR=${DIR%/}
 [[ $(id -u) == 0 ]] || die "must run as root (debootstrap and a root-owned tree)"
 if [[ -n ${X86NSCTL:-} ]]; then
 	ctl=$X86NSCTL
-elif [[ -x $SRCDIR/pam_x86ns/x86nsctl ]]; then
-	ctl=$SRCDIR/pam_x86ns/x86nsctl
+elif [[ -x $SRCDIR/ctl/x86nsctl ]]; then
+	ctl=$SRCDIR/ctl/x86nsctl
 else
 	ctl=$(command -v x86nsctl) || die "x86nsctl not found: run make first"
 fi
@@ -58,7 +58,7 @@ if [[ $arch == arm64 ]]; then
 fi
 
 # The tree depends on what x86nsctl does to it, so that is part of the stamp.
-recipe=("$SRCDIR/pam_x86ns/guest.c" "$SRCDIR/pam_x86ns/guest-tree.c")
+recipe=("$SRCDIR/ctl/guest.c" "$SRCDIR/ctl/guest-tree.c")
 [[ -f ${recipe[0]} && -f ${recipe[1]} ]] || recipe=("$ctl")
 stamp="layout=$LAYOUT_VERSION suite=$SUITE arch=$arch recipe=$(cat "${recipe[@]}" | sha256sum | cut -d' ' -f1)"
 name=$SUITE-$arch

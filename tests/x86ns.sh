@@ -5,8 +5,8 @@
 # tree's x86ns-shell as their login shell.
 
 X86NS_SHELL=$TST_SRCDIR/shell/x86ns-shell
-X86NS_CTL=$TST_SRCDIR/pam_x86ns/x86nsctl
-X86NS_LAUNCH=$TST_SRCDIR/pam_x86ns/x86ns-launch
+X86NS_CTL=$TST_SRCDIR/ctl/x86nsctl
+X86NS_LAUNCH=$TST_SRCDIR/launch/x86ns-launch
 X86NS_MODULE=$TST_SRCDIR/pam_x86ns/pam_x86ns.so
 TST_DEFAULT_SHELL=$X86NS_SHELL
 

@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end tests of x86ns-init as PID 1 of a new PID namespace
 # (unshare --pid --fork --mount-proc). Runs as root. Uses the binary at
-# $X86NS_INIT, default pam_x86ns/x86ns-init of this tree (make builds it).
+# $X86NS_INIT, default guest/x86ns-init of this tree (make builds it).
 # Every namespace it starts is killed at exit, also after a failure.
 # shellcheck disable=SC2317,SC2016 # cleanup-stack function; scripts in single quotes
 . "$(dirname "$0")/../lib.sh"
 
-INIT=${X86NS_INIT:-$TST_SRCDIR/pam_x86ns/x86ns-init}
+INIT=${X86NS_INIT:-$TST_SRCDIR/guest/x86ns-init}
 work=$TST_TMP
 UPID='' IPID=''
 

@@ -3,7 +3,7 @@
  * facilities x86ns cannot live without are found, a missing one is counted,
  * and the probes leave the host as they found it (no mount, no child).
  * Needs root. */
-#include "../../pam_x86ns/check.h"
+#include "../../ctl/check.h"
 #include "tap.h"
 #include "util.h"
 

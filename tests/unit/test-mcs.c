@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for selinux/mcs.c, the uid -> MCS category pair mapping.
- * The file under test is compiled into this program, so that the generic
- * tests/unit rule of the Makefile builds it without a rule of its own. */
-#include "../../selinux/mcs.c"
+/* Unit tests for lib/mcs.c, the uid -> MCS category pair mapping. */
+#include "mcs.h"
 
 #include "tap.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for lib/seccomp.c, the programs lib/seccomp-gen embeds in
- * lib/seccomp-programs.c and their tables in lib/seccomp-policy.c.
+/* Unit tests for lib/seccomp.c, the programs seccomp-gen/seccomp-gen embeds in
+ * lib/seccomp-programs.c and their tables in seccomp-gen/seccomp-policy.c.
  * First the embedded programs are compared with what libseccomp builds
  * from the tables now, and the binary tree they use with libseccomp's
  * plain list, in a user-space BPF interpreter. Then, as root, every case
@@ -8,7 +8,7 @@
  * no_new_privs), makes one call and sends the result back through a pipe,
  * so the test process itself stays unfiltered. Where the kernel's own
  * answer matters (the relax bits), the same call is made in an unfiltered
- * child to compare. Built with -iquote lib (see lib/seccomp-build.h). */
+ * child to compare. Built with -iquote lib -iquote seccomp-gen (see seccomp-gen/seccomp-build.h). */
 #include "seccomp-build.h" /* the tables and libseccomp's <seccomp.h> */
 #include "seccomp-programs.h"
 #include "seccomp.h"

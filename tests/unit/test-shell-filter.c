@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* x86ns-shell's own system call filter (lib/seccomp-policy.c,
+/* x86ns-shell's own system call filter (seccomp-gen/seccomp-policy.c,
  * shell_allowed): the embedded program is what libseccomp builds from the
  * tables, and a process under it can relay a terminal and talk to the
  * spawner, and nothing else: no exec, fork, file creation, other sockets,

@@ -38,7 +38,7 @@ static bool spawner_start(void)
 		return false;
 	const char *src = getenv("X86NS_SRCDIR");
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/pam_x86ns/x86ns-spawner", src ? src : ".");
+	snprintf(path, sizeof(path), "%s/guest/x86ns-spawner", src ? src : ".");
 	spawner_pid = fork();
 	if (spawner_pid == 0) {
 		/* dup2 clears close-on-exec, except onto itself */

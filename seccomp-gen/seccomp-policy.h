@@ -2,7 +2,7 @@
 /* The guest's system call policy as data: the tables of seccomp-policy.c,
  * which seccomp-build.c turns into a filter at build time. Not for other
  * users; the unit test reads the tables to check every name. Like
- * seccomp-build.h, compiled with -iquote lib: see there. */
+ * seccomp-build.h, compiled with -iquote lib -iquote seccomp-gen: see there. */
 #pragma once
 
 #include <seccomp.h> /* libseccomp's */

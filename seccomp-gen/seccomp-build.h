@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest's system call filter built with libseccomp from the tables of
- * seccomp-policy.c. For build tools only, never in libx86ns.a: lib/seccomp-gen
+ * seccomp-policy.c. For build tools only, never in libx86ns.a: seccomp-gen/seccomp-gen
  * turns the filters into lib/seccomp-programs.c at build time, and
  * tests/unit/test-seccomp checks the embedded programs against them.
  *

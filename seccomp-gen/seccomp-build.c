@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest's system call filter, built with libseccomp from the tables
- * of seccomp-policy.c. Runs at build time (lib/seccomp-gen) and in the
+ * of seccomp-policy.c. Runs at build time (seccomp-gen/seccomp-gen) and in the
  * unit test; x86ns programs load the result, lib/seccomp-programs.c.
  *
  * Design, in the order the kernel sees it:

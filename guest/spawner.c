@@ -16,8 +16,8 @@
  * gives no one more than they connect with, so a guest process that finds
  * the socket gains nothing by it. SIGTERM ends the spawner, not the
  * sessions: stopping the guest ends them. */
-#include "../lib/cgroup.h"
-#include "../lib/spawn-proto.h"
+#include "cgroup.h"
+#include "spawn-proto.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest's system call policy: what seccomp-build.c builds the filter
- * from, at build time (lib/seccomp-gen).
+ * from, at build time (seccomp-gen/seccomp-gen).
  * Names are libseccomp's; one this libseccomp does not know is skipped
  * (tests/unit/test-seccomp lists the few that may be unknown, so a typo
  * fails the test instead of quietly denying a call).
