@@ -4,6 +4,7 @@
  * in a forked probe, because a config option says nothing about sysctls,
  * LSM policy or a kernel too old for a flag. */
 #include "check.h"
+#include "systemd.h"
 #include "binfmt.h"
 #include "config.h"
 #include "check-probe.h"
@@ -338,6 +339,40 @@ static void layout_add_mount(struct check_context *ctx, struct cgroup_layout *la
 	}
 }
 
+/* Who makes the containers' groups at a start: systemd (transient units,
+ * which also order the guests' stop at host shutdown) or x86ns itself. */
+static void check_cgroup_manager(struct report *rep)
+{
+	const char *label = "cgroup manager";
+	char detail[DETAIL_MAX], err[SYSTEMD_ERROR_MAX] = "";
+	if (!systemd_is_init()) {
+		report_item(rep, label, RECOMMENDED, true,
+			    "no systemd as PID 1: x86ns manages /sys/fs/cgroup/x86ns"
+			    " itself",
+			    "limits and stopping a container as a whole");
+		return;
+	}
+	if (!systemd_units_wanted()) {
+		report_item(rep, label, RECOMMENDED, false,
+			    "systemd runs the host with v1 cgroups: x86ns manages its own x86ns/ "
+			    "groups, and host shutdown does not stop guests in "
+			    "order (boot with systemd.unified_cgroup_hierarchy=1)",
+			    "guests stopped in order at host shutdown");
+		return;
+	}
+	struct systemd_bus *bus = NULL;
+	int r = systemd_bus_open(&bus, err, sizeof(err));
+	systemd_bus_close(bus);
+	if (r >= 0)
+		(void)xsnprintf(detail, sizeof(detail),
+				"systemd: scopes x86ns-UID.scope (Delegate=yes) and "
+				"x86ns-UID-monitor.scope in " SYSTEMD_SLICE);
+	else
+		(void)xsnprintf(detail, sizeof(detail), "systemd runs the host, but %s", err);
+	report_item(rep, label, REQUIRED, r >= 0, detail,
+		    "containers in systemd units, stopped in order at host shutdown");
+}
+
 static void check_cgroups(struct report *rep, struct check_context *ctx)
 {
 	struct cgroup_layout layout = { 0 };
@@ -388,6 +423,7 @@ static void check_cgroups(struct report *rep, struct check_context *ctx)
 	}
 	free(layout.v2_controllers);
 	report_probes(rep, ctx, cgroup_probes, ARRAY_SIZE(cgroup_probes));
+	check_cgroup_manager(rep);
 }
 
 /* ---- subordinate ids ------------------------------------------------------ */

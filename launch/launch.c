@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "launch.h"
 #include "proto.h"
+#include "systemd.h"
 #include "cli.h"
 #include "binfmt.h"
 #include "translator.h"
@@ -288,7 +289,16 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 	idmap_for_user(a->user.name, a->user.gid, true, &p->gid_map);
 	p->root_uid = (uid_t)idmap_to_host(&p->uid_map, 0);
 	p->root_gid = (gid_t)idmap_to_host(&p->gid_map, 0);
-	snprintf(p->cgroup_name, sizeof(p->cgroup_name), "%u", (unsigned)a->user.uid);
+	/* Decided once per start, before any cgroup is touched: the
+	 * launcher, the monitor-to-be and the monitor agree on it. */
+	p->systemd_units = systemd_units_wanted();
+	if (p->systemd_units) {
+		cgroup_use_systemd_slice(SYSTEMD_SLICE);
+		systemd_guest_unit(a->user.uid, p->cgroup_name, sizeof(p->cgroup_name));
+		systemd_monitor_unit(a->user.uid, p->monitor_unit, sizeof(p->monitor_unit));
+	} else {
+		snprintf(p->cgroup_name, sizeof(p->cgroup_name), "%u", (unsigned)a->user.uid);
+	}
 
 	int r = upper_layer_prepare(p);
 	if (r < 0)
@@ -360,6 +370,47 @@ static int console_open(struct container_plan *p, int *ret_master, int *ret_slav
 	return 0;
 }
 
+/* Runs in: the monitor-to-be, host root. Where systemd runs the units, the
+ * monitor gets a scope of its own in x86ns.slice (so that systemctl and
+ * the shutdown ordering know it); its SIGTERM at shutdown is the monitor's
+ * cue to stop the guest in order, which may take the guest's stop-timeout
+ * and the kill's few seconds. */
+static int monitor_scope_create(const struct launch_args *a, struct container_plan *p,
+				struct launch_error *e)
+{
+	char err[SYSTEMD_ERROR_MAX] = "", description[128];
+	int r = systemd_bus_open(&p->systemd, err, sizeof(err));
+	if (r < 0)
+		return launch_error_set(e, "systemd unit", r, "%s", err);
+	snprintf(description, sizeof(description), "x86ns monitor of %s (guest %s)", a->user.name,
+		 p->guest->name);
+	struct systemd_scope scope = {
+		.name = p->monitor_unit,
+		.description = description,
+		.pid = getpid(),
+		.timeout_stop_usec = ((uint64_t)p->guest->stop_timeout_sec + 15) * 1000000,
+	};
+	r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
+	return r < 0 ? launch_error_set(e, "systemd unit", r, "%s", err) : 0;
+}
+
+/* machined = yes: the guest becomes a machine that machinectl lists, in
+ * the scope its init runs in. */
+static int machine_register(const struct launch_args *a, const struct container_plan *p,
+			    pid_t init_pid, struct launch_error *e)
+{
+	char name[80], err[SYSTEMD_ERROR_MAX] = "";
+	int r = systemd_machine_name(a->user.name, a->user.uid, name, sizeof(name));
+	if (r >= 0)
+		r = systemd_machine_register(p->systemd, name, init_pid, p->guest->root, err,
+					     sizeof(err));
+	if (r < 0)
+		return launch_error_set(e, "machined", r,
+					"%s (machined = yes; is systemd-container installed?)",
+					err[0] ? err : name);
+	return 0;
+}
+
 /* Runs in: the detached monitor process (grandchild of the launcher). Builds
  * the container, then becomes x86ns-monitor; on failure tells the launcher
  * through status_fd and removes what it made. */
@@ -379,13 +430,19 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		launch_error_set(&e, "mount namespace", r, "enter the mount namespace of PID 1");
 		goto fail;
 	}
-	/* Born in x86ns/monitors of cgroup2; the v1 hierarchies (hybrid and
-	 * legacy hosts) need a move, whose grace period the container child's
-	 * move then shares. */
-	r = cgroup_attach_v1(CGROUP_MONITOR_GROUP, getpid());
-	if (r < 0) {
-		launch_error_set(&e, "cgroup", r, "move the monitor to x86ns/monitors");
-		goto fail;
+	if (p->systemd_units) {
+		r = monitor_scope_create(a, p, &e);
+		if (r < 0)
+			goto fail;
+	} else {
+		/* Born in x86ns/monitors of cgroup2; the v1 hierarchies (hybrid
+		 * and legacy hosts) need a move, whose grace period the
+		 * container child's move then shares. */
+		r = cgroup_attach_v1(CGROUP_MONITOR_GROUP, getpid());
+		if (r < 0) {
+			launch_error_set(&e, "cgroup", r, "move the monitor to x86ns/monitors");
+			goto fail;
+		}
 	}
 	_cleanup_close_ int log_fd = -1;
 	r = log_open(a->user.name, &log_fd);
@@ -405,6 +462,16 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	r = container_spawn(p, &pidfd, &pid, &userns_ino, &e);
 	if (r < 0)
 		goto fail;
+
+	if (p->systemd && p->policy->machined) {
+		r = machine_register(a, p, pid, &e);
+		if (r < 0)
+			goto fail_running;
+	}
+	/* The monitor talks to no bus: systemd and machined follow the
+	 * scopes' processes themselves. */
+	systemd_bus_close(p->systemd);
+	p->systemd = NULL;
 
 	char monitor[4096];
 	r = launch_sibling_path("x86ns-monitor", monitor, sizeof(monitor));
@@ -426,7 +493,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	}
 	const struct user_policy *pol = p->policy;
 	const struct guest_config *g = p->guest;
-	char args[24][160];
+	char args[25][160];
 	int n = 0;
 #define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
 	ARG("user=%s", a->user.name);
@@ -434,6 +501,8 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("guest=%s", g->name);
 	ARG("translator=%s", g->translator ? g->translator : "none");
 	ARG("cgroup=%s", p->cgroup_name);
+	if (p->systemd_units)
+		ARG("cgroup-slice=%s", SYSTEMD_SLICE);
 	ARG("listen-fd=%d", listen_fd);
 	ARG("init-pidfd=%d", pidfd);
 	ARG("init-pid=%d", (int)pid);
@@ -458,7 +527,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		ARG("session-pidfd=%d", session_pidfd);
 	}
 #undef ARG
-	char *argv[28] = { "x86ns-monitor" };
+	char *argv[29] = { "x86ns-monitor" };
 	for (int i = 0; i < n; i++)
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
@@ -479,7 +548,8 @@ fail_running:
 fail:
 	dprintf(status_fd, "err %s: %s", e.step, e.message);
 	leftovers_remove(a->user.uid, p->cgroup_name);
-	_exit(EXIT_FAILURE);
+	systemd_bus_close(p->systemd);
+	_exit(EXIT_FAILURE); /* our own scope, empty now, goes with us */
 }
 
 /* A configured limit that the host cannot enforce fails the start: a limit
@@ -519,14 +589,17 @@ static pid_t container_start(const struct launch_args *a, const struct user_poli
 	struct cgroup_limits limits = { .pids_max = pol->pids_max,
 					.memory_max = pol->memory_max,
 					.cpu_percent = pol->cpu_percent };
-	r = cgroup_create_monitor_group();
-	if (r >= 0)
+	/* With systemd units, the monitor-to-be has systemd make the scopes
+	 * (monitor_scope_create, then start.c) and checks the limits there. */
+	r = plan.systemd_units ? 0 : cgroup_create_monitor_group();
+	if (r >= 0 && !plan.systemd_units)
 		r = cgroup_create(plan.cgroup_name, &limits, plan.root_uid, plan.root_gid);
 	if (r < 0) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
 		cli_die("cannot create the cgroup x86ns/%s: %s", plan.cgroup_name, strerror(-r));
 	}
-	const char *missing = limits_unenforced(plan.cgroup_name, &limits);
+	const char *missing =
+	    plan.systemd_units ? NULL : limits_unenforced(plan.cgroup_name, &limits);
 	if (missing) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
 		cli_die("the configuration sets a %s limit for %s, but this host has no %s cgroup "
@@ -549,7 +622,7 @@ static pid_t container_start(const struct launch_args *a, const struct user_poli
 		cli_die("cannot listen on %s/monitor.sock: %s", dir, strerror(-r));
 	}
 	_cleanup_close_ int monitor_cgroup = -1;
-	r = cgroup_open_v2(CGROUP_MONITOR_GROUP, &monitor_cgroup);
+	r = plan.systemd_units ? -ENOENT : cgroup_open_v2(CGROUP_MONITOR_GROUP, &monitor_cgroup);
 	if (r < 0 && r != -ENOENT) {
 		leftovers_remove(a->user.uid, plan.cgroup_name);
 		cli_die("cannot open the cgroup x86ns/%s: %s", CGROUP_MONITOR_GROUP, strerror(-r));

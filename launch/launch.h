@@ -33,7 +33,13 @@ struct container_plan {
 	struct idmap gid_map;
 	uid_t root_uid; /* host ids of guest root */
 	gid_t root_gid;
-	char cgroup_name[32];
+	char cgroup_name[32]; /* x86ns/<uid>, or on systemd hosts the guest's scope */
+	/* Where systemd runs the units (lib/systemd.h): the connection to it,
+	 * open in the monitor-to-be from its own scope's creation until the
+	 * exec of the monitor; NULL where x86ns manages its own cgroups. */
+	bool systemd_units;
+	struct systemd_bus *systemd;
+	char monitor_unit[64];
 	int state_fd; /* /var/lib/x86ns/<uid> (flocked by the launcher) */
 	int upper_fd; /* its upper/ and work/ */
 	int work_fd;

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "launch.h"
 #include "proto.h"
+#include "systemd.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -144,6 +145,52 @@ static int send_go(int sync_fd, int tree_fd)
 	return 0;
 }
 
+/* Where systemd runs the units: the child, still waiting for its "go" (it
+ * has not forked, so one pid is the whole container), moves from the
+ * monitor's scope into a delegated scope of its own, which carries the
+ * user's limits; guest root then owns the scope's group, as it would own
+ * x86ns/<uid>. A limit systemd could not apply fails the start. */
+static int guest_scope_create(const struct container_plan *p, pid_t pid, struct launch_error *e)
+{
+	const struct user_policy *pol = p->policy;
+	char description[128], err[SYSTEMD_ERROR_MAX] = "";
+	snprintf(description, sizeof(description), "x86ns guest %s of %s", p->guest->name,
+		 p->user->name);
+	struct systemd_scope scope = {
+		.name = p->cgroup_name,
+		.description = description,
+		.pid = pid,
+		.delegate = true,
+		.before = p->monitor_unit,
+		.timeout_stop_usec = 10ULL * 1000000,
+		.memory_max = pol->memory_max,
+		.tasks_max = pol->pids_max,
+		.cpu_quota_per_sec_usec = (uint64_t)pol->cpu_percent * 10000,
+	};
+	int r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
+	if (r < 0)
+		return launch_error_set(e, "systemd unit", r, "%s", err);
+	r = cgroup_delegate(p->cgroup_name, p->root_uid, p->root_gid);
+	if (r < 0)
+		return launch_error_set(e, "cgroup", r, "delegate %s/%s", SYSTEMD_SLICE,
+					p->cgroup_name);
+	unsigned have = 0;
+	r = cgroup_enforced_controllers(p->cgroup_name, &have);
+	if (r < 0)
+		return launch_error_set(e, "cgroup", r, "read %s/%s", SYSTEMD_SLICE,
+					p->cgroup_name);
+	const char *missing = pol->pids_max && !(have & CGROUP_CONTROLLER_PIDS)       ? "pids"
+			      : pol->memory_max && !(have & CGROUP_CONTROLLER_MEMORY) ? "memory"
+			      : pol->cpu_percent && !(have & CGROUP_CONTROLLER_CPU)   ? "cpu"
+										      : NULL;
+	if (missing)
+		return launch_error_set(e, "cgroup", -EOPNOTSUPP,
+					"the configuration sets a %s limit for %s, but systemd "
+					"did not enable the %s controller",
+					missing, p->user->name, missing);
+	return 0;
+}
+
 /* Everything between clone and the child's "go". */
 static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 			 unsigned long long *ret_userns_ino, struct launch_error *e)
@@ -160,9 +207,16 @@ static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 	/* clone3 placed the child in the cgroup2 group; the v1 hierarchies of
 	 * hybrid and legacy hosts need a move (the monitor's own move, just
 	 * made, paid the grace period it waits for). */
-	r = cgroup_attach_v1(p->cgroup_name, pid);
-	if (r < 0)
-		return launch_error_set(e, "cgroup", r, "move the container into its cgroup");
+	if (p->systemd_units) {
+		r = guest_scope_create(p, pid, e);
+		if (r < 0)
+			return r;
+	} else {
+		r = cgroup_attach_v1(p->cgroup_name, pid);
+		if (r < 0)
+			return launch_error_set(e, "cgroup", r,
+						"move the container into its cgroup");
+	}
 	_cleanup_close_ int tree = -1;
 	r = guest_tree_idmapped(p, proc_fd, &tree, e);
 	if (r < 0)
@@ -221,7 +275,9 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 	int child_end = sv[1];
 
 	_cleanup_close_ int cgroup_fd = -1, pidfd = -1;
-	int r = cgroup_open_v2(plan->cgroup_name, &cgroup_fd);
+	/* A scope needs its pid at creation: with systemd units the child is
+	 * born in the monitor's scope and moved before it runs (prepare_child). */
+	int r = plan->systemd_units ? -ENOENT : cgroup_open_v2(plan->cgroup_name, &cgroup_fd);
 	if (r < 0 && r != -ENOENT)
 		return launch_error_set(err, "cgroup", r, "open the container's cgroup");
 	pid_t pid = clone_as_user(plan, cgroup_fd, &pidfd);

@@ -25,6 +25,11 @@
 #define WALK_DEPTH_MAX 32
 #define PROCS_FILE_MAX (1024 * 1024)
 
+/* The directory x86ns's groups are in: its own "x86ns", or on systemd hosts
+ * the slice whose scopes systemd creates (cgroup_use_systemd_slice). */
+static const char *group_base = CGROUP_BASE;
+static bool systemd_slice;
+
 /* Delegated to the container's root, as the kernel's cgroup-v2 delegation
  * model and systemd expect. Deliberately not delegated: every resource
  * file (pids.*, memory.*, cpu.*, cgroup.max.*), cgroup.kill, cgroup.freeze:
@@ -350,7 +355,7 @@ int cgroup_path(const char *hierarchy_dir, const char *name, char *buf, size_t l
 	if (r < 0)
 		return r;
 	return xsnprintf(buf, len, "%s%s%s/%s/%s", CGROUP_ROOT, *hierarchy_dir ? "/" : "",
-			 hierarchy_dir, CGROUP_BASE, name);
+			 hierarchy_dir, group_base, name);
 }
 
 /* The hierarchy's root directory, checked to really be a cgroup mount. */
@@ -379,8 +384,8 @@ static int open_group(const struct cgroup_hierarchy *h, const char *name, int *r
 	int r = open_hierarchy(h, &hier_fd);
 	if (r < 0)
 		return r;
-	char path[CGROUP_NAME_MAX + sizeof(CGROUP_BASE) + 2];
-	r = xsnprintf(path, sizeof(path), "%s/%s", CGROUP_BASE, name);
+	char path[2 * CGROUP_NAME_MAX + 2];
+	r = xsnprintf(path, sizeof(path), "%s/%s", group_base, name);
 	if (r < 0)
 		return r;
 	return open_beneath(hier_fd, path, O_RDONLY | O_DIRECTORY, ret);
@@ -486,6 +491,26 @@ static int create_in_hierarchy(const struct cgroup_hierarchy *h, const char *nam
 	return 0;
 }
 
+void cgroup_use_systemd_slice(const char *slice)
+{
+	group_base = slice;
+	systemd_slice = true;
+}
+
+bool cgroup_in_systemd_slice(void)
+{
+	return systemd_slice;
+}
+
+int cgroup_delegate(const char *name, uid_t deleg_uid, gid_t deleg_gid)
+{
+	_cleanup_close_ int group_fd = -1;
+	int r = cgroup_open_v2(name, &group_fd);
+	if (r >= 0)
+		r = write_limit(group_fd, "cgroup.max.depth", WALK_DEPTH_MAX, "");
+	return r < 0 ? r : delegate(group_fd, deleg_uid, deleg_gid);
+}
+
 int cgroup_create(const char *name, const struct cgroup_limits *limits, uid_t deleg_uid,
 		  gid_t deleg_gid)
 {
@@ -495,6 +520,8 @@ int cgroup_create(const char *name, const struct cgroup_limits *limits, uid_t de
 		return r;
 	if (strcmp(name, CGROUP_MONITOR_GROUP) == 0)
 		return -EINVAL;
+	if (systemd_slice)
+		return -EOPNOTSUPP;
 	if (populated_anywhere(&hs, name))
 		return -EBUSY;
 	r = cgroup_destroy(name); /* stale and empty: from a crash */
@@ -662,6 +689,8 @@ void cgroup_attach_handle_close(struct cgroup_attach_handle *h)
 
 int cgroup_create_monitor_group(void)
 {
+	if (systemd_slice)
+		return -EOPNOTSUPP;
 	struct cgroup_hierarchies hs;
 	int r = cgroup_hierarchies(&hs);
 	if (r < 0)
@@ -911,8 +940,8 @@ int cgroup_destroy(const char *name)
 {
 	struct cgroup_hierarchies hs;
 	int r = validate_and_list(name, &hs);
-	if (r < 0)
-		return r;
+	if (r < 0 || systemd_slice)
+		return r; /* systemd removes a unit's group with the unit */
 	uint64_t deadline = now_ms() + DESTROY_TIMEOUT_MS;
 	int first_error = 0;
 	for (size_t i = 0; i < hs.count; i++) {

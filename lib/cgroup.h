@@ -86,6 +86,19 @@ struct cgroup_limits {
 int cgroup_create(const char *name, const struct cgroup_limits *limits, uid_t deleg_uid,
 		  gid_t deleg_gid);
 
+/* On hosts where systemd runs the containers' units (lib/systemd.h), this
+ * process addresses "<slice>/<name>" instead of "x86ns/<name>": name is then
+ * a scope that systemd created, with its limits, in the slice. slice must
+ * live as long as the process (SYSTEMD_SLICE). cgroup_create, _destroy and
+ * _create_monitor_group are not for units: systemd makes and removes them. */
+void cgroup_use_systemd_slice(const char *slice);
+bool cgroup_in_systemd_slice(void);
+
+/* For a group made by someone else (a systemd scope with Delegate=yes):
+ * cgroup.max.depth as cgroup_create sets it, and the delegation to
+ * deleg_uid:deleg_gid (cgroup2 only). */
+int cgroup_delegate(const char *name, uid_t deleg_uid, gid_t deleg_gid);
+
 /* CGROUP_CONTROLLER_* whose limit files exist in x86ns/<name>. */
 int cgroup_enforced_controllers(const char *name, unsigned *ret);
 

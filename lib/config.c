@@ -26,7 +26,8 @@ struct policy_section {
 	enum section_kind kind;
 	char *name;       /* NULL for [default] */
 	const char *file; /* points into config.files */
-	bool guest_set, stop_set, pids_set, memory_set, cpu_set, network_set;
+	bool guest_set, stop_set, pids_set, memory_set, cpu_set, network_set, machined_set;
+	bool machined;
 	char *guest_name; /* NULL: "guest = none" */
 	unsigned guest_line;
 	const struct guest_config *guest; /* linked once every file is read */
@@ -191,6 +192,15 @@ static int policy_network(struct policy_section *s, const char *v)
 	return 0;
 }
 
+static int policy_machined(struct policy_section *s, const char *v)
+{
+	if (!streq(v, "yes") && !streq(v, "no"))
+		return -EINVAL;
+	s->machined = streq(v, "yes");
+	s->machined_set = true;
+	return 0;
+}
+
 static void binds_free(struct bind_mount *binds, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -261,6 +271,7 @@ static const struct {
 	{ "memory", policy_memory, "a size such as 512M, 2G or 1048576, or \"max\"" },
 	{ "cpu", policy_cpu, "a percentage of one CPU such as 150%, or \"max\"" },
 	{ "network", policy_network, "\"host\" or \"none\"" },
+	{ "machined", policy_machined, "\"yes\" or \"no\"" },
 	{ "bind", policy_bind,
 	  "SOURCE[:TARGET][:ro|:rw], SOURCE absolute or ~/..., TARGET absolute" },
 };
@@ -690,6 +701,8 @@ static void apply_section(struct user_policy *p, const struct policy_section *s)
 		p->cpu_percent = s->cpu_percent;
 	if (s->network_set)
 		p->network = s->network;
+	if (s->machined_set)
+		p->machined = s->machined;
 }
 
 int config_resolve(const struct config *c, const char *name, const char *const *groups,

@@ -77,6 +77,7 @@ struct user_policy {
 	uint64_t memory_max;  /* bytes, 0 = no limit */
 	unsigned cpu_percent; /* 0 = no limit; 100 = one CPU */
 	enum network_mode network;
+	bool machined;            /* register with systemd-machined; default no */
 	struct bind_mount *binds; /* array owned by the policy, strings by the config */
 	size_t n_binds;
 };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* x86ns-monitor: the resident supervisor of one user's container.
  *
- * Runs in: host root, host namespaces, cgroup x86ns/monitors; exec'd by the
+ * Runs in: host root, host namespaces, cgroup x86ns/monitors (on systemd
+ * hosts: its own scope x86ns.slice/x86ns-UID-monitor.scope); exec'd by the
  * launcher as the parent of the container's init. It
  *  - reaps the init (through its pidfd) and, when it dies for any reason,
  *    kills what is left in the container's cgroup and removes the cgroup,
@@ -59,7 +60,8 @@ struct client {
 struct monitor {
 	/* from the launcher */
 	char user[64], guest[64], cgroup[32];
-	char translator[256]; /* "none" or the translator's host path */
+	char cgroup_slice[32]; /* "" or systemd's slice that holds the cgroup */
+	char translator[256];  /* "none" or the translator's host path */
 	uid_t uid;
 	int listen_fd, init_pidfd, console_fd, log_fd;
 	int signal_fd;           /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
@@ -114,6 +116,16 @@ static void audit_record(const struct monitor *m, const char *op, int result)
 	audit_close(fd);
 }
 
+/* The container's cgroup is a scope systemd made in this slice. Set while
+ * parsing, so that even a start-up failure kills the right group. */
+static int monitor_use_slice(struct monitor *m, const char *slice)
+{
+	int r = xsnprintf(m->cgroup_slice, sizeof(m->cgroup_slice), "%s", slice);
+	if (r >= 0)
+		cgroup_use_systemd_slice(m->cgroup_slice);
+	return r;
+}
+
 static int parse_arg(struct monitor *m, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
@@ -132,6 +144,8 @@ static int parse_arg(struct monitor *m, const char *arg)
 		return xsnprintf(m->translator, sizeof(m->translator), "%s", v);
 	if (KEY("cgroup"))
 		return xsnprintf(m->cgroup, sizeof(m->cgroup), "%s", v);
+	if (KEY("cgroup-slice"))
+		return strchr(v, '/') || v[0] == '.' ? -EINVAL : monitor_use_slice(m, v);
 	if (KEY("stop"))
 		return xsnprintf(m->stop_policy, sizeof(m->stop_policy), "%s", v);
 	if (KEY("userns"))
@@ -597,6 +611,9 @@ static void container_cleanup(struct monitor *m)
 	waitid(P_PIDFD, (id_t)m->init_pidfd, &si, WEXITED);
 	dprintf(m->log_fd, "x86ns: guest init exited (%s %d)\n",
 		si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
+	/* With systemd units, the emptied scopes stop and systemd removes
+	 * their groups, the guest's subtree included (cgroup_destroy does
+	 * nothing there); the monitor's own scope goes with our exit. */
 	cgroup_kill(m->cgroup);
 	int r = cgroup_destroy(m->cgroup);
 	if (r < 0)
