@@ -225,6 +225,7 @@ static void test_full_example(void)
 	r = config_resolve(f.config, "bob", NULL, 0, &p);
 	CHECK(r == 0 && p.guest == bb, "bob selected by a drop-in [user] section");
 	CHECK_INT_EQ(p.network, NETWORK_NONE, "bob: network none");
+	CHECK(!p.machined, "bob: machined defaults to no");
 	CHECK_INT_EQ(p.stop, STOP_LAST_LOGOUT, "bob: stop from [default]");
 	CHECK(p.memory_max == 0 && p.pids_max == 0 && p.cpu_percent == 0, "bob: no limits");
 	CHECK_INT_EQ(p.n_binds, 1, "bob: only the default bind");
@@ -409,6 +410,17 @@ static void test_policy_values(void)
 	check_user_unsigned("stop", "linger=10", stop, STOP_LINGER);
 	check_user_unsigned("stop", "never", stop, STOP_NEVER);
 	check_user_unsigned("stop", "last-logout", stop, STOP_LAST_LOGOUT);
+	const char *machined[][2] = { { "yes", "1" }, { "no", "0" } };
+	for (size_t i = 0; i < ARRAY_SIZE(machined); i++) {
+		struct fixture f;
+		struct user_policy p;
+		int r = load_user_value(&f, "machined", machined[i][0], &p);
+		CHECK(r == 0 && p.machined == (machined[i][1][0] == '1'), "machined = %s",
+		      machined[i][0]);
+		if (r == 0)
+			user_policy_done(&p);
+		fixture_done(&f);
+	}
 
 	const char *bad[][2] = {
 		{ "memory", "0" },
@@ -433,6 +445,8 @@ static void test_policy_values(void)
 		{ "stop", "linger=1d" },
 		{ "stop", "sometimes" },
 		{ "network", "private" },
+		{ "machined", "true" },
+		{ "machined", "" },
 		{ "guest", "a/b" },
 		{ "bind", "relative:/x" },
 		{ "bind", "/a:relative" },
