@@ -204,16 +204,27 @@ tests/audit-listen: tests/audit-listen.c
 tests/setns-probe: tests/setns-probe.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+# Can this kernel run 32-bit x86 code? (tests skip the i386 cases where not.)
+tests/ia32-probe: tests/ia32-probe.c
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 # Copied into guests by tests/security/t-escape.sh: static, runs in any guest.
 tests/security/probe: tests/security/probe.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
 
-check: all $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
-	tests/security/probe
+# `make check` and `make bench` first install the Debian packages they need
+# (tests/deps.sh; nothing when they are there), then build, then run.
+TEST_BINS := $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
+	tests/ia32-probe tests/security/probe
+check:
+	tests/install-deps test
+	$(MAKE) all $(TEST_BINS)
 	tests/run
 
-bench: all
+bench:
+	tests/install-deps test
+	$(MAKE) all
 	tests/bench/run
 
 demo:
@@ -235,4 +246,4 @@ lint:
 clean:
 	rm -f lib/*.o lib/*.a seccomp-gen/seccomp-gen lib/seccomp-programs.c \
 		lib/seccomp-programs.c.tmp $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
-		tests/security/probe
+		tests/ia32-probe tests/security/probe

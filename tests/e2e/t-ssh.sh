@@ -60,9 +60,18 @@ for ((i = 0; i < 50 && !shell_pid; i++)); do
 	shell_pid=$(pgrep -u "$ALICE" -f '^x86ns-shell -c sleep 90$' | head -1)
 	[[ -n $shell_pid ]] || sleep 0.1
 done
+# The shell sets no_new_privs, then loads its filter: wait for the filter
+# (bounded) instead of reading the status between the two.
+shell_confinement() {
+	awk '$1 == "NoNewPrivs:" { n = $2 } $1 == "Seccomp:" { s = $2 } END { print n, s }' \
+		"/proc/$shell_pid/status" 2>/dev/null
+}
+for ((i = 0; i < 50; i++)); do
+	[[ $(shell_confinement) == "1 2" ]] && break
+	sleep 0.1
+done
 check_eq "the joined x86ns-shell runs with no_new_privs and a seccomp filter" "1 2" \
-	"$(awk '$1 == "NoNewPrivs:" { n = $2 } $1 == "Seccomp:" { s = $2 } END { print n, s }' \
-		"/proc/$shell_pid/status" 2>/dev/null)"
+	"$(shell_confinement)"
 printf 'put %s /tmp/up.txt\nget /etc/os-release %s\n' "$TST_TMP/up.txt" "$TST_TMP/os.txt" |
 	tst_sftp "$ALICE" -b - >"$TST_TMP/sftp.log" 2>&1
 check_eq "sftp put lands in the guest's /tmp" "payload $$" "$(tst_ssh "$ALICE" cat /tmp/up.txt)"
