@@ -61,7 +61,19 @@ CTL_SRC    := $(wildcard ctl/*.c)
 SHELL_SRC  := $(wildcard shell/*.c)
 
 .PHONY: all clean install uninstall check unit bench demo format lint install-selinux
-all: $(PROGS)
+
+# Installed, the launcher runs the monitor, init and spawner from its own
+# directory (libexec/x86ns/), and x86nsctl finds the launcher beside itself
+# before the installed one. In the build tree these links stand in for that
+# directory, so that the tests run the programs they just built.
+SIBLING_LINKS := launch/x86ns-monitor launch/x86ns-init launch/x86ns-spawner ctl/x86ns-launch
+launch/x86ns-monitor: monitor/x86ns-monitor
+launch/x86ns-init launch/x86ns-spawner: launch/%: guest/%
+ctl/x86ns-launch: launch/x86ns-launch
+$(SIBLING_LINKS):
+	$(Q)ln -sfn ../$< $@
+
+all: $(PROGS) $(SIBLING_LINKS)
 
 lib/%.o: lib/%.c lib/*.h
 	$(MSG) CC $@
@@ -231,5 +243,5 @@ lint:
 
 clean:
 	rm -f lib/*.o lib/*.a seccomp-gen/seccomp-gen lib/seccomp-programs.c \
-		lib/seccomp-programs.c.tmp $(PROGS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
+		lib/seccomp-programs.c.tmp $(PROGS) $(SIBLING_LINKS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
 		tests/security/probe
