@@ -61,7 +61,7 @@ struct buffer {
 
 struct relay {
 	int master, host_in, host_out, signal_fd, pidfd;
-	int host_tty; /* host_in if a terminal, else host_out if one, else -1 */
+	int host_tty;  /* host_in if a terminal, else host_out if one, else -1 */
 	pid_t child;   /* 0: the session is not our child; status_fd reports it */
 	int status_fd; /* x86ns-spawner's connection, or -1 */
 	bool own_pidfd;
@@ -471,7 +471,7 @@ int pty_relay(int master, int host_in, int host_out, const struct pty_session *s
 	rl->pidfd = session->pidfd;
 	rl->status_fd = session->child > 0 ? -1 : session->status_fd;
 	rl->signal_fd = -1;
-	rl->host_tty = host_in >= 0 && isatty(host_in)	  ? host_in
+	rl->host_tty = host_in >= 0 && isatty(host_in)     ? host_in
 		       : host_out >= 0 && isatty(host_out) ? host_out
 							   : -1;
 	rl->input_done = host_in < 0;
@@ -518,7 +518,8 @@ int pty_stdio_open(struct pty_stdio *ret)
 		if (isatty(i))
 			ret->fds[i] = slave;
 	ret->host_in = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
-	ret->host_out = first_terminal((const int[]){ STDOUT_FILENO, STDERR_FILENO, STDIN_FILENO }, 3);
+	ret->host_out =
+	    first_terminal((const int[]){ STDOUT_FILENO, STDERR_FILENO, STDIN_FILENO }, 3);
 	ret->slave = slave;
 	ret->master = TAKE_FD(master);
 	return 1;

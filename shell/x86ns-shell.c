@@ -40,8 +40,8 @@
 #define EXIT_CANNOT_JOIN 126
 
 struct shell_args {
-	const char *command;       /* -c CMD, or NULL */
-	bool login;                /* argv[0] starts with '-' or -l */
+	const char *command; /* -c CMD, or NULL */
+	bool login;          /* argv[0] starts with '-' or -l */
 };
 
 static void parse_args(int argc, char **argv, struct shell_args *a)
