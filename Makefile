@@ -188,9 +188,6 @@ tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 tests/unit/test-check: tests/unit/test-check.c ctl/check.c ctl/check-probe.c ctl/check.h ctl/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ictl -o $@ $< ctl/check.c ctl/check-probe.c lib/libx86ns.a -lz
-tests/unit/test-pty: tests/unit/test-pty.c shell/pty.c shell/pty.h tests/unit/tap.h lib/libx86ns.a lib/*.h
-	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ishell -o $@ $< shell/pty.c lib/libx86ns.a
 # Checks the embedded programs against the ones libseccomp builds now.
 tests/unit/test-seccomp: tests/unit/test-seccomp.c tests/unit/tap.h lib/libx86ns.a lib/*.h \
 	seccomp-gen/seccomp-build.c seccomp-gen/seccomp-policy.c $(SECCOMP_TOOL_HDR)

@@ -49,11 +49,13 @@ check_eq "interactive: exit status of the login shell" 3 "$rc"
 out=$(tst_ssh -tt "$ALICE" 'ls -l /proc/self/fd/0' 2>&1 </dev/null)
 check_match "ssh -tt cmd: stdin is the guest pty" '/dev/pts/[0-9]+' "$out"
 
-# ---- sftp and scp work though the guest has no sftp-server ----------------
+# ---- sftp and scp with the guest's own sftp-server -------------------------
+# (The host's is never run in a guest: tests/security/t-sftp-fallback.sh.)
 echo "payload $$" >"$TST_TMP/up.txt"
 tst_ssh "$ALICE" 'sleep 90' &
 holder=$!
 x86ns_wait_running "$ALICE" 10
+check "guest root installs sftp-server in alice's guest" x86ns_guest_install_sftp_server "$ALICE"
 # The joined x86ns-shell relays under its own filter, with no_new_privs.
 shell_pid=
 for ((i = 0; i < 50 && !shell_pid; i++)); do
