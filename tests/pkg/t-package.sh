@@ -8,6 +8,7 @@
 # /etc/pam.d, /var/lib/pam, debconf's database, /var/log and /var/lib are
 # copies or empty: the host's files are never written. Installing the
 # packages on a Debian 12 server is tests/vm/t-vm-package.sh.
+# shellcheck disable=SC2016 # the namespaces' scripts are in single quotes on purpose
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 tst_need dpkg-buildpackage dpkg-deb dpkg-parsechangelog lintian pam-auth-update unshare \
