@@ -13,6 +13,8 @@ DEPS_TEST=(uidmap busybox-static openssh-server openssh-client debootstrap
 # The SELinux policy analysis (tests/selinux/).
 DEPS_SELINUX=(selinux-policy-dev selinux-policy-default setools semodule-utils
 	policycoreutils checkpolicy selinux-utils make m4)
+# Building and linting the Debian packages (tests/pkg/).
+DEPS_PKG=(debhelper devscripts lintian equivs dpkg-dev fakeroot xz-utils)
 # `make demo` needs only these.
 DEPS_DEMO=("${DEPS_BUILD[@]}" uidmap busybox-static openssh-server openssh-client)
 
