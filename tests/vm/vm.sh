@@ -39,14 +39,15 @@ VM_BOOT_SECONDS=
 
 _vm_log() { echo "# vm: $*" >&2; }
 
-# vm_accel: "kvm" when /dev/kvm exists and QEMU can create a KVM machine
-# with it (a /dev/kvm without nested virtualisation refuses), else "tcg".
+# vm_accel: "kvm" when the CPU offers virtualisation (vmx or svm: a
+# /dev/kvm on a CPU without them, as in some sandboxes, accepts a machine and
+# then hangs at boot) and QEMU can create a KVM machine, else "tcg".
 vm_accel() {
 	if [[ -n ${X86NS_VM_ACCEL:-} ]]; then
 		echo "$X86NS_VM_ACCEL"
 		return 0
 	fi
-	if [[ -r /dev/kvm && -w /dev/kvm ]] &&
+	if [[ -r /dev/kvm && -w /dev/kvm ]] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
 		echo quit | timeout 20 qemu-system-x86_64 -accel kvm -machine q35 -nodefaults \
 			-display none -S -monitor stdio >/dev/null 2>&1; then
 		echo kvm
@@ -139,7 +140,8 @@ vm_start() {
 		: >"$VM_SERIAL_LOG"
 		rm -f "$VM_RUN/qemu.pid"
 		# Loopback only: the VM's sshd is never reachable from elsewhere.
-		qemu-system-x86_64 -name x86ns-test-vm -accel "$VM_ACCEL" -machine q35 -cpu max \
+		qemu-system-x86_64 -name x86ns-test-vm -accel "$VM_ACCEL" -machine q35 \
+			-cpu "$([[ $VM_ACCEL == kvm ]] && echo host || echo max)" \
 			-m "${X86NS_VM_MEMORY:-4G}" -smp "${X86NS_VM_CPUS:-2}" \
 			-nodefaults -display none -monitor none -no-reboot \
 			-serial "file:$VM_SERIAL_LOG" \
