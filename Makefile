@@ -57,7 +57,7 @@ CTL_SRC    := pam_x86ns/x86nsctl.c pam_x86ns/check.c pam_x86ns/check-probe.c pam
 	      pam_x86ns/guest-apt.c pam_x86ns/guest-tree.c
 SHELL_SRC  := shell/x86ns-shell.c shell/pty.c shell/guest_env.c shell/hostexec.c
 
-.PHONY: all clean install uninstall check unit bench demo format lint install-selinux
+.PHONY: all clean install uninstall check check-vm unit bench demo format lint install-selinux
 all: $(PROGS)
 
 lib/%.o: lib/%.c lib/*.h
@@ -208,6 +208,10 @@ tests/security/probe: tests/security/probe.c
 check: all $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
 	tests/security/probe
 	tests/run
+
+# Only the real-server suite: the Debian 12 VM under QEMU (tests/vm/).
+check-vm: all tests/security/probe
+	tests/run vm/
 
 bench: all
 	tests/bench/run
