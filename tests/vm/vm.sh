@@ -82,7 +82,8 @@ vm_ssh_as() {
 		if [[ $1 == -o ]]; then extra+=("$1" "$2"); shift 2; else extra+=("$1"); shift; fi
 	done
 	_vm_ssh_options
-	ssh "${VM_SSH_OPTS[@]}" -p "$VM_PORT" "${extra[@]}" "$user@127.0.0.1" "$@"
+	# Given options first: for ssh, the first value of an option wins.
+	ssh "${extra[@]}" "${VM_SSH_OPTS[@]}" -p "$VM_PORT" "$user@127.0.0.1" "$@"
 }
 
 # vm_ssh [SSH-OPTIONS] [CMD...]: as root.
@@ -191,7 +192,7 @@ vm_stop() {
 	[[ -n $VM_PID ]] || return 0
 	if _vm_alive; then
 		_vm_ssh_options
-		timeout 30 ssh "${VM_SSH_OPTS[@]}" -o ConnectTimeout=5 -p "$VM_PORT" root@127.0.0.1 \
+		timeout 30 ssh -o ConnectTimeout=5 "${VM_SSH_OPTS[@]}" -p "$VM_PORT" root@127.0.0.1 \
 			'systemctl poweroff' </dev/null >/dev/null 2>&1
 		for ((i = 0; i < 90; i++)); do
 			_vm_alive || break
