@@ -185,21 +185,25 @@ $(_vm_serial_tail 25)"
 	_vm_log "sshd answers after $VM_BOOT_SECONDS s ($VM_ACCEL)"
 }
 
-# vm_stop: power the VM off in order, wait for QEMU to exit (at most 90 s),
+# vm_stop: power the VM off in order, wait for QEMU to exit (at most 45 s),
 # then SIGTERM and SIGKILL it. Idempotent.
 vm_stop() {
 	local i
 	[[ -n $VM_PID ]] || return 0
 	if _vm_alive; then
+		# --no-block: the answer comes before sshd goes. When the VM cannot
+		# take the order (still booting, hung), QEMU is stopped at once:
+		# the runner's SIGKILL follows its SIGTERM within 60 s.
 		_vm_ssh_options
-		timeout 30 ssh -o ConnectTimeout=5 "${VM_SSH_OPTS[@]}" -p "$VM_PORT" root@127.0.0.1 \
-			'systemctl poweroff' </dev/null >/dev/null 2>&1
-		for ((i = 0; i < 90; i++)); do
-			_vm_alive || break
-			sleep 1
-		done
+		if timeout 20 ssh -o ConnectTimeout=5 "${VM_SSH_OPTS[@]}" -p "$VM_PORT" root@127.0.0.1 \
+			'systemctl --no-block poweroff' </dev/null >/dev/null 2>&1; then
+			for ((i = 0; i < 45; i++)); do
+				_vm_alive || break
+				sleep 1
+			done
+		fi
 		if _vm_alive; then
-			_vm_log "the VM did not power off in 90 s: SIGTERM to QEMU $VM_PID"
+			_vm_log "the VM did not power off: SIGTERM to QEMU $VM_PID"
 			kill -TERM "$VM_PID" 2>/dev/null
 			for ((i = 0; i < 50; i++)); do
 				_vm_alive || break
