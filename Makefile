@@ -66,7 +66,7 @@ MONITOR_SRC := $(wildcard monitor/*.c)
 CTL_SRC    := $(wildcard ctl/*.c)
 SHELL_SRC  := $(wildcard shell/*.c)
 
-.PHONY: all clean install uninstall check unit bench demo format lint install-selinux deb
+.PHONY: all clean install uninstall check check-vm unit bench demo format lint install-selinux deb
 # Installed, the launcher runs the monitor, init and spawner from its own
 # directory (libexec/x86ns/), and x86nsctl finds the launcher beside itself
 # before the installed one. In the build tree these links stand in for that
@@ -237,6 +237,12 @@ check:
 	tests/install-deps test
 	$(MAKE) all $(TEST_BINS)
 	tests/run
+
+# Only the real-server suite: the Debian 12 VM under QEMU (tests/vm/).
+check-vm:
+	tests/install-deps test
+	$(MAKE) all tests/security/probe
+	tests/run vm/
 
 bench:
 	tests/install-deps test

@@ -10,6 +10,8 @@ DEPS_BUILD=(build-essential pkg-config libpam0g-dev libaudit-dev libseccomp-dev
 # translator (qemu-user-static), the peers of the benchmarks.
 DEPS_TEST=(uidmap busybox-static openssh-server openssh-client debootstrap
 	systemd-container bubblewrap strace qemu-user-static)
+# The real-server VM (tests/vm/): QEMU, its images, mkfs.ext4 -d.
+DEPS_VM=(qemu-system-x86 qemu-utils e2fsprogs debootstrap)
 # The SELinux policy analysis (tests/selinux/).
 DEPS_SELINUX=(selinux-policy-dev selinux-policy-default setools semodule-utils
 	policycoreutils checkpolicy selinux-utils make m4)
