@@ -24,15 +24,21 @@ else
 Q =
 MSG = @true
 endif
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment (dpkg-buildflags for
+# the Debian package) come after the project's own flags: they add to the
+# warnings and hardening below, they do not replace them.
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wvla
-HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fstack-clash-protection \
+# A build system that chooses its own _FORTIFY_SOURCE level keeps it: a
+# second, different definition is a "redefined" warning, an error here.
+FORTIFY := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN  := -fstack-protector-strong $(FORTIFY) -fstack-clash-protection \
 	   -fcf-protection -fno-strict-overflow -fno-delete-null-pointer-checks
-LDHARDEN := -Wl,-z,relro,-z,now,-z,noexecstack
+LDHARDEN := -Wl,-z,relro,-z,now,-z,noexecstack $(LDFLAGS)
 DEFS    := -D_GNU_SOURCE -DX86NS_LIBEXECDIR='"$(LIBEXECDIR)/x86ns"' \
 	   -DX86NS_SYSCONFDIR='"$(SYSCONFDIR)"'
-ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Ilib $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Ilib $(CPPFLAGS) $(CFLAGS)
 
 # One folder per program (docs/HACKING.md): the folder is the process.
 #   pam_x86ns/   pam_x86ns.so     host root, inside sshd/login/su
@@ -60,8 +66,7 @@ MONITOR_SRC := $(wildcard monitor/*.c)
 CTL_SRC    := $(wildcard ctl/*.c)
 SHELL_SRC  := $(wildcard shell/*.c)
 
-.PHONY: all clean install uninstall check unit bench demo format lint install-selinux
-
+.PHONY: all clean install uninstall check check-vm unit bench demo format lint install-selinux deb
 # Installed, the launcher runs the monitor, init and spawner from its own
 # directory (libexec/x86ns/), and x86nsctl finds the launcher beside itself
 # before the installed one. In the build tree these links stand in for that
@@ -125,13 +130,15 @@ monitor/x86ns-monitor: $(MONITOR_SRC) lib/libx86ns.a lib/*.h
 INIT_CC ?= $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
 guest/x86ns-init: guest/init.c
 	$(MSG) CC $@
-	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -static -Os -o $@ $<
+	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) -static -Os \
+		$(LDFLAGS) -o $@ $<
 
 # The session spawner runs inside every guest too: static, like the init.
 # It takes lib/'s headers only (musl cannot link libx86ns.a).
 guest/x86ns-spawner: guest/spawner.c lib/spawn-proto.h lib/cgroup.h
 	$(MSG) CC $@
-	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -iquote lib -static -Os -o $@ $<
+	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) -iquote lib -static \
+		-Os $(LDFLAGS) -o $@ $<
 
 ctl/x86nsctl: $(CTL_SRC) lib/libx86ns.a lib/*.h ctl/*.h
 	$(MSG) CC $@
@@ -189,9 +196,6 @@ tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 tests/unit/test-check: tests/unit/test-check.c ctl/check.c ctl/check-probe.c ctl/check.h ctl/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ictl -o $@ $< ctl/check.c ctl/check-probe.c lib/libx86ns.a -lz
-tests/unit/test-pty: tests/unit/test-pty.c shell/pty.c shell/pty.h tests/unit/tap.h lib/libx86ns.a lib/*.h
-	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ishell -o $@ $< shell/pty.c lib/libx86ns.a
 # Checks the embedded programs against the ones libseccomp builds now.
 tests/unit/test-seccomp: tests/unit/test-seccomp.c tests/unit/tap.h lib/libx86ns.a lib/*.h \
 	seccomp-gen/seccomp-build.c seccomp-gen/seccomp-policy.c $(SECCOMP_TOOL_HDR)
@@ -216,16 +220,33 @@ tests/audit-listen: tests/audit-listen.c
 tests/setns-probe: tests/setns-probe.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+# Can this kernel run 32-bit x86 code? (tests skip the i386 cases where not.)
+tests/ia32-probe: tests/ia32-probe.c
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 # Copied into guests by tests/security/t-escape.sh: static, runs in any guest.
 tests/security/probe: tests/security/probe.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
 
-check: all $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
-	tests/security/probe
+# `make check` and `make bench` first install the Debian packages they need
+# (tests/deps.sh; nothing when they are there), then build, then run.
+TEST_BINS := $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
+	tests/ia32-probe tests/security/probe
+check:
+	tests/install-deps test
+	$(MAKE) all $(TEST_BINS)
 	tests/run
 
-bench: all
+# Only the real-server suite: the Debian 12 VM under QEMU (tests/vm/).
+check-vm:
+	tests/install-deps test
+	$(MAKE) all tests/security/probe
+	tests/run vm/
+
+bench:
+	tests/install-deps test
+	$(MAKE) all
 	tests/bench/run
 
 demo:
@@ -233,6 +254,12 @@ demo:
 
 install-selinux:
 	$(MAKE) -C selinux install
+
+# The Debian packages (debian/), built in a copy of the tree: the results
+# (x86ns_*.deb, libpam-x86ns_*.deb, the source package) go to DEB_OUT.
+DEB_OUT ?= build-deb
+deb:
+	tests/pkg/build-deb.sh $(DEB_OUT)
 
 format:
 	clang-format -i lib/*.[ch] pam_x86ns/*.[ch] launch/*.[ch] monitor/*.[ch] guest/*.[ch] \
@@ -247,4 +274,4 @@ lint:
 clean:
 	rm -f lib/*.o lib/*.a seccomp-gen/seccomp-gen lib/seccomp-programs.c \
 		lib/seccomp-programs.c.tmp $(PROGS) $(SIBLING_LINKS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
-		tests/security/probe
+		tests/ia32-probe tests/security/probe

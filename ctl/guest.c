@@ -39,7 +39,8 @@
 #define APT_SOURCES_LIST "/etc/apt/sources.list"
 #define APT_SOURCES_DIR  "/etc/apt/sources.list.d"
 /* What a full guest needs: an init, the system bus, cron, and ps. */
-#define BASE_PACKAGES "systemd,systemd-sysv,dbus,cron,procps"
+/* openssh-sftp-server: sftp and scp run the guest's own (x86ns-shell(1)). */
+#define BASE_PACKAGES "systemd,systemd-sysv,dbus,cron,procps,openssh-sftp-server"
 #define TAIL_LINES    15
 #define TEXT_MAX      256
 /* A log gets the current status at least this often, so that a long stage

@@ -11,6 +11,7 @@
 #include "guest.h"
 #include "join.h"
 #include "proto.h"
+#include "pty.h"
 #include "spawn.h"
 #include "cli.h"
 #include "util.h"
@@ -263,11 +264,20 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	snprintf(home, sizeof(home), "HOME=%s", as_user ? u.pw.pw_dir : "/root");
 	char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 			 "TERM=dumb", home, NULL };
-	struct spawn_request req = { .cwd = as_user ? u.pw.pw_dir : "/",
+	/* The administrator's terminal never reaches guest code: a terminal
+	 * among fds 0-2 is replaced by a pty of the guest's, relayed until
+	 * the command ends. */
+	struct pty_stdio io;
+	r = pty_stdio_open(&io);
+	if (r < 0)
+		cli_die("cannot allocate a terminal in the guest: %s", strerror(-r));
+	bool tty = r > 0;
+	struct spawn_request req = { .tty = tty,
+				     .cwd = as_user ? u.pw.pw_dir : "/",
 				     .path = path,
 				     .argv = cmd,
 				     .envp = envp,
-				     .fds = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO } };
+				     .fds = { io.fds[0], io.fds[1], io.fds[2] } };
 	struct spawned session;
 	const char *step = "connect";
 	r = spawn_session(&req, &session, &step);
@@ -275,11 +285,17 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 		cli_die("cannot execute %s in the guest: %s", path, strerror(-r));
 	if (r < 0)
 		cli_die("%s", spawn_error(r, step));
-	int status;
-	r = spawn_wait(&session, &status);
+	closep(&io.slave);
+	int status = 0;
+	if (tty)
+		r = pty_relay(io.master, io.host_in, io.host_out,
+			      &(struct pty_session){ 0, session.pidfd, session.conn }, &status);
+	else
+		r = spawn_wait(&session, &status);
 	if (r < 0)
-		cli_die("wait: %s", strerror(-r));
+		cli_die("%s: %s", tty ? "terminal relay" : "wait", strerror(-r));
 	spawned_done(&session);
+	pty_stdio_close(&io);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -152,9 +152,12 @@ static int session_child(void *arg)
 	const char *step = "setsid";
 	if (setsid() < 0)
 		goto fail;
+	/* The first of the session's fds that is a terminal (the guest pty's
+	 * slave: stdin may be a pipe while stdout is the terminal). */
 	step = "terminal";
-	if (r->tty && ioctl(r->fds[0], TIOCSCTTY, 0) < 0)
-		goto fail;
+	for (int i = 0; r->tty && ioctl(r->fds[i], TIOCSCTTY, 0) < 0; i++)
+		if (errno != ENOTTY || i == 2)
+			goto fail;
 	step = "descriptors";
 	for (int i = 0; i < 3; i++)
 		if (dup2(r->fds[i], i) < 0)

@@ -47,9 +47,7 @@ int container_confine(const struct container_ref *c);
 /* Runs in: x86ns-shell, after container_join and container_become, when
  * the guest's spawner forks its session and the shell only relays. A fresh
  * session keyring, no_new_privs and the shell's own filter, shorter than
- * the guest's and quicker to load (seccomp-gen/seccomp-policy.c, shell_allowed).
- * A shell that forks a program itself (the host's sftp-server) takes
- * container_confine instead. */
+ * the guest's and quicker to load (seccomp-gen/seccomp-policy.c, shell_allowed). */
 int container_confine_relay(const struct container_ref *c);
 
 /* Runs in: the joining process, after container_join. Take guest ids: uid 0

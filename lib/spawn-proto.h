@@ -12,8 +12,8 @@
  *   request: one message, SCM_RIGHTS with the session's fds 0, 1 and 2,
  *            payload  SPAWN_MAGIC "\0" FLAGS "\0" CWD "\0" PATH "\0"
  *                     ARGV... "\0" (an empty string ends argv) ENV...
- *            FLAGS is "tty" (fd 0 becomes the controlling terminal of a
- *            new session) or "-".
+ *            FLAGS is "tty" (the first of the fds that is a terminal
+ *            becomes the controlling terminal of the new session) or "-".
  *   reply:   "ok pid=N" with SCM_RIGHTS [pidfd of the session], or
  *            "err errno=N step=WORD";
  *   then:    "exit status=N" (a wait status) when the session ends.

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 struct spawn_request {
-	bool tty; /* fds[0] becomes the controlling terminal of a new session */
+	bool tty; /* the first terminal of fds becomes the session's controlling one */
 	const char *cwd;
 	const char *path; /* absolute, in the guest */
 	char *const *argv;

@@ -588,8 +588,7 @@ const size_t guest_abis_count = ARRAY_SIZE(guest_abis);
  * also loads in a fraction of the guest filter's time (the kernel compiles
  * every filter, and the guest's has some 1,000 instructions), and joins
  * are the one path where that time counts. Every other call fails with
- * ENOSYS; any ABI but the native one kills. The host's sftp-server
- * fallback runs under the guest filter instead (lib/join.h). */
+ * ENOSYS; any ABI but the native one kills. */
 const char *const shell_allowed[] = {
 	/* memory, for malloc and stdio */
 	"brk",
@@ -611,6 +610,10 @@ const char *const shell_allowed[] = {
 	"statx",
 	"lseek",
 	"fcntl",
+	/* whether the guest has the sftp-server that sshd asks for */
+	"access",
+	"faccessat",
+	"faccessat2",
 	"dup",
 	"dup2",
 	"dup3",
@@ -654,8 +657,8 @@ const char *const shell_allowed[] = {
 const size_t shell_allowed_count = ARRAY_SIZE(shell_allowed);
 
 /* The terminal requests of isatty, tcgetattr/tcsetattr, the window size,
- * ptsname_r/unlockpt on the guest's pty master and tcgetpgrp; Unix sockets
- * only. */
+ * ptsname_r/unlockpt on the guest's pty master, tcgetpgrp and TIOCSIG (the
+ * relay's ^C to the guest pty's foreground group); Unix sockets only. */
 const struct syscall_arg_rule shell_arg_rules[] = {
 	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TCGETS) } },
 	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TCSETS) } },
@@ -666,6 +669,7 @@ const struct syscall_arg_rule shell_arg_rules[] = {
 	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCGPTN) } },
 	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCSPTLCK) } },
 	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCGPGRP) } },
+	{ "ioctl", SCMP_ACT_ALLOW, 0, false, 1, { ARG_LOW32_EQ(1, TIOCSIG) } },
 	{ "socket", SCMP_ACT_ALLOW, 0, true, 1, { ARG_LOW32_EQ(0, AF_UNIX) } },
 };
 const size_t shell_arg_rules_count = ARRAY_SIZE(shell_arg_rules);

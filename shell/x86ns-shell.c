@@ -11,18 +11,17 @@
  * Steps (host side first, then the switch, as nsenter does it):
  *  1. become non-dumpable: nothing in the guest may ptrace us once we join;
  *  2. find the guest's init in the monitor's ready file, or ask the monitor
- *     and wait until the guest is ready (it also moves the sftp fallback
- *     into the container's cgroup); pin the init with a pidfd and verify
- *     its user namespace is the reported one and is owned by us;
+ *     and wait until the guest is ready; pin the init with a pidfd and
+ *     verify its user namespace is the reported one and is owned by us;
  *  3. setns on the pidfd into all of its namespaces;
  *  4. drop to the user's ids inside, give up every capability and load
  *     the shell's own system call filter;
- *  5. fork (the PID namespace applies to children) and exec the guest's
- *     shell; interactive sessions get a pty of the guest's devpts. */
+ *  5. have the guest's spawner fork the guest's shell; when any of fds
+ *     0-2 is a terminal, the session gets a pty of the guest's devpts in
+ *     its place, which we relay: guest code never holds our terminal. */
 
 #include "caps.h"
 #include "guest_env.h"
-#include "hostexec.h"
 #include "join.h"
 #include "label.h"
 #include "pty.h"
@@ -31,24 +30,18 @@
 #include "util.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <sys/syscall.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define EXIT_CANNOT_JOIN 126
 
 struct shell_args {
-	const char *command;       /* -c CMD, or NULL */
-	bool login;                /* argv[0] starts with '-' or -l */
-	struct hostexec *sftp;     /* the host's sftp-server, opened for a fallback */
-	unsigned long personality; /* the guest's, for that fallback */
-	uid_t uid;
+	const char *command; /* -c CMD, or NULL */
+	bool login;          /* argv[0] starts with '-' or -l */
 };
 
 static void parse_args(int argc, char **argv, struct shell_args *a)
@@ -84,34 +77,13 @@ static char *shell_argv0(const struct guest_account *acct, const struct shell_ar
 	return buf;
 }
 
-/* Runs in: session child, inside every namespace of the guest. Only for
- * the host's sftp-server, which runs from fds that x86ns-shell holds (see
- * hostexec.h): it cannot be started by the guest's spawner. */
-static void exec_host_sftp_server(const struct guest_account *acct, const struct shell_args *a,
-				  char **envp) __attribute__((noreturn));
-static void exec_host_sftp_server(const struct guest_account *acct, const struct shell_args *a,
-				  char **envp)
+/* sshd's sftp subsystem (and scp, which speaks sftp): a bare path whose
+ * last part is sftp-server. */
+static bool is_sftp_server(const char *command)
 {
-	if (chdir(acct->home) < 0 && chdir("/") < 0)
-		_exit(EXIT_CANNOT_JOIN);
-	/* No fd the shell was started with beyond stdio reaches the guest
-	 * (su or a console login may pass some); hostexec's are its own. */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		_exit(EXIT_CANNOT_JOIN);
-	/* What the spawner's sessions inherit from the guest, this one is
-	 * given here: the guest's personality and SELinux context. */
-	int r = a->personality && personality(a->personality) < 0 ? negerrno() : 0;
-	if (r == 0)
-		r = label_exec_container(a->uid);
-	if (r < 0) {
-		fprintf(stderr, "x86ns-shell: cannot run the host's sftp-server as the guest: %s\n",
-			strerror(-r));
-		_exit(EXIT_CANNOT_JOIN);
-	}
-	r = hostexec_run(a->sftp, "sftp-server", envp);
-	fprintf(stderr, "x86ns-shell: the guest has no %s and the host's cannot run in it: %s\n",
-		a->command, strerror(-r));
-	_exit(127);
+	if (!command || command[0] != '/' || strpbrk(command, " \t;|&$`'\"<>"))
+		return false;
+	return strcmp(strrchr(command, '/') + 1, "sftp-server") == 0;
 }
 
 /* The guest shell, forked by the guest's x86ns-spawner inside the guest's
@@ -139,54 +111,35 @@ static void spawn_guest_shell(const struct guest_account *acct, const struct she
 		cli_die("%s", spawn_error(r, step));
 }
 
-static int run_interactive(const struct guest_account *acct, const struct shell_args *a,
-			   char **envp)
+/* On a pty of the guest when any of fds 0-2 is a terminal (pty.h), else
+ * with the caller's fds: pipes, sockets, files, as sshd gives them to
+ * `ssh host cmd`, scp and sftp. */
+static int run_session(const struct guest_account *acct, const struct shell_args *a, char **envp)
 {
-	int master;
-	char slave[64];
-	int r = pty_open_guest(STDIN_FILENO, &master, slave, sizeof(slave));
+	struct pty_stdio io;
+	int r = pty_stdio_open(&io);
 	if (r < 0)
 		cli_die("cannot allocate a terminal in the guest: %s", strerror(-r));
-	_cleanup_close_ int slave_fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave_fd < 0)
-		cli_die("guest terminal %s: %m", slave);
-	struct spawned session;
-	spawn_guest_shell(acct, a, envp, true, (int[3]){ slave_fd, slave_fd, slave_fd }, &session);
-	closep(&slave_fd); /* the master reads EIO once the guest's side is closed */
-	int status = 0;
-	r = pty_relay(master, STDIN_FILENO, STDOUT_FILENO,
-		      &(struct pty_session){ 0, session.pidfd, session.conn }, &status);
-	if (r < 0)
-		cli_die("terminal relay: %s", strerror(-r));
-	spawned_done(&session);
-	return exit_code(status);
-}
-
-static int run_plain(const struct guest_account *acct, const struct shell_args *a, char **envp)
-{
-	/* The relay of a plain session only waits; signals from sshd would
-	 * end it, not the command, as for a plain shell's child. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	int status;
-	if (a->sftp && access(a->command, X_OK) < 0) {
-		pid_t child = fork();
-		if (child < 0)
-			cli_die("fork: %m");
-		if (child == 0)
-			exec_host_sftp_server(acct, a, envp);
-		while (waitpid(child, &status, 0) < 0)
-			if (errno != EINTR)
-				cli_die("wait: %m");
-		return exit_code(status);
+	bool tty = r > 0;
+	if (!tty) {
+		/* The wait only relays; signals from sshd would end it, not
+		 * the command, as for a plain shell's child. */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
 	}
 	struct spawned session;
-	spawn_guest_shell(acct, a, envp, false,
-			  (int[3]){ STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO }, &session);
-	int r = spawn_wait(&session, &status);
+	spawn_guest_shell(acct, a, envp, tty, io.fds, &session);
+	closep(&io.slave); /* the master reads EIO once the guest's side is closed */
+	int status = 0;
+	if (tty)
+		r = pty_relay(io.master, io.host_in, io.host_out,
+			      &(struct pty_session){ 0, session.pidfd, session.conn }, &status);
+	else
+		r = spawn_wait(&session, &status);
 	if (r < 0)
-		cli_die("wait: %s", strerror(-r));
+		cli_die("%s: %s", tty ? "terminal relay" : "wait", strerror(-r));
 	spawned_done(&session);
+	pty_stdio_close(&io);
 	return exit_code(status);
 }
 
@@ -220,9 +173,8 @@ int main(int argc, char **argv)
 	struct container_ref c;
 	char why[512];
 	/* The session is forked by the guest's spawner, in the container's
-	 * cgroup; only the host's sftp-server, forked here, needs us in it. */
-	bool sftp = a.command && hostexec_is_sftp_server(a.command);
-	r = container_find(uid, sftp, &c, why, sizeof(why), show_wait);
+	 * cgroup: we need not be in it. */
+	r = container_find(uid, false, &c, why, sizeof(why), show_wait);
 	if (r == -ENOENT)
 		cli_die("no running guest for uid %u (logins start it through pam_x86ns; an "
 			"administrator can run x86nsctl start)",
@@ -237,31 +189,21 @@ int main(int argc, char **argv)
 	if (!c.ready)
 		fprintf(stderr, "x86ns-shell: warning: guest '%s' did not report ready in time\n",
 			c.guest);
-	/* sftp and scp must work in guests without an sftp-server: open the
-	 * host's now, while its files are in view. */
-	struct hostexec sftp_exec;
-	if (sftp && hostexec_prepare(a.command, &sftp_exec) == 0)
-		a.sftp = &sftp_exec;
-
 	/* Host side done: from here on we see only the guest. */
 	char **envp = guest_env_build(environ);
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the guest '%s': %s", c.guest, strerror(-r));
-	/* The host's sftp-server, forked here, is confined as the guest's init
-	 * is, loaded while we still hold CAP_SYS_ADMIN in the guest (so no
-	 * no_new_privs stands in the way of its SELinux transition). Every
-	 * other session is forked by the spawner: we only relay, under a
-	 * filter of our own. */
-	if (sftp && (r = container_confine(&c)) < 0)
-		cli_die("cannot confine the session as the guest is confined: %s", strerror(-r));
+	/* Every session is forked by the guest's spawner, inside the guest's
+	 * Landlock domain and filter: we only relay, under a filter of our own. */
 	r = container_become(uid, gid);
 	if (r < 0)
 		cli_die("cannot take the user's ids in the guest: %s", strerror(-r));
-	if (!sftp && (r = container_confine_relay(&c)) < 0)
+	r = container_confine_relay(&c);
+	if (r < 0)
 		cli_die("cannot confine the session: %s", strerror(-r));
-	a.personality = c.personality;
-	a.uid = uid;
+	char guest[sizeof(c.guest)];
+	snprintf(guest, sizeof(guest), "%s", c.guest);
 	container_ref_done(&c);
 
 	struct guest_account acct = { 0 };
@@ -269,6 +211,15 @@ int main(int argc, char **argv)
 	r = guest_env_finish(&envp, &acct);
 	if (r < 0)
 		cli_die("environment: %s", strerror(-r));
-	bool interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	return interactive ? run_interactive(&acct, &a, envp) : run_plain(&acct, &a, envp);
+	/* No host program runs in the guest: nothing of the guest's (its
+	 * ld.so.preload, its NSS) may be loaded outside its walls. sftp and
+	 * scp need the guest's own sftp-server. */
+	if (is_sftp_server(a.command) && access(a.command, X_OK) < 0) {
+		fprintf(stderr,
+			"x86ns-shell: guest '%s' has no %s: sftp and scp need it installed in "
+			"the guest (Debian: openssh-sftp-server)\n",
+			guest, a.command);
+		return 127;
+	}
+	return run_session(&acct, &a, envp);
 }

@@ -72,6 +72,19 @@ _tst_oneline() {
 	printf '%s' "$s"
 }
 
+# skip DESC REASON: a check this machine cannot run (say why: "the kernel
+# cannot run 32-bit x86 code"). Counted as skipped by tests/run, never as
+# passed. Only for what the machine lacks, never for what the test could do.
+skip() { echo "ok - $1 # SKIP $2"; }
+
+# tst_ia32_unsupported: succeed, printing why, when this kernel cannot run
+# 32-bit x86 code (no IA32 emulation); tests of i386 guests then skip.
+tst_ia32_unsupported() {
+	local why
+	why=$("$TST_SRCDIR/tests/ia32-probe" 2>&1) && return 1
+	echo "${why:-tests/ia32-probe failed (make check builds it)}"
+}
+
 # tst_bail DESC REASON: a check that the rest of the script depends on failed.
 tst_bail() {
 	not_ok "$1" "$2"

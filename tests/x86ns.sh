@@ -75,3 +75,15 @@ x86ns_leftovers() {
 	pgrep -f "x86ns-monitor user=[^ ]* uid=$uid " | sed 's/^/monitor pid /'
 	return 0
 }
+
+# x86ns_guest_install_sftp_server USER: guest root copies the host's
+# sftp-server with its loader and libraries (from ldd) into USER's running
+# guest (its upper layer), as an administrator installs a guest package:
+# from then on it is the guest's own program (the busybox guest has none).
+x86ns_guest_install_sftp_server() {
+	local prog=/usr/lib/openssh/sftp-server
+	local -a files
+	mapfile -t files < <(ldd "$prog" | grep -o '/[^ ]*' | sed 's|^/||')
+	tar -C / -chf - "${prog#/}" "${files[@]}" |
+		"$X86NS_CTL" --config "$X86NS_CONF" exec "$1" -- tar -C / -xf -
+}

@@ -49,20 +49,31 @@ check_eq "interactive: exit status of the login shell" 3 "$rc"
 out=$(tst_ssh -tt "$ALICE" 'ls -l /proc/self/fd/0' 2>&1 </dev/null)
 check_match "ssh -tt cmd: stdin is the guest pty" '/dev/pts/[0-9]+' "$out"
 
-# ---- sftp and scp work though the guest has no sftp-server ----------------
+# ---- sftp and scp with the guest's own sftp-server -------------------------
+# (The host's is never run in a guest: tests/security/t-sftp-fallback.sh.)
 echo "payload $$" >"$TST_TMP/up.txt"
 tst_ssh "$ALICE" 'sleep 90' &
 holder=$!
 x86ns_wait_running "$ALICE" 10
+check "guest root installs sftp-server in alice's guest" x86ns_guest_install_sftp_server "$ALICE"
 # The joined x86ns-shell relays under its own filter, with no_new_privs.
 shell_pid=
 for ((i = 0; i < 50 && !shell_pid; i++)); do
 	shell_pid=$(pgrep -u "$ALICE" -f '^x86ns-shell -c sleep 90$' | head -1)
 	[[ -n $shell_pid ]] || sleep 0.1
 done
+# The shell sets no_new_privs, then loads its filter: wait for the filter
+# (bounded) instead of reading the status between the two.
+shell_confinement() {
+	awk '$1 == "NoNewPrivs:" { n = $2 } $1 == "Seccomp:" { s = $2 } END { print n, s }' \
+		"/proc/$shell_pid/status" 2>/dev/null
+}
+for ((i = 0; i < 50; i++)); do
+	[[ $(shell_confinement) == "1 2" ]] && break
+	sleep 0.1
+done
 check_eq "the joined x86ns-shell runs with no_new_privs and a seccomp filter" "1 2" \
-	"$(awk '$1 == "NoNewPrivs:" { n = $2 } $1 == "Seccomp:" { s = $2 } END { print n, s }' \
-		"/proc/$shell_pid/status" 2>/dev/null)"
+	"$(shell_confinement)"
 printf 'put %s /tmp/up.txt\nget /etc/os-release %s\n' "$TST_TMP/up.txt" "$TST_TMP/os.txt" |
 	tst_sftp "$ALICE" -b - >"$TST_TMP/sftp.log" 2>&1
 check_eq "sftp put lands in the guest's /tmp" "payload $$" "$(tst_ssh "$ALICE" cat /tmp/up.txt)"

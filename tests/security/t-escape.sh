@@ -328,10 +328,18 @@ case_exe_overwrite() {
 # Seccomp must cover every ABI the CPU offers (firejail's x32, Flatpak's).
 case_abi_bypass() {
 	local out
+	local ia32_why
 	out=$(as_guest_root "$ALICE" "$A_PROBE abi")
-	expect "$S: guest root: keyctl and unshare through int 0x80 (i386): EPERM or killed" \
-		'^i386-keyctl=(EPERM|killed) i386-unshare=(EPERM|killed) ' "$out" \
-		"seccomp does not cover the i386 ABI (ok = the call ran)"
+	# Where the kernel cannot run i386 code at all, int 0x80 is killed
+	# whatever the filter says: that proves nothing about the filter.
+	if ia32_why=$(tst_ia32_unsupported); then
+		skip "$S: guest root: keyctl and unshare through int 0x80 (i386): EPERM or killed" \
+			"$ia32_why"
+	else
+		expect "$S: guest root: keyctl and unshare through int 0x80 (i386): EPERM or killed" \
+			'^i386-keyctl=(EPERM|killed) i386-unshare=(EPERM|killed) ' "$out" \
+			"seccomp does not cover the i386 ABI (ok = the call ran)"
+	fi
 	expect "$S: guest root: keyctl through x32: ENOSYS, EPERM or killed" \
 		' x32-keyctl=(ENOSYS|EPERM|killed)$' "$out" "seccomp does not cover the x32 ABI"
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The interactive pty relay of x86ns-shell; see pty.h. Runs as the user,
- * inside the guest's namespaces (the relay in the host-side parent of the
- * session child, which lives in the guest's PID namespace). */
+/* The pty relay of guest sessions on a terminal; see pty.h. Runs in:
+ * x86ns-shell (the user) and x86nsctl exec (guest root or the user), after
+ * they joined the guest's namespaces; the session itself is forked by the
+ * guest's spawner (or, in the unit test, by the caller). */
 #include "pty.h"
 
 #include "util.h"
@@ -60,6 +61,7 @@ struct buffer {
 
 struct relay {
 	int master, host_in, host_out, signal_fd, pidfd;
+	int host_tty;  /* host_in if a terminal, else host_out if one, else -1 */
 	pid_t child;   /* 0: the session is not our child; status_fd reports it */
 	int status_fd; /* x86ns-spawner's connection, or -1 */
 	bool own_pidfd;
@@ -78,7 +80,7 @@ struct saved_state {
 	sigset_t old_mask;
 	bool mask_set;
 	struct termios host_termios;
-	bool raw_set;
+	bool raw_set; /* host_tty's termios changed: raw, or only -opost */
 	int fds[3], fd_flags[3];
 	size_t nfds;
 };
@@ -133,7 +135,7 @@ static ssize_t buffer_flush(struct buffer *b, int fd)
 static void copy_window_size(const struct relay *rl)
 {
 	struct winsize ws;
-	if (ioctl(rl->host_in, TIOCGWINSZ, &ws) == 0)
+	if (rl->host_tty >= 0 && ioctl(rl->host_tty, TIOCGWINSZ, &ws) == 0)
 		(void)ioctl(rl->master, TIOCSWINSZ, &ws);
 }
 
@@ -150,20 +152,28 @@ static void signal_session(const struct relay *rl, int sig)
 }
 
 /* Only while the session has not ended: a child's pid, which is its
- * process group (it called setsid()), cannot have been reused. */
+ * process group (it called setsid()), cannot have been reused.
+ *
+ * The guest terminal's foreground group is never signalled by number: the
+ * number tcgetpgrp() gives is the guest's to choose and may be stale (the
+ * group gone, its number reused by a host process group of the caller's).
+ * TIOCSIG on the master has the kernel signal the group the pty itself
+ * holds, or nobody; it takes only the keyboard's signals (SIGINT, SIGQUIT,
+ * SIGTSTP). SIGHUP and SIGTERM go to the session, whose shell passes them
+ * on; and once the relay ends the master is closed, which hangs the pty up
+ * (SIGHUP and SIGCONT to its session and foreground group, by the kernel). */
 static void forward_signal(const struct relay *rl, int sig)
 {
 	if (rl->child_exited)
 		return;
-	pid_t foreground = tcgetpgrp(rl->master);
 	signal_session(rl, sig);
-	if (foreground > 0 && foreground != rl->child)
-		(void)kill(-foreground, sig);
-	if (sig == SIGHUP) {
+	/* Our own unreaped child's pid is safe to compare with: the same
+	 * group need not get the signal twice. */
+	bool child_in_front = rl->child > 0 && tcgetpgrp(rl->master) == rl->child;
+	if ((sig == SIGINT || sig == SIGQUIT) && !child_in_front)
+		(void)ioctl(rl->master, TIOCSIG, sig);
+	if (sig == SIGHUP)
 		signal_session(rl, SIGCONT);
-		if (foreground > 0 && foreground != rl->child)
-			(void)kill(-foreground, SIGCONT);
-	}
 }
 
 /* The spawner's "exit status=N"; a spawner that went away without it
@@ -370,6 +380,8 @@ static int set_nonblocking(struct saved_state *s, int fd)
 	for (size_t i = 0; i < s->nfds; i++)
 		if (s->fds[i] == fd)
 			return 0;
+	if (fd < 0)
+		return 0;
 	int flags = fcntl(fd, F_GETFL);
 	if (flags < 0)
 		return negerrno();
@@ -398,12 +410,20 @@ static int relay_setup(struct relay *rl, struct saved_state *s)
 		rl->pidfd = (int)syscall(SYS_pidfd_open, rl->child, 0);
 		rl->own_pidfd = rl->pidfd >= 0;
 	}
-	if (isatty(rl->host_in) && tcgetattr(rl->host_in, &s->host_termios) == 0) {
-		struct termios raw = s->host_termios;
-		cfmakeraw(&raw);
-		raw.c_cc[VMIN] = 1;
-		raw.c_cc[VTIME] = 0;
-		if (tcsetattr(rl->host_in, TCSANOW, &raw) < 0)
+	/* Input from a terminal: raw, the guest pty does the line editing.
+	 * Output only: the guest pty does the output processing, so the host
+	 * terminal's is turned off (no "\r\r\n"); its keyboard signals stay
+	 * ours, and are forwarded. */
+	if (rl->host_tty >= 0 && tcgetattr(rl->host_tty, &s->host_termios) == 0) {
+		struct termios mode = s->host_termios;
+		if (rl->host_tty == rl->host_in) {
+			cfmakeraw(&mode);
+			mode.c_cc[VMIN] = 1;
+			mode.c_cc[VTIME] = 0;
+		} else {
+			mode.c_oflag &= ~(tcflag_t)OPOST;
+		}
+		if (tcsetattr(rl->host_tty, TCSANOW, &mode) < 0)
 			return negerrno();
 		s->raw_set = true;
 		copy_window_size(rl);
@@ -423,7 +443,7 @@ static void relay_restore(struct relay *rl, struct saved_state *s)
 		(void)fcntl(s->fds[i], F_SETFL, s->fd_flags[i]);
 	/* TCSANOW: waiting for output to drain could hang on a dead peer. */
 	if (s->raw_set)
-		(void)tcsetattr(rl->host_in, TCSANOW, &s->host_termios);
+		(void)tcsetattr(rl->host_tty, TCSANOW, &s->host_termios);
 	if (rl->own_pidfd)
 		close(rl->pidfd);
 	if (rl->signal_fd >= 0) {
@@ -451,6 +471,10 @@ int pty_relay(int master, int host_in, int host_out, const struct pty_session *s
 	rl->pidfd = session->pidfd;
 	rl->status_fd = session->child > 0 ? -1 : session->status_fd;
 	rl->signal_fd = -1;
+	rl->host_tty = host_in >= 0 && isatty(host_in)     ? host_in
+		       : host_out >= 0 && isatty(host_out) ? host_out
+							   : -1;
+	rl->input_done = host_in < 0;
 	struct saved_state saved = { .mask_set = false };
 	int r = relay_setup(rl, &saved);
 	if (r >= 0)
@@ -460,4 +484,49 @@ int pty_relay(int master, int host_in, int host_out, const struct pty_session *s
 		*ret_status = rl->status;
 	free(rl);
 	return r;
+}
+
+/* ---- the caller's stdio ------------------------------------------------ */
+
+static int first_terminal(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isatty(fds[i]))
+			return fds[i];
+	return -1;
+}
+
+int pty_stdio_open(struct pty_stdio *ret)
+{
+	*ret = (struct pty_stdio){ .fds = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
+				   .master = -1,
+				   .slave = -1,
+				   .host_in = -1,
+				   .host_out = -1 };
+	int host_tty = first_terminal(ret->fds, 3);
+	if (host_tty < 0)
+		return 0;
+	_cleanup_close_ int master = -1;
+	char slave_path[64];
+	int r = pty_open_guest(host_tty, &master, slave_path, sizeof(slave_path));
+	if (r < 0)
+		return r;
+	int slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return negerrno();
+	for (int i = 0; i < 3; i++)
+		if (isatty(i))
+			ret->fds[i] = slave;
+	ret->host_in = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
+	ret->host_out =
+	    first_terminal((const int[]){ STDOUT_FILENO, STDERR_FILENO, STDIN_FILENO }, 3);
+	ret->slave = slave;
+	ret->master = TAKE_FD(master);
+	return 1;
+}
+
+void pty_stdio_close(struct pty_stdio *p)
+{
+	closep(&p->slave);
+	closep(&p->master);
 }
