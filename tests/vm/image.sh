@@ -11,7 +11,8 @@
 # for useradd's subordinate ids), plus busybox-static, qemu-user-static
 # (whose binfmt_misc registrations systemd-binfmt installs host-wide at boot,
 # as on a real server; the tests can remove them), socat (the abstract-socket
-# listener of the tests), xauth and rsync.
+# listener of the tests), xauth, rsync and systemd-container (machined and
+# machinectl, for the systemd test).
 #
 # DIR holds:
 #   root.img          the raw ext4 root file system (mkfs.ext4 -d, no loop
@@ -37,7 +38,7 @@ PACKAGES=(systemd systemd-sysv dbus udev openssh-server libpam-systemd
 	linux-image-amd64 initramfs-tools kmod
 	libc6 libpam0g libaudit1 libcap-ng0 zlib1g libsubid4 uidmap
 	ca-certificates busybox-static qemu-user-static socat xauth rsync
-	procps iproute2 psmisc less)
+	procps iproute2 psmisc less systemd-container)
 
 die() {
 	echo "image.sh: $*" >&2
