@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/vm/image.sh [DIR]: build (or reuse) the Debian 12 (bookworm) virtual
 # machine that tests/vm/ boots under QEMU as "a real server", and print DIR.
-# Default DIR: /var/cache/x86ns-tests/vm/bookworm-amd64.
+# Default DIR: /var/cache/x86ns-tests/vm/bookworm-amd64-LAYOUT-PKGHASH.
 #
 # Made from Debian's packages only (debootstrap from the host's Debian
 # mirror): systemd as PID 1, dbus, the real openssh-server on port 22 with
@@ -38,7 +38,7 @@ PACKAGES=(systemd systemd-sysv dbus udev openssh-server libpam-systemd
 	linux-image-amd64 initramfs-tools kmod
 	libc6 libpam0g libaudit1 libcap-ng0 zlib1g libsubid4 uidmap
 	ca-certificates busybox-static qemu-user-static socat xauth rsync
-	procps iproute2 psmisc less systemd-container)
+	procps iproute2 psmisc less e2fsprogs passt systemd-container)
 
 die() {
 	echo "image.sh: $*" >&2
@@ -47,7 +47,11 @@ die() {
 progress() { echo "image.sh: $*" >&2; }
 
 [[ $# -le 1 ]] || die "usage: tests/vm/image.sh [DIR]"
-DIR=${1:-/var/cache/x86ns-tests/vm/$SUITE-amd64}
+# The default DIR is named by the stamp's package hash: checkouts with
+# different package lists (branches) keep an image each instead of removing
+# each other's between image.sh and QEMU's opening of root.img.
+pkg_hash=$(printf '%s\n' "${PACKAGES[@]}" | LC_ALL=C sort | sha256sum | cut -c1-16)
+DIR=${1:-/var/cache/x86ns-tests/vm/$SUITE-amd64-$LAYOUT_VERSION-$pkg_hash}
 [[ $DIR == /* ]] || die "DIR must be an absolute path"
 DIR=${DIR%/}
 [[ $(id -u) == 0 ]] || die "must run as root (debootstrap)"
@@ -66,7 +70,7 @@ host_mirror() {
 }
 MIRROR=${X86NS_VM_MIRROR:-$(host_mirror)}
 
-stamp="layout=$LAYOUT_VERSION suite=$SUITE packages=$(printf '%s\n' "${PACKAGES[@]}" | LC_ALL=C sort | sha256sum | cut -c1-16)"
+stamp="layout=$LAYOUT_VERSION suite=$SUITE packages=$pkg_hash"
 parent=$(dirname "$DIR")
 install -d -m 0755 "$parent"
 exec 9>"$parent/.$(basename "$DIR").lock"
