@@ -214,6 +214,7 @@ n_mon=$(grep -n -m1 -E "Stopped x86ns-$uid_dave-monitor.scope|Stopped .*x86ns mo
 n_gone=$(grep -n -m1 -E "guest bookworm of dave stopped" <<<"$log" | cut -d: -f1)
 n_home=$(grep -n -m1 -E "Unmounting .*(home-dave.mount|/home/dave)" <<<"$log" | cut -d: -f1)
 n_jour=$(grep -n -m1 -E "Stopping .*(systemd-journald|Journal Service)" <<<"$log" | cut -d: -f1)
+grep -E "x86ns|home-dave|/home/dave|Journal Service|systemd-journald" <<<"$log" | sed 's/^/#   /' >&2
 tst_log "console lines: monitor scope stopped $n_mon, monitor's 'stopped' $n_gone, /home/dave unmounting $n_home, journald stopping ${n_jour:-none}"
 check "at shutdown the monitor's scope stopped before /home/dave was unmounted" \
 	test -n "$n_mon" -a -n "$n_home" -a "${n_mon:-0}" -lt "${n_home:-0}"
