@@ -338,6 +338,24 @@ static void layout_add_mount(struct check_context *ctx, struct cgroup_layout *la
 	}
 }
 
+/* cgroup v1 name=systemd is delegated to guest root, who can set
+ * notify_on_release in the groups it makes there: the kernel then runs the
+ * hierarchy's release agent as host root each time such a group empties. */
+static void check_release_agent(struct report *rep)
+{
+	_cleanup_free_ char *agent = NULL;
+	if (read_small_file("/sys/fs/cgroup/systemd/release_agent", 4096, &agent) < 0)
+		return; /* no v1 name=systemd hierarchy: nothing delegated in v1 */
+	agent[strcspn(agent, "\n")] = '\0';
+	char detail[DETAIL_MAX];
+	(void)xsnprintf(detail, sizeof(detail),
+			*agent ? "guests can make the host run %s as root for groups they empty"
+			       : "none set%s",
+			agent);
+	report_item(rep, "cgroup v1 name=systemd release agent", RECOMMENDED, !*agent, detail,
+		    "keeping guests from starting host programs through the delegated subtree");
+}
+
 static void check_cgroups(struct report *rep, struct check_context *ctx)
 {
 	struct cgroup_layout layout = { 0 };
@@ -388,6 +406,7 @@ static void check_cgroups(struct report *rep, struct check_context *ctx)
 	}
 	free(layout.v2_controllers);
 	report_probes(rep, ctx, cgroup_probes, ARRAY_SIZE(cgroup_probes));
+	check_release_agent(rep);
 }
 
 /* ---- subordinate ids ------------------------------------------------------ */

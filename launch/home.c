@@ -110,7 +110,9 @@ static int protected_open(int home_fd, const struct protected_path *pp, uid_t ui
 	for (char *comp = strtok_r(buf, "/", &save); comp; comp = next) {
 		next = strtok_r(NULL, "/", &save);
 		bool directory = next || pp->directory;
-		int flags = O_PATH | O_NOFOLLOW | (directory ? O_DIRECTORY : 0);
+		/* No O_NOFOLLOW: with it a symlink would open as itself (and
+		 * fail O_DIRECTORY as ENOTDIR); RESOLVE_NO_SYMLINKS says ELOOP. */
+		int flags = O_PATH | (directory ? O_DIRECTORY : 0);
 		int fd;
 		int r = openat2_home(dir, comp, flags, &fd);
 		if (r == -ENOENT) {
@@ -162,23 +164,54 @@ static int hard_links_check(int fd, bool directory)
 	return r;
 }
 
-/* Bind what fd names read-only over itself (with whatever is mounted
- * below it), from the fd: nothing is resolved by path again. */
-static int bind_read_only_onto_itself(int fd)
+/* Bind what fd names over itself (with whatever is mounted below it),
+ * read-only or not, from the fd: nothing is resolved by path again. */
+static int bind_onto_itself(int fd, bool read_only)
 {
 	_cleanup_close_ int tree =
 	    (int)syscall(SYS_open_tree, fd, "",
 			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
 		return negerrno();
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-					       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+	struct mount_attr attr = { .attr_set =
+				       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				       (read_only ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC : 0) };
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 		    sizeof(attr)) < 0)
 		return negerrno();
 	if (syscall(SYS_move_mount, tree, "", fd, "",
 		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return negerrno();
+	return 0;
+}
+
+/* A parent of a protected path (~/.config for ~/.config/systemd) could be
+ * renamed away with the bind inside it, and a new one made in its place.
+ * A mount point cannot be renamed or removed (EBUSY): bind each parent
+ * over itself, writable as before. */
+static int parents_pin(int home_fd, const struct protected_path *pp, uid_t uid, gid_t gid)
+{
+	const char *slash = pp->path;
+	while ((slash = strchr(slash, '/'))) {
+		char prefix[256];
+		if (xsnprintf(prefix, sizeof(prefix), "%.*s", (int)(slash - pp->path), pp->path) <
+		    0)
+			return -ENAMETOOLONG;
+		slash++;
+		const struct protected_path parent = { prefix, true };
+		_cleanup_close_ int fd = -1;
+		int r = protected_open(home_fd, &parent, uid, gid, &fd);
+		if (r < 0)
+			return r;
+		struct statx stx;
+		if (statx(fd, "", AT_EMPTY_PATH, 0, &stx) < 0)
+			return negerrno();
+		if (stx.stx_attributes_mask & stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)
+			continue; /* pinned for an earlier path */
+		r = bind_onto_itself(fd, false);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -195,11 +228,13 @@ int home_protect(int root_fd, const char *home, uid_t uid, gid_t gid, const char
 		const struct protected_path *pp = &protected_paths[i];
 		*ret_path = pp->path;
 		_cleanup_close_ int fd = -1;
-		r = protected_open(home_fd, pp, uid, gid, &fd);
+		r = parents_pin(home_fd, pp, uid, gid);
+		if (r >= 0)
+			r = protected_open(home_fd, pp, uid, gid, &fd);
 		if (r >= 0)
 			r = hard_links_check(fd, pp->directory);
 		if (r >= 0)
-			r = bind_read_only_onto_itself(fd);
+			r = bind_onto_itself(fd, true);
 		if (r < 0)
 			return r;
 	}

@@ -52,7 +52,7 @@ ssh_with_key() { # KEY USER CMD
 }
 
 host_state() {
-	(cd "$ALICE_HOME" && find . -path ./x86ns-layer -prune -o -print | sort |
+	(cd "$ALICE_HOME" && find . | sort |
 		while read -r f; do
 			printf '%s %s\n' "$f" "$(stat -c '%U %a %h' "$f")"
 			[[ -f $f && ! -L $f ]] && sha256sum <"$f"
@@ -90,7 +90,11 @@ attacks=(
 	"~/.pam_environment|echo 'LD_PRELOAD DEFAULT=/tmp/evil.so' > $ALICE_HOME/.pam_environment && echo PLANTED"
 	"a systemd user unit|mkdir -p $ALICE_HOME/.config/systemd/user && echo '[Service]' > $ALICE_HOME/.config/systemd/user/evil.service && echo PLANTED"
 	"~/.config/environment.d|echo 'LD_PRELOAD=/tmp/evil.so' > $ALICE_HOME/.config/environment.d/evil.conf && echo PLANTED"
-	"swap ~/.config|mv $ALICE_HOME/.config $ALICE_HOME/.config-old && echo PLANTED"
+	"remove the ~/.k5login placeholder|rm -f $ALICE_HOME/.k5login && echo evil@EXAMPLE.ORG > $ALICE_HOME/.k5login && echo PLANTED"
+	"swap ~/.config|mv $ALICE_HOME/.config $ALICE_HOME/.config-old && mkdir -p $ALICE_HOME/.config/systemd/user && echo PLANTED"
+	"swap ~/.local|mv $ALICE_HOME/.local $ALICE_HOME/.local-old && mkdir -p $ALICE_HOME/.local/share/systemd/user && echo PLANTED"
+	"swap ~/.local/share|mv $ALICE_HOME/.local/share $ALICE_HOME/.local/share-old && mkdir -p $ALICE_HOME/.local/share/systemd/user && echo PLANTED"
+	"rename ~/.config/systemd|mv $ALICE_HOME/.config/systemd $ALICE_HOME/.config/systemd-old && echo PLANTED"
 	"hard link out of ~/.ssh|ln $ALICE_HOME/.ssh/authorized_keys $ALICE_HOME/ak && echo PLANTED"
 )
 for a in "${attacks[@]}"; do
@@ -132,3 +136,5 @@ out=$("$X86NS_CTL" --config "$X86NS_CONF" start "$BOB" 2>&1)
 check "protect-home = no starts it" test $? -eq 0
 out=$(as_guest_root "$BOB" "mkdir -p $BOB_HOME/.ssh && echo x > $BOB_HOME/.ssh/authorized_keys && echo WROTE")
 check_match "with protect-home = no the guest writes ~/.ssh" '^WROTE$' "$out"
+out=$(as_guest_root "$ALICE" "echo ok > $ALICE_HOME/.config/x86ns-test && cat $ALICE_HOME/.config/x86ns-test")
+check_eq "the rest of ~/.config stays writable" "ok" "$out"
