@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # What a container gets of the cgroup v1 hierarchies of a hybrid or legacy
 # host (docs/ARCHITECTURE.md, "cgroup v1"): it is placed in the hierarchies
-# of the controllers x86ns drives (pids, memory, cpu) and in name=systemd;
+# of the controllers x86ns drives (pids, memory, cpu, freezer) and in
+# name=systemd;
 # only name=systemd is delegated to guest root. Its group there does not
 # inherit notify_on_release from x86ns/ (set to 1 here, as a host systemd
 # sets it on its groups), the file stays root's, and groups the guest makes
@@ -43,13 +44,13 @@ out=$("$X86NS_CTL" exec "$ALICE" -- sh -c \
 check_eq "a group the guest makes starts with notify_on_release 0" "0" "$out"
 
 # Placement: each v1 hierarchy that x86ns drives holds init in x86ns/UID;
-# the others (cpuset, devices, blkio, freezer, ...) leave it where the
+# the others (cpuset, devices, blkio, ...) leave it where the
 # host put it, and nothing of them is delegated.
 while read -r line; do
 	id=${line%%:*} rest=${line#*:} ctrl=${rest%%:*} path=${rest#*:}
 	[[ $id == 0 ]] && continue
 	case ",$ctrl," in
-	*,pids,* | *,memory,* | *,cpu,* | *,name=systemd,*)
+	*,pids,* | *,memory,* | *,cpu,* | *,freezer,* | *,name=systemd,*)
 		check_eq "init is in x86ns/$ALICE_UID of v1 $ctrl" "/x86ns/$ALICE_UID" "$path" ;;
 	*)
 		dir=$V1/${ctrl#name=}
