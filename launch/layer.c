@@ -25,6 +25,7 @@
 #include <linux/loop.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -224,6 +225,13 @@ static int loop_attach(int image_fd, char *path, size_t len, int *ret_fd)
 
 static int image_mount(int image_fd, int *ret_fd)
 {
+	/* Two ext4 mounts of one image would corrupt it. An earlier
+	 * container's mount outlives its stop while some process still holds
+	 * a file of it open; its loop device then still holds this open file
+	 * description, and with it this lock, which goes when the loop
+	 * device does. */
+	if (flock(image_fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : negerrno();
 	char device[32];
 	_cleanup_close_ int loop = -1;
 	int r = loop_attach(image_fd, device, sizeof(device), &loop);
@@ -246,6 +254,14 @@ static int image_mount(int image_fd, int *ret_fd)
 		return negerrno();
 	*ret_fd = mnt;
 	return 0;
+}
+
+const char *layer_mount_error(int r)
+{
+	if (r == -EBUSY)
+		return "the image is still mounted by an earlier container: a process holds one of "
+		       "its files open";
+	return strerror(-r);
 }
 
 int layer_mount(const struct container_plan *p, int *ret_fd)

@@ -17,3 +17,5 @@ const char *layer_prepare_error(int r);
 /* Runs in: the monitor-to-be, host root. A detached mount (nosuid, nodev)
  * whose root holds upper/ and work/ (made by the child when missing). */
 int layer_mount(const struct container_plan *p, int *ret_fd);
+/* Why layer_mount failed (EBUSY: an earlier container's mount lives on). */
+const char *layer_mount_error(int r);

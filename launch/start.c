@@ -174,8 +174,9 @@ static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 	r = layer_mount(p, &layer);
 	if (r < 0)
 		return launch_error_set(
-		    e, "layer", r, "mount the writable layer (%s; layer-size in x86ns.conf)",
-		    p->layer_is_image ? "an ext4 image on a loop device" : "a directory");
+		    e, "layer", r, "mount the writable layer (%s; layer-size): %s",
+		    p->layer_is_image ? "an ext4 image on a loop device" : "a directory",
+		    layer_mount_error(r));
 	struct stat st;
 	if (fstatat(proc_fd, "ns/user", &st, 0) < 0)
 		return launch_error_set(e, "id maps", negerrno(), "stat the user namespace");
