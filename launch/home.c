@@ -224,6 +224,18 @@ int home_protect(int root_fd, const char *home, uid_t uid, gid_t gid, const char
 	int r = openat2_home(root_fd, home + 1, O_PATH | O_DIRECTORY, &home_fd);
 	if (r < 0)
 		return r;
+	/* Check every path first, so that a refused start creates nothing. */
+	for (size_t i = 0; i < ARRAY_SIZE(protected_paths); i++) {
+		const struct protected_path *pp = &protected_paths[i];
+		*ret_path = pp->path;
+		_cleanup_close_ int fd = -1;
+		r = openat2_home(home_fd, pp->path, O_PATH | (pp->directory ? O_DIRECTORY : 0),
+				 &fd);
+		if (r >= 0)
+			r = hard_links_check(fd, pp->directory);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(protected_paths); i++) {
 		const struct protected_path *pp = &protected_paths[i];
 		*ret_path = pp->path;
