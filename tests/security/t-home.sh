@@ -130,6 +130,7 @@ check_eq "a symlinked ~/.config refuses the start" "1" "$((rc != 0))"
 check_match "the refusal names the path and the key" \
 	'\.config/systemd .*symbolic link.*protect-home = no' "$out"
 check_fail "nothing was created through the symlink" test -e "$BOB_HOME/dotfiles/config/systemd"
+check_fail "a refused start creates no placeholder" test -e "$BOB_HOME/.ssh"
 x86ns_config "[default]" "stop = never" "[user $ALICE]" "guest = bb" "[user $BOB]" "guest = bb" \
 	"protect-home = no"
 out=$("$X86NS_CTL" --config "$X86NS_CONF" start "$BOB" 2>&1)
