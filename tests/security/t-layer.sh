@@ -57,8 +57,10 @@ check_eq "bob's guest writes its layer" "bob-ok" "$out"
 
 ctl stop "$ALICE" >/dev/null 2>&1
 x86ns_wait_gone "$ALICE_UID" 15 || not_ok "alice's guest stops" "still there"
+start=$(date +%s%N)
 out=$(ctl start "$ALICE" 2>&1)
 check "alice's guest starts again on the same image" test $? -eq 0 || tst_log "$out"
+tst_log "start on an existing image: $((($(date +%s%N) - start) / 1000000)) ms"
 out=$(as_guest_root "$ALICE" 'cat /etc/x86ns-marker')
 check_eq "what the guest wrote persists across a restart" "kept" "$out"
 
@@ -74,8 +76,10 @@ check_match "alice cannot list her layer directory from a host shell" 'Permissio
 out=$(subid_host "$ALICE" "$ALICE_SUBID" cat "$IMG")
 check_match "nor through newuidmap as guest root's host id" 'Permission denied' "$out"
 
+start=$(date +%s%N)
 out=$(ctl start "$CAROL" 2>&1)
 check "carol's guest starts with layer-size = max" test $? -eq 0 || tst_log "$out"
+tst_log "first start with a directory layer: $((($(date +%s%N) - start) / 1000000)) ms"
 check "layer-size = max is a directory layer" test -d "/var/lib/x86ns/$CAROL_UID/bb/upper"
 out=$(as_guest_root "$CAROL" 'echo carol > /carol && cat /carol')
 check_eq "carol's guest writes the directory layer" "carol" "$out"
