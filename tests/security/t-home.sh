@@ -106,6 +106,12 @@ for a in "${attacks[@]}"; do
 	else
 		ok "guest root cannot: $desc"
 	fi
+	# Right after the first attempt, before a later one could remove ~/.ssh.
+	if [[ $desc == "append a key" ]]; then
+		out=$(ssh_with_key "$TST_TMP/evil" "$ALICE" 'echo evil-in' 2>&1)
+		check_eq "the real sshd refuses the appended key" "255 " \
+			"$? $(grep -o evil-in <<<"$out")"
+	fi
 done
 
 # The user's own session (not root) is refused the same way.
