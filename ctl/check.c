@@ -338,6 +338,24 @@ static void layout_add_mount(struct check_context *ctx, struct cgroup_layout *la
 	}
 }
 
+/* cgroup v1 name=systemd is delegated to guest root, who can set
+ * notify_on_release in the groups it makes there: the kernel then runs the
+ * hierarchy's release agent as host root each time such a group empties. */
+static void check_release_agent(struct report *rep)
+{
+	_cleanup_free_ char *agent = NULL;
+	if (read_small_file("/sys/fs/cgroup/systemd/release_agent", 4096, &agent) < 0)
+		return; /* no v1 name=systemd hierarchy: nothing delegated in v1 */
+	agent[strcspn(agent, "\n")] = '\0';
+	char detail[DETAIL_MAX];
+	(void)xsnprintf(detail, sizeof(detail),
+			*agent ? "guests can make the host run %s as root for groups they empty"
+			       : "none set%s",
+			agent);
+	report_item(rep, "cgroup v1 name=systemd release agent", RECOMMENDED, !*agent, detail,
+		    "keeping guests from starting host programs through the delegated subtree");
+}
+
 static void check_cgroups(struct report *rep, struct check_context *ctx)
 {
 	struct cgroup_layout layout = { 0 };
@@ -388,6 +406,7 @@ static void check_cgroups(struct report *rep, struct check_context *ctx)
 	}
 	free(layout.v2_controllers);
 	report_probes(rep, ctx, cgroup_probes, ARRAY_SIZE(cgroup_probes));
+	check_release_agent(rep);
 }
 
 /* ---- subordinate ids ------------------------------------------------------ */
@@ -469,6 +488,41 @@ static void check_guest_translator(struct report *rep, const struct guest_config
 		    "running programs of the translator's machines after the init");
 }
 
+/* The writable layers' size limit (layer-size, launch/layer.c): an ext4
+ * image on a loop device, made with mke2fs. What [default] gives; a user
+ * or group section may say otherwise, and a start where the limit cannot
+ * be enforced is refused, never run without it. */
+static void check_layer_limit(struct report *rep, const struct config *c)
+{
+	struct user_policy pol;
+	if (config_resolve(c, "", NULL, 0, &pol) < 0)
+		return;
+	uint64_t size = pol.layer_size;
+	user_policy_done(&pol);
+	char detail[DETAIL_MAX];
+	if (size == 0) {
+		report_item(rep, "writable layer limit", RECOMMENDED, false,
+			    "layer-size = max in [default]: a guest can fill /var/lib",
+			    "keeping one user's guest from filling the host's disk");
+		return;
+	}
+	const char *missing = NULL;
+	_cleanup_free_ char *filesystems = NULL;
+	_cleanup_close_ int fs_fd = open("/proc/filesystems", O_RDONLY | O_CLOEXEC);
+	if (access("/dev/loop-control", R_OK | W_OK) < 0)
+		missing = "no /dev/loop-control (loop driver)";
+	else if (access("/usr/sbin/mke2fs", X_OK) < 0 && access("/sbin/mke2fs", X_OK) < 0)
+		missing = "no mke2fs (e2fsprogs)";
+	else if (fs_fd < 0 || read_fd_bounded(fs_fd, 65536, &filesystems, NULL) < 0 ||
+		 !strstr(filesystems, "\text4\n"))
+		missing = "no ext4 in this kernel";
+	(void)xsnprintf(detail, sizeof(detail), "%s%s%llu MiB ext4 image on a loop device",
+			missing ? missing : "", missing ? "; needed: a " : "a ",
+			(unsigned long long)(size >> 20));
+	report_item(rep, "writable layer limit (layer-size)", REQUIRED, !missing, detail,
+		    "starting guests with a layer-size limit (or set layer-size = max)");
+}
+
 static void check_guests(struct report *rep, const char *config_path)
 {
 	char err[CONFIG_ERROR_MAX];
@@ -501,6 +555,7 @@ static void check_guests(struct report *rep, const char *config_path)
 		}
 		check_guest_translator(rep, g, binfmt_ok);
 	}
+	check_layer_limit(rep, c);
 	free(ctx.kconfig);
 	config_free(c);
 }

@@ -32,6 +32,7 @@
 
 #include "caps.h"
 #include "confine.h"
+#include "home.h"
 #include "label.h"
 #include "landlock.h"
 #include "launch.h"
@@ -62,11 +63,13 @@
 
 #define STAGING_LOWER  "lower"
 #define STAGING_MERGED "merged"
+#define STAGING_LAYER  "layer"
 
 struct child_state {
 	const struct container_plan *plan;
 	int sync_fd;
 	int lower_fd;           /* detached, idmapped mount of the shared guest tree */
+	int layer_fd;           /* detached mount of the writable layer (upper/, work/) */
 	int staging_fd;         /* the private tmpfs that holds lower/ and merged/ */
 	int root_fd;            /* merged/ */
 	int notify_dir_fd;      /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
@@ -79,7 +82,8 @@ static int step_credentials(struct child_state *s, struct launch_error *e)
 	/* The monitor sends "go" with the idmapped guest tree once the maps are
 	 * written and we sit in our cgroups. */
 	char buf[8];
-	char control[CMSG_SPACE(sizeof(int))];
+	int fds[2];
+	char control[CMSG_SPACE(sizeof(fds))];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct msghdr msg = { .msg_iov = &iov,
 			      .msg_iovlen = 1,
@@ -90,9 +94,12 @@ static int step_credentials(struct child_state *s, struct launch_error *e)
 		return launch_error_set(e, "credentials", n < 0 ? negerrno() : -ECONNRESET,
 					"no go from the monitor");
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return launch_error_set(e, "credentials", -EBADMSG, "no guest tree received");
-	memcpy(&s->lower_fd, CMSG_DATA(c), sizeof(int));
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(fds)))
+		return launch_error_set(e, "credentials", -EBADMSG,
+					"no guest tree and layer received");
+	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	s->lower_fd = fds[0];
+	s->layer_fd = fds[1];
 
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return launch_error_set(e, "credentials", negerrno(), "become guest root");
@@ -160,10 +167,13 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 	if (s->staging_fd < 0)
 		return launch_error_set(e, "overlay", negerrno(), "open %s", s->staging);
 	if (mkdirat(s->staging_fd, STAGING_LOWER, 0700) < 0 ||
+	    mkdirat(s->staging_fd, STAGING_LAYER, 0700) < 0 ||
 	    mkdirat(s->staging_fd, STAGING_MERGED, 0755) < 0)
 		return launch_error_set(e, "overlay", negerrno(), "staging directories");
 	if (mount_move_fd(s->lower_fd, s->staging_fd, STAGING_LOWER) < 0)
 		return launch_error_set(e, "overlay", negerrno(), "attach the guest tree");
+	if (mount_move_fd(s->layer_fd, s->staging_fd, STAGING_LAYER) < 0)
+		return launch_error_set(e, "overlay", negerrno(), "attach the writable layer");
 
 	char label[160];
 	r = label_mount_option(p->user->uid, label, sizeof(label));
@@ -171,25 +181,38 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 		r = mounts_set_label(label);
 	if (r < 0)
 		return launch_error_set(e, "selinux", r, "label of the container's files");
-	char opts[768];
+	_cleanup_close_ int lower = -1, layer = -1, upper = -1, work = -1, merged = -1;
+	r = mountpoint_open(s->staging_fd, STAGING_LOWER, true, &lower);
+	if (r >= 0)
+		r = mountpoint_open(s->staging_fd, STAGING_LAYER, true, &layer);
+	/* A new image has neither yet; its root belongs to guest root. */
+	if (r >= 0)
+		r = mountpoint_open(layer, "upper", true, &upper);
+	if (r >= 0)
+		r = mountpoint_open(layer, "work", true, &work);
+	if (r >= 0)
+		r = mountpoint_open(s->staging_fd, STAGING_MERGED, true, &merged);
+	if (r < 0)
+		return launch_error_set(e, "overlay", r, "open the layers");
+	/* The layers by the fds just opened: overlay resolves /proc/self/fd/N
+	 * to exactly those directories, nothing is looked up by name again. */
+	char opts[768], target[32];
 	r = xsnprintf(opts, sizeof(opts),
-		      "lowerdir=%s/" STAGING_LOWER ",upperdir=" X86NS_STATEDIR "/%u/%s/upper,"
-		      "workdir=" X86NS_STATEDIR "/%u/%s/work,userxattr%s",
-		      s->staging, (unsigned)p->user->uid, p->guest->name, (unsigned)p->user->uid,
-		      p->guest->name, label);
+		      "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+		      "workdir=/proc/self/fd/%d,userxattr%s",
+		      lower, upper, work, label);
+	if (r >= 0)
+		r = xsnprintf(target, sizeof(target), "/proc/self/fd/%d", merged);
 	if (r < 0)
 		return launch_error_set(e, "overlay", r, "options too long");
-	char merged[96];
-	r = xsnprintf(merged, sizeof(merged), "%s/" STAGING_MERGED, s->staging);
-	if (r < 0)
-		return launch_error_set(e, "overlay", r, "merged path");
-	if (mount("overlay", merged, "overlay", 0, opts) < 0)
+	if (mount("overlay", target, "overlay", 0, opts) < 0)
 		return launch_error_set(e, "overlay", negerrno(),
 					"mount overlay of guest '%s' (%s)", p->guest->name,
 					p->guest->root);
-	s->root_fd = open(merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (s->root_fd < 0)
-		return launch_error_set(e, "overlay", negerrno(), "open merged root");
+	/* Again by name: the fd above names the directory below the mount. */
+	r = mountpoint_open(s->staging_fd, STAGING_MERGED, true, &s->root_fd);
+	if (r < 0)
+		return launch_error_set(e, "overlay", r, "open merged root");
 	return 0;
 }
 
@@ -274,6 +297,22 @@ static int step_binds(struct child_state *s, struct launch_error *e)
 		if (r < 0)
 			return launch_error_set(e, "bind", r, "bind %s to %s", source, target);
 	}
+	return 0;
+}
+
+/* After the binds, so that whatever ended up at these paths is covered. */
+static int step_protect_home(struct child_state *s, struct launch_error *e)
+{
+	const struct container_plan *p = s->plan;
+	if (!p->policy->protect_home)
+		return 0;
+	const char *path;
+	int r = home_protect(s->root_fd, p->user->home, p->user->uid, p->user->gid, &path);
+	if (r < 0)
+		return launch_error_set(e, "home", -EPERM,
+					"%s/%s cannot be made read-only (%s); fix it or "
+					"set \"protect-home = no\" for %s",
+					p->user->home, path, home_protect_error(r), p->user->name);
 	return 0;
 }
 
@@ -554,9 +593,9 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 
 static const child_step_fn child_steps[] = {
-	step_credentials,  step_namespaces, step_overlay,   step_api_filesystems, step_masks,
-	step_translator,   step_binds,      step_account,   step_pivot,           step_lock_mounts,
-	step_capabilities, step_confine,    step_exec_init,
+	step_credentials, step_namespaces,   step_overlay,      step_api_filesystems, step_masks,
+	step_translator,  step_binds,        step_protect_home, step_account,         step_pivot,
+	step_lock_mounts, step_capabilities, step_confine,      step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)
@@ -564,6 +603,7 @@ void container_child_main(const struct container_plan *plan, int sync_fd)
 	struct child_state s = { .plan = plan,
 				 .sync_fd = sync_fd,
 				 .lower_fd = -1,
+				 .layer_fd = -1,
 				 .staging_fd = -1,
 				 .root_fd = -1,
 				 .notify_dir_fd = -1 };

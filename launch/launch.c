@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "launch.h"
+#include "layer.h"
 #include "proto.h"
 #include "cli.h"
 #include "binfmt.h"
@@ -169,50 +170,6 @@ static int user_lock(uid_t uid, int *ret_fd)
 	return 0;
 }
 
-/* A guest-root-owned directory `name` below dir_fd, created if missing and
- * opened without following symlinks. */
-static int guest_owned_dir(const struct container_plan *p, int dir_fd, const char *name,
-			   mode_t mode, int *ret_fd)
-{
-	if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
-		return negerrno();
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_SAFE };
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	if (fchown(fd, p->root_uid, p->root_gid) < 0) {
-		int r = negerrno();
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-/* /var/lib/x86ns/<uid>/<guest>/{upper,work}: one writable layer per user and
- * guest (a layer made over one tree means nothing over another), all owned
- * by the container's root, 0700 at the top so no other user can look in.
- * The container child, which has only guest root's power, mounts the
- * overlay from these paths (overlay refuses layers reached through another
- * mount namespace's fds). Host root works below the guest-owned directory
- * only through openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS and on
- * the fds it got. */
-static int upper_layer_prepare(struct container_plan *p)
-{
-	int user_dir = p->state_fd;
-	if (fchown(user_dir, p->root_uid, p->root_gid) < 0 || fchmod(user_dir, 0700) < 0)
-		return negerrno();
-	_cleanup_close_ int guest_dir = -1;
-	int r = guest_owned_dir(p, user_dir, p->guest->name, 0755, &guest_dir);
-	if (r < 0)
-		return r;
-	r = guest_owned_dir(p, guest_dir, "upper", 0755, &p->upper_fd);
-	if (r < 0)
-		return r;
-	return guest_owned_dir(p, guest_dir, "work", 0755, &p->work_fd);
-}
-
 static int log_open(const char *user, int *ret_fd)
 {
 	if (!user || !*user || strchr(user, '/') || user[0] == '.')
@@ -277,8 +234,7 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .guest = pol->guest,
 				      .state_fd = state_fd,
 				      .notify_fd = -1,
-				      .upper_fd = -1,
-				      .work_fd = -1,
+				      .layer_fd = -1,
 				      .init_fd = -1,
 				      .spawner_fd = -1,
 				      .console_fd = -1 };
@@ -290,10 +246,16 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 	p->root_gid = (gid_t)idmap_to_host(&p->gid_map, 0);
 	snprintf(p->cgroup_name, sizeof(p->cgroup_name), "%u", (unsigned)a->user.uid);
 
-	int r = upper_layer_prepare(p);
+	int r = layer_prepare(p);
+	if (r == -EEXIST)
+		cli_die("the writable layer %s/%u/%s of %s %s: \"x86nsctl reset %s\" discards it, "
+			"or set \"layer-size = max\" for %s",
+			X86NS_STATEDIR, (unsigned)a->user.uid, p->guest->name, a->user.name,
+			layer_prepare_error(r), a->user.name, a->user.name);
 	if (r < 0)
-		cli_die("cannot prepare %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid,
-			strerror(-r));
+		cli_die("cannot prepare the writable layer of %s in %s/%u (layer-size): %s",
+			a->user.name, X86NS_STATEDIR, (unsigned)a->user.uid,
+			layer_prepare_error(r));
 	r = translator_check(p->guest);
 	if (r < 0)
 		cli_die("guest '%s': cannot use the translator %s: %s", p->guest->name,
@@ -738,7 +700,12 @@ static int cmd_reset(const struct launch_args *a)
 	if (a->guest) {
 		if (!config_guest_name_is_valid(a->guest))
 			cli_die("bad guest name '%s'", a->guest);
-		r = tree_remove_at(lock, a->guest);
+		char image[300];
+		r = xsnprintf(image, sizeof(image), "%s.img", a->guest);
+		if (r >= 0)
+			r = tree_remove_at(lock, a->guest);
+		if (r >= 0)
+			r = tree_remove_at(lock, image);
 	} else {
 		DIR *d = fdopendir(fcntl(lock, F_DUPFD_CLOEXEC, 3));
 		struct dirent *de;

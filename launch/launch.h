@@ -35,8 +35,8 @@ struct container_plan {
 	gid_t root_gid;
 	char cgroup_name[32];
 	int state_fd; /* /var/lib/x86ns/<uid> (flocked by the launcher) */
-	int upper_fd; /* its upper/ and work/ */
-	int work_fd;
+	int layer_fd; /* the writable layer: <guest>.img, or the <guest> directory */
+	bool layer_is_image;
 	int init_fd;           /* O_PATH of the builtin init or the translator; -1 */
 	int spawner_fd;        /* O_PATH of x86ns-spawner */
 	int console_fd;        /* slave of the console pty: init's stdio, /dev/console */

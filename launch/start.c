@@ -13,6 +13,7 @@
 
 #include "cgroup.h"
 #include "launch.h"
+#include "layer.h"
 #include "proto.h"
 #include "util.h"
 
@@ -126,9 +127,11 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 	return 0;
 }
 
-static int send_go(int sync_fd, int tree_fd)
+/* "go" carries the guest tree and the writable layer, in that order. */
+static int send_go(int sync_fd, int tree_fd, int layer_fd)
 {
-	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	int fds[2] = { tree_fd, layer_fd };
+	char control[CMSG_SPACE(sizeof(fds))] = { 0 };
 	struct iovec iov = { .iov_base = "go", .iov_len = 2 };
 	struct msghdr msg = { .msg_iov = &iov,
 			      .msg_iovlen = 1,
@@ -137,8 +140,8 @@ static int send_go(int sync_fd, int tree_fd)
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &tree_fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0)
 		return negerrno();
 	return 0;
@@ -167,11 +170,18 @@ static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 	r = guest_tree_idmapped(p, proc_fd, &tree, e);
 	if (r < 0)
 		return r;
+	_cleanup_close_ int layer = -1;
+	r = layer_mount(p, &layer);
+	if (r < 0)
+		return launch_error_set(
+		    e, "layer", r, "mount the writable layer (%s; layer-size): %s",
+		    p->layer_is_image ? "an ext4 image on a loop device" : "a directory",
+		    layer_mount_error(r));
 	struct stat st;
 	if (fstatat(proc_fd, "ns/user", &st, 0) < 0)
 		return launch_error_set(e, "id maps", negerrno(), "stat the user namespace");
 	*ret_userns_ino = (unsigned long long)st.st_ino;
-	r = send_go(sync_fd, tree);
+	r = send_go(sync_fd, tree, layer);
 	if (r < 0)
 		return launch_error_set(e, "start", r, "wake the container child");
 	return 0;

@@ -27,6 +27,9 @@ struct policy_section {
 	char *name;       /* NULL for [default] */
 	const char *file; /* points into config.files */
 	bool guest_set, stop_set, pids_set, memory_set, cpu_set, network_set;
+	bool protect_home_set, layer_size_set;
+	bool protect_home;
+	uint64_t layer_size;
 	char *guest_name; /* NULL: "guest = none" */
 	unsigned guest_line;
 	const struct guest_config *guest; /* linked once every file is read */
@@ -191,6 +194,25 @@ static int policy_network(struct policy_section *s, const char *v)
 	return 0;
 }
 
+static int policy_protect_home(struct policy_section *s, const char *v)
+{
+	if (!streq(v, "yes") && !streq(v, "no"))
+		return -EINVAL;
+	s->protect_home = streq(v, "yes");
+	s->protect_home_set = true;
+	return 0;
+}
+
+static int policy_layer_size(struct policy_section *s, const char *v)
+{
+	uint64_t bytes = 0;
+	if (!streq(v, "max") && (config_parse_size(v, &bytes) < 0 || bytes < LAYER_SIZE_MIN))
+		return -EINVAL;
+	s->layer_size = bytes;
+	s->layer_size_set = true;
+	return 0;
+}
+
 static void binds_free(struct bind_mount *binds, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -261,6 +283,8 @@ static const struct {
 	{ "memory", policy_memory, "a size such as 512M, 2G or 1048576, or \"max\"" },
 	{ "cpu", policy_cpu, "a percentage of one CPU such as 150%, or \"max\"" },
 	{ "network", policy_network, "\"host\" or \"none\"" },
+	{ "protect-home", policy_protect_home, "\"yes\" or \"no\"" },
+	{ "layer-size", policy_layer_size, "a size of at least 4M such as 10G, or \"max\"" },
 	{ "bind", policy_bind,
 	  "SOURCE[:TARGET][:ro|:rw], SOURCE absolute or ~/..., TARGET absolute" },
 };
@@ -690,6 +714,10 @@ static void apply_section(struct user_policy *p, const struct policy_section *s)
 		p->cpu_percent = s->cpu_percent;
 	if (s->network_set)
 		p->network = s->network;
+	if (s->protect_home_set)
+		p->protect_home = s->protect_home;
+	if (s->layer_size_set)
+		p->layer_size = s->layer_size;
 }
 
 int config_resolve(const struct config *c, const char *name, const char *const *groups,
@@ -708,7 +736,10 @@ int config_resolve(const struct config *c, const char *name, const char *const *
 					    n_groups))
 				applied[n++] = c->sections[i];
 
-	struct user_policy p = { .stop = STOP_LAST_LOGOUT, .network = NETWORK_HOST };
+	struct user_policy p = { .stop = STOP_LAST_LOGOUT,
+				 .network = NETWORK_HOST,
+				 .protect_home = true,
+				 .layer_size = LAYER_SIZE_DEFAULT };
 	size_t first_bind_section = 0;
 	for (size_t i = 0; i < n; i++) {
 		apply_section(&p, applied[i]);

@@ -77,9 +77,15 @@ struct user_policy {
 	uint64_t memory_max;  /* bytes, 0 = no limit */
 	unsigned cpu_percent; /* 0 = no limit; 100 = one CPU */
 	enum network_mode network;
+	bool protect_home;        /* default yes: the home's login files read-only */
+	uint64_t layer_size;      /* bytes of the writable layer, 0 = no limit */
 	struct bind_mount *binds; /* array owned by the policy, strings by the config */
 	size_t n_binds;
 };
+
+/* layer-size: the default, and the smallest that holds a file system. */
+#define LAYER_SIZE_DEFAULT (10ULL << 30)
+#define LAYER_SIZE_MIN     (4ULL << 20)
 
 struct config;
 
