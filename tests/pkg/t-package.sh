@@ -110,6 +110,8 @@ check_match "libpam-x86ns depends on libpam-runtime (pam-auth-update)" \
 	'(^|, )libpam-runtime' "$(fields "$PAMDEB" Depends)"
 check_match "x86ns depends on libsubid4 (dlopen'ed, invisible to dh_shlibdeps)" \
 	'(^|, )libsubid4(,|$)' "$(fields "$DEB" Depends)"
+check_match "x86ns depends on e2fsprogs (mke2fs, run to make the bounded layer)" \
+	'(^|, )e2fsprogs(,|$)' "$(fields "$DEB" Depends)"
 check_match "x86ns depends on the debianutils with /etc/shells triggers" \
 	'(^|, )debianutils \(>= 5\.6-0\.1\)' "$(fields "$DEB" Depends)"
 check_match "x86ns recommends debootstrap, passt and libpam-x86ns" \
