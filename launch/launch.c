@@ -281,6 +281,7 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .work_fd = -1,
 				      .init_fd = -1,
 				      .spawner_fd = -1,
+				      .spawner_pidfd = -1,
 				      .console_fd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
 		cli_die("--user, --gid and an absolute --home are required");
@@ -436,6 +437,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("cgroup=%s", p->cgroup_name);
 	ARG("listen-fd=%d", listen_fd);
 	ARG("init-pidfd=%d", pidfd);
+	ARG("spawner-pidfd=%d", p->spawner_pidfd);
 	ARG("init-pid=%d", (int)pid);
 	ARG("userns=%llu", userns_ino);
 	ARG("console-fd=%d", console_master);
