@@ -40,9 +40,9 @@
 #define FIXED_SLOTS  6 /* init pidfd, listen socket, console, signalfd, notify, spawner */
 /* Root's and the user's slots (lib/proto.h); other peers get none. */
 #define MAX_CLIENTS (2 * MONITOR_CLIENTS_PER_UID)
-#define ACCEPT_BURST                                                                               \
-	256 /* connections taken per wake-up, so a flood cannot                                    \
-	       keep the backlog full ahead of root's connect */
+/* Connections taken per wake-up, so that a flood cannot keep the backlog
+ * full ahead of root's connect. */
+#define ACCEPT_BURST 256
 #define LOG_SIZE_MAX (8u << 20)
 #define CONSOLE_TAIL 1024 /* what a not-ready message quotes of the console */
 
