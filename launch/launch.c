@@ -465,8 +465,8 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
 	/* These fds are the monitor's to keep across exec. */
-	int keep[] = { listen_fd, pidfd,        console_master, p->console_fd,
-		       log_fd,    p->notify_fd, session_pidfd };
+	int keep[] = { listen_fd, pidfd,        console_master,   p->console_fd,
+		       log_fd,    p->notify_fd, p->spawner_pidfd, session_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, 0);
