@@ -72,6 +72,7 @@ check_match "another user cannot connect to the monitor at all (file mode)" \
 
 # The user may open their own socket to everyone (chmod): the monitor
 # still closes every stranger at once.
+mode=$(stat -c %a "/run/x86ns/$UID1/monitor.sock")
 chmod 0666 "/run/x86ns/$UID1/monitor.sock"
 flood "$BOB" 100 3 >"$TST_TMP/bob" &
 bob=$!
@@ -81,7 +82,7 @@ check_eq "socket opened to all: alice logs in, root's status answers during the 
 wait "$bob"
 check_match "socket opened to all: the monitor closed each of the stranger's connections" \
 	'closed=100$' "$(tr '\n' ' ' <"$TST_TMP/bob" | sed 's/ $//')"
-chmod 0600 "/run/x86ns/$UID1/monitor.sock"
+chmod "$mode" "/run/x86ns/$UID1/monitor.sock"
 
 # ---- 1. the user's own flood: root keeps its slots; idle ones closed -------
 start=$SECONDS
@@ -100,7 +101,7 @@ out=$("$X86NS_CTL" stop "$U" 2>&1)
 check "the user's own flood: root's stop works ($(_tst_oneline "$out"))" x86ns_wait_gone "$UID1" 10
 kill "$own" 2>/dev/null
 wait "$own" 2>/dev/null
-check "the flood took ${MONITOR_IDLE_SEC}+ s, not the whole run" test $((SECONDS - start)) -lt 60
+check "root's stop came during the flood, not after it" test $((SECONDS - start)) -lt 40
 
 # ---- 2a. a notify directory left with files in it ---------------------------
 guest_config "ready = notify" "ready-timeout = 10s"
