@@ -42,8 +42,13 @@ guest_config() { # EXTRA-GUEST-LINES...
 	} >"$X86NS_CONF"
 }
 
-# flood AS-USER COUNT SECONDS: the probe's report of its connections.
-flood() { setpriv --reuid "$1" --regid "$1" --clear-groups "$PROBE" monitor-flood "$UID1" "$2" "$3"; }
+# flood OUT AS-USER COUNT SECONDS: in the background, the probe's report of
+# its connections to OUT; $flood is the probe's pid (setpriv execs it).
+flood() {
+	setpriv --reuid "$2" --regid "$2" --clear-groups \
+		"$PROBE" monitor-flood "$UID1" "$3" "$4" >"$1" &
+	flood=$!
+}
 
 # login_and_status: alice's ssh login and root's status, as one line.
 login_and_status() {
@@ -61,12 +66,11 @@ x86nsctl start "$U" >&2 || tst_bail "start" "x86nsctl start $U failed"
 check_eq "the monitor socket is the user's, mode 0600" "$UID1 600" \
 	"$(stat -c '%u %a' "/run/x86ns/$UID1/monitor.sock")"
 
-flood "$BOB" 100 8 >"$TST_TMP/bob" &
-bob=$!
+flood "$TST_TMP/bob" "$BOB" 100 8
 sleep 1
 check_eq "another user's login-denial flood: alice logs in, root's status answers" \
 	"login=ok status=ok" "$(login_and_status)"
-wait "$bob"
+wait "$flood"
 check_match "another user cannot connect to the monitor at all (file mode)" \
 	'^connected=0 refused=100 errno=Permission denied$' "$(cat "$TST_TMP/bob")"
 
@@ -74,33 +78,30 @@ check_match "another user cannot connect to the monitor at all (file mode)" \
 # still closes every stranger at once.
 mode=$(stat -c %a "/run/x86ns/$UID1/monitor.sock")
 chmod 0666 "/run/x86ns/$UID1/monitor.sock"
-flood "$BOB" 100 3 >"$TST_TMP/bob" &
-bob=$!
+flood "$TST_TMP/bob" "$BOB" 100 3
 sleep 1
 check_eq "socket opened to all: alice logs in, root's status answers during the flood" \
 	"login=ok status=ok" "$(login_and_status)"
-wait "$bob"
+wait "$flood"
 check_match "socket opened to all: the monitor closed each of the stranger's connections" \
 	'closed=100$' "$(tr '\n' ' ' <"$TST_TMP/bob" | sed 's/ $//')"
 chmod "$mode" "/run/x86ns/$UID1/monitor.sock"
 
 # ---- 1. the user's own flood: root keeps its slots; idle ones closed -------
 start=$SECONDS
-flood "$UID1" 100 $((MONITOR_IDLE_SEC + 4)) >"$TST_TMP/own" &
-own=$!
+flood "$TST_TMP/own" "$UID1" 100 $((MONITOR_IDLE_SEC + 4))
 sleep 1
 st=$("$X86NS_CTL" status "$U" 2>&1)
 check_match "the user's own flood: root's status answers" 'state +running' "$st"
-wait "$own"
+wait "$flood"
 check_match "the user's own flood: over the cap refused, idle ones closed after ${MONITOR_IDLE_SEC} s" \
 	'closed=100$' "$(tr '\n' ' ' <"$TST_TMP/own" | sed 's/ $//')"
-flood "$UID1" 100 30 >"$TST_TMP/own" &
-own=$!
+flood "$TST_TMP/own" "$UID1" 100 30
 sleep 1
 out=$("$X86NS_CTL" stop "$U" 2>&1)
 check "the user's own flood: root's stop works ($(_tst_oneline "$out"))" x86ns_wait_gone "$UID1" 10
-kill "$own" 2>/dev/null
-wait "$own" 2>/dev/null
+kill "$flood" 2>/dev/null
+wait "$flood" 2>/dev/null
 check "root's stop came during the flood, not after it" test $((SECONDS - start)) -lt 40
 
 # ---- 2a. a notify directory left with files in it ---------------------------
