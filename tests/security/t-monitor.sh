@@ -104,7 +104,15 @@ kill "$flood" 2>/dev/null
 wait "$flood" 2>/dev/null
 check "root's stop came during the flood, not after it" test $((SECONDS - start)) -lt 40
 
+# Each case starts with no container (so that one failing case, before the
+# fixes, does not decide the next).
+stopped() {
+	"$X86NS_CTL" stop "$U" >&2
+	x86ns_wait_gone "$UID1" 10 || rm -rf "/run/x86ns/$UID1"
+}
+
 # ---- 2a. a notify directory left with files in it ---------------------------
+stopped
 guest_config "ready = notify" "ready-timeout = 10s"
 mkdir -p "/run/x86ns/$UID1/notify/sub"
 echo keep >"$TST_TMP/target"
@@ -118,8 +126,7 @@ check_eq "its contents were removed, no symbolic link followed" "keep yes" \
 	"$(cat "$TST_TMP/target") $([[ -d $TST_TMP ]] && echo yes)"
 check_eq "the new notify directory holds only the socket" "notify.sock" \
 	"$(ls "/run/x86ns/$UID1/notify" 2>&1)"
-"$X86NS_CTL" stop "$U" >&2
-x86ns_wait_gone "$UID1" 10
+stopped
 
 # ---- 2b. STATUS= with terminal escapes reaches the admin escaped -----------
 guest_config "init = $HOME1/notify-init" "stop-signal = SIGKILL" "ready = notify" \
@@ -132,8 +139,7 @@ check_eq "x86nsctl status prints no control character of the guest's" "" \
 lst=$("$X86NS_CTL" list 2>&1)
 check_eq "x86nsctl list prints no control character" "" \
 	"$(LC_ALL=C tr -d '\n\t\040-\176' <<<"$lst" | od -An -c)"
-"$X86NS_CTL" stop "$U" >&2
-x86ns_wait_gone "$UID1" 10
+stopped
 
 # ---- 3. guest root ends x86ns-spawner ---------------------------------------
 guest_config
