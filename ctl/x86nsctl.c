@@ -125,8 +125,12 @@ static int cmd_list(void)
 		proto_get(reply, "sessions", sessions, sizeof(sessions));
 		proto_get(reply, "uptime", uptime, sizeof(uptime));
 		proto_get(reply, "state", state, sizeof(state));
-		printf("%-16s %-8u %-12s %-8s %-9s %-10s %s\n", user, uid, guest, pid, sessions,
-		       uptime, state);
+		char *col[] = { user, guest, pid, sessions, uptime, state };
+		char safe[ARRAY_SIZE(col)][64];
+		for (size_t i = 0; i < ARRAY_SIZE(col); i++)
+			text_escape(col[i], safe[i], sizeof(safe[i]));
+		printf("%-16s %-8u %-12s %-8s %-9s %-10s %s\n", safe[0], uid, safe[1], safe[2],
+		       safe[3], safe[4], safe[5]);
 	}
 	closedir(d);
 	return EXIT_SUCCESS;
@@ -142,20 +146,24 @@ static int cmd_status(const char *name)
 		printf("%s: not running\n", name);
 		return EXIT_NOT_RUNNING;
 	}
+	/* The monitor escapes what the guest wrote (STATUS=, the console);
+	 * this terminal gets escaped text again, whatever the reply holds. */
+	char safe[4 * PROTO_MSG_MAX];
 	if (r < 0)
-		cli_die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
+		cli_die("status of %s: %s", name,
+			r == -EPROTO ? text_escape(reply, safe, sizeof(safe)) : strerror(-r));
 	static const char *const keys[] = { "state",    "guest",  "translator", "pid",
 					    "sessions", "uptime", "ready",      "monitor" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char v[160];
 		if (proto_get(reply + 3, keys[i], v, sizeof(v)) == 0)
-			printf("  %-9s %s%s\n", keys[i], v,
+			printf("  %-9s %s%s\n", keys[i], text_escape(v, safe, sizeof(safe)),
 			       strcmp(keys[i], "uptime") == 0 ? " s" : "");
 	}
 	const char *boot = strstr(reply, " boot-status=");
 	if (boot && boot[13])
-		printf("  %-9s %s\n", "boot", boot + 13);
+		printf("  %-9s %s\n", "boot", text_escape(boot + 13, safe, sizeof(safe)));
 	return EXIT_SUCCESS;
 }
 

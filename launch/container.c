@@ -510,6 +510,15 @@ static int spawner_start(struct child_state *s, struct launch_error *e)
 		return launch_error_set(e, "spawner", -saved, "fork");
 	if (n == (ssize_t)sizeof(err))
 		return launch_error_set(e, "spawner", -err, "exec x86ns-spawner");
+	/* The monitor watches it: guest root may end it, and a guest without
+	 * its spawner refuses every login, so the monitor then stops the guest
+	 * (our child is not reaped yet: the pid is still the spawner's). */
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return launch_error_set(e, "spawner", negerrno(), "pidfd of x86ns-spawner");
+	r = sync_send_fds(s->sync_fd, "spawner", &pidfd, 1);
+	if (r < 0)
+		return launch_error_set(e, "spawner", r, "hand x86ns-spawner to the monitor");
 	return 0;
 }
 

@@ -237,6 +237,7 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .layer_fd = -1,
 				      .init_fd = -1,
 				      .spawner_fd = -1,
+				      .spawner_pidfd = -1,
 				      .console_fd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
 		cli_die("--user, --gid and an absolute --home are required");
@@ -398,6 +399,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("cgroup=%s", p->cgroup_name);
 	ARG("listen-fd=%d", listen_fd);
 	ARG("init-pidfd=%d", pidfd);
+	ARG("spawner-pidfd=%d", p->spawner_pidfd);
 	ARG("init-pid=%d", (int)pid);
 	ARG("userns=%llu", userns_ino);
 	ARG("console-fd=%d", console_master);
@@ -425,8 +427,8 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
 	/* These fds are the monitor's to keep across exec. */
-	int keep[] = { listen_fd, pidfd,        console_master, p->console_fd,
-		       log_fd,    p->notify_fd, session_pidfd };
+	int keep[] = { listen_fd, pidfd,        console_master,   p->console_fd,
+		       log_fd,    p->notify_fd, p->spawner_pidfd, session_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, 0);

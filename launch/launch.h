@@ -39,6 +39,7 @@ struct container_plan {
 	bool layer_is_image;
 	int init_fd;           /* O_PATH of the builtin init or the translator; -1 */
 	int spawner_fd;        /* O_PATH of x86ns-spawner */
+	int spawner_pidfd;     /* the running spawner, from the container child */
 	int console_fd;        /* slave of the console pty: init's stdio, /dev/console */
 	char console_path[32]; /* its /dev/pts/N, for the bind in the child's namespace */
 	int notify_fd;         /* ready = notify: the monitor's sd_notify socket; else -1 */
@@ -57,6 +58,12 @@ int launch_error_set(struct launch_error *e, const char *step, int r, const char
  * container, waits until its init has been exec'd; returns init's pidfd. */
 int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 		    unsigned long long *ret_userns_ino, struct launch_error *err);
+
+/* start.c — send one word and up to SYNC_MAX_FDS fds over the sync socket
+ * ("go" with the guest tree and the writable layer to the child, "spawner"
+ * with its pidfd to the monitor). */
+#define SYNC_MAX_FDS 2
+int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n);
 
 /* container.c — Runs in: container child (new user namespace). Never
  * returns on success (execs the guest init); writes the error to sync_fd. */

@@ -127,21 +127,21 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 	return 0;
 }
 
-/* "go" carries the guest tree and the writable layer, in that order. */
-static int send_go(int sync_fd, int tree_fd, int layer_fd)
+int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n)
 {
-	int fds[2] = { tree_fd, layer_fd };
-	char control[CMSG_SPACE(sizeof(fds))] = { 0 };
-	struct iovec iov = { .iov_base = "go", .iov_len = 2 };
+	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))] = { 0 };
+	if (n == 0 || n > SYNC_MAX_FDS)
+		return -EINVAL;
+	struct iovec iov = { .iov_base = (char *)word, .iov_len = strlen(word) };
 	struct msghdr msg = { .msg_iov = &iov,
 			      .msg_iovlen = 1,
 			      .msg_control = control,
-			      .msg_controllen = sizeof(control) };
+			      .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
 	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0)
 		return negerrno();
 	return 0;
@@ -181,26 +181,58 @@ static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 	if (fstatat(proc_fd, "ns/user", &st, 0) < 0)
 		return launch_error_set(e, "id maps", negerrno(), "stat the user namespace");
 	*ret_userns_ino = (unsigned long long)st.st_ino;
-	r = send_go(sync_fd, tree, layer);
+	/* "go" carries the guest tree and the writable layer, in that order. */
+	r = sync_send_fds(sync_fd, "go", (int[]){ tree, layer }, 2);
 	if (r < 0)
 		return launch_error_set(e, "start", r, "wake the container child");
 	return 0;
 }
 
+/* "spawner" with a pidfd: the child started x86ns-spawner (the monitor
+ * stops the guest when it ends). Takes the fd of any other message. */
+static bool spawner_message(struct msghdr *msg, const char *text, int *ret_pidfd)
+{
+	struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+	int fd = -1;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (strcmp(text, "spawner") != 0 || fd < 0 || *ret_pidfd >= 0) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	*ret_pidfd = fd;
+	return true;
+}
+
 /* The child closes its end at exec (CLOEXEC): EOF means the guest init is
- * running; a message is the failing step. */
-static int wait_child_exec(int sync_fd, struct launch_error *e)
+ * running; before it comes the spawner's pidfd; any other message is the
+ * failing step. */
+static int wait_child_exec(int sync_fd, int *ret_spawner_pidfd, struct launch_error *e)
 {
 	char msg[PROTO_MSG_MAX];
 	ssize_t n;
-	do
-		n = recv(sync_fd, msg, sizeof(msg) - 1, 0);
-	while (n < 0 && errno == EINTR);
+	for (;;) {
+		char control[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { .iov_base = msg, .iov_len = sizeof(msg) - 1 };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = control,
+				     .msg_controllen = sizeof(control) };
+		n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return launch_error_set(e, "start", negerrno(), "wait for the container");
+		msg[n] = '\0';
+		if (n == 0 || !spawner_message(&mh, msg, ret_spawner_pidfd))
+			break;
+	}
+	if (n == 0 && *ret_spawner_pidfd < 0)
+		return launch_error_set(e, "spawner", -EBADMSG, "no pidfd of x86ns-spawner");
 	if (n == 0)
 		return 0;
-	if (n < 0)
-		return launch_error_set(e, "start", negerrno(), "wait for the container");
-	msg[n] = '\0';
 	char *colon = strstr(msg, ": ");
 	snprintf(e->step, sizeof(e->step), "%.*s", colon ? (int)(colon - msg) : 0, msg);
 	snprintf(e->message, sizeof(e->message), "%.*s", (int)sizeof(e->message) - 1,
@@ -248,7 +280,7 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 
 	r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
 	if (r >= 0)
-		r = wait_child_exec(parent_end, err);
+		r = wait_child_exec(parent_end, &plan->spawner_pidfd, err);
 	if (r >= 0)
 		r = userns_of(pid, ret_userns_ino, err);
 	if (r < 0) {

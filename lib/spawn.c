@@ -152,8 +152,8 @@ const char *spawn_error(int r, const char *step)
 	if (strcmp(step, "connect") == 0)
 		snprintf(text, sizeof(text),
 			 "the guest's session spawner is not running (%s: %s; guest root may have "
-			 "ended it): stopping the guest (the last logout, or x86nsctl stop) starts "
-			 "it again",
+			 "ended it): its monitor stops the guest, and the next login starts it "
+			 "again",
 			 SPAWN_SOCKET_PATH, strerror(-r));
 	else
 		snprintf(text, sizeof(text), "the guest's session spawner failed at %.20s: %s",
