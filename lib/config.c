@@ -184,9 +184,14 @@ static int policy_cpu(struct policy_section *s, const char *v)
 
 static int policy_network(struct policy_section *s, const char *v)
 {
-	if (!streq(v, "host") && !streq(v, "none"))
+	if (streq(v, "host"))
+		s->network = NETWORK_HOST;
+	else if (streq(v, "none"))
+		s->network = NETWORK_NONE;
+	else if (streq(v, "private"))
+		s->network = NETWORK_PRIVATE;
+	else
 		return -EINVAL;
-	s->network = streq(v, "none") ? NETWORK_NONE : NETWORK_HOST;
 	s->network_set = true;
 	return 0;
 }
@@ -260,7 +265,7 @@ static const struct {
 	{ "pids", policy_pids, "a positive number of at most 4194304, or \"max\"" },
 	{ "memory", policy_memory, "a size such as 512M, 2G or 1048576, or \"max\"" },
 	{ "cpu", policy_cpu, "a percentage of one CPU such as 150%, or \"max\"" },
-	{ "network", policy_network, "\"host\" or \"none\"" },
+	{ "network", policy_network, "\"host\", \"none\" or \"private\"" },
 	{ "bind", policy_bind,
 	  "SOURCE[:TARGET][:ro|:rw], SOURCE absolute or ~/..., TARGET absolute" },
 };

@@ -18,7 +18,9 @@
 
 enum ready_mode { READY_IMMEDIATE, READY_NOTIFY };
 enum stop_policy { STOP_LAST_LOGOUT, STOP_LINGER, STOP_NEVER };
-enum network_mode { NETWORK_HOST, NETWORK_NONE };
+/* private: a network namespace of the container's own whose traffic goes
+ * out through a user-mode network stack (pasta) run as the user. */
+enum network_mode { NETWORK_HOST, NETWORK_NONE, NETWORK_PRIVATE };
 enum ready_timeout_action { TIMEOUT_DENY, TIMEOUT_WARN };
 /* x86: 32-bit guests (i386) run with PER_LINUX32, so uname -m says i686. */
 enum guest_personality { PERSONALITY_NATIVE, PERSONALITY_X86 };
