@@ -779,3 +779,19 @@ char *config_dropin_dir(const char *main_path)
 		return NULL;
 	return dir;
 }
+
+unsigned config_network_modes(const struct config *c)
+{
+	enum network_mode fallback = NETWORK_HOST;
+	unsigned set = 0;
+	for (size_t i = 0; c && i < c->n_sections; i++) {
+		const struct policy_section *s = c->sections[i];
+		if (!s->network_set)
+			continue;
+		if (s->kind == SECTION_DEFAULT)
+			fallback = s->network;
+		else
+			set |= 1u << s->network;
+	}
+	return set | 1u << fallback;
+}

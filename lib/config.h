@@ -108,6 +108,11 @@ int guest_stop_signal_for_host(const struct guest_config *g);
 size_t config_n_guests(const struct config *c);
 const struct guest_config *config_guest(const struct config *c, size_t i);
 
+/* The network modes users of this configuration get (bits 1 << enum
+ * network_mode): the [default] one and every one a section sets, for
+ * x86nsctl check, which plans each guest for each. */
+unsigned config_network_modes(const struct config *c);
+
 /* "path.d" for a main config path: "/etc/security/x86ns.conf" ->
  * "/etc/security/x86ns.conf.d". Caller frees. */
 char *config_dropin_dir(const char *main_path);

@@ -117,7 +117,7 @@ static void user_net_check(struct kernel_features *k)
 	else if (stat("/dev/net/tun", &st) < 0 || !S_ISCHR(st.st_mode))
 		missing = "/dev/net/tun (CONFIG_TUN)";
 	else if ((st.st_mode & 0006) != 0006)
-		missing = "/dev/net/tun readable and writable by all (mode 0666)";
+		missing = "/dev/net/tun open to all users (mode 0666, as Debian's udev makes it)";
 	k->user_net = !missing;
 	(void)xsnprintf(k->user_net_missing, sizeof(k->user_net_missing), "%s",
 			missing ? missing : "");
