@@ -369,6 +369,17 @@ static int console_open(struct container_plan *p, int *ret_master, int *ret_slav
 	return 0;
 }
 
+/* A start that failed: what the console holds (pasta's messages, the
+ * guest's first lines) goes to the user's log, which the error names. */
+static void console_drain(int master, int log_fd)
+{
+	char buf[4096];
+	ssize_t n;
+	for (size_t total = 0; total < 16 * 1024 && (n = read(master, buf, sizeof(buf))) > 0;
+	     total += (size_t)n)
+		(void)write_all(log_fd, buf, (size_t)n);
+}
+
 /* Runs in: the detached monitor process (grandchild of the launcher). Builds
  * the container, then becomes x86ns-monitor; on failure tells the launcher
  * through status_fd and removes what it made. */
@@ -413,8 +424,10 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	pid_t pid;
 	unsigned long long userns_ino;
 	r = container_spawn(p, &pidfd, &pid, &userns_ino, &e);
-	if (r < 0)
+	if (r < 0) {
+		console_drain(console_master, log_fd);
 		goto fail;
+	}
 
 	char monitor[4096];
 	r = launch_sibling_path("x86ns-monitor", monitor, sizeof(monitor));

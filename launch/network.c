@@ -51,6 +51,11 @@ static void user_net_child(const struct container_plan *p, int userns_fd, int ne
     __attribute__((noreturn));
 static void user_net_child(const struct container_plan *p, int userns_fd, int netns_fd)
 {
+	/* Ignored signals survive exec: the launcher ignores SIGPIPE, and
+	 * pasta (2023-03) takes an ignored SIGPIPE for a failed signal(). */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
