@@ -39,10 +39,25 @@
  * bound ports into the guest. The guest reaches the host's own services at
  * the gateway's address, which pasta maps to the host. */
 static char *const pasta_argv[] = {
-	"pasta",    "--foreground",    "--quiet",       "--tcp-ports",   "none",
-	"--udp-ports", "none",         "--tcp-ns",      "none",          "--udp-ns",
-	"none",     "--userns",        "/proc/self/fd/3", "--netns",     "/proc/self/fd/4",
-	"--config-net", "--ns-ifname", "eth0",          NULL,
+	"pasta",
+	"--foreground",
+	"--quiet",
+	"--tcp-ports",
+	"none",
+	"--udp-ports",
+	"none",
+	"--tcp-ns",
+	"none",
+	"--udp-ns",
+	"none",
+	"--userns",
+	"/proc/self/fd/3",
+	"--netns",
+	"/proc/self/fd/4",
+	"--config-net",
+	"--ns-ifname",
+	"eth0",
+	NULL,
 };
 
 /* Runs in: the stack's process between clone and exec, host root until

@@ -95,10 +95,12 @@ static void host_binfmt_read(struct kernel_features *k)
 		if (r < 0 || binfmt_entry_parse(text, &e) < 0 || !strchr(e.flags, 'F'))
 			continue;
 		for (int m = 0; m < N_MACHINES; m++)
-			if (!(k->host_binfmt & (1u << m)) && binfmt_entry_runs(&e, (enum binfmt_machine)m)) {
+			if (!(k->host_binfmt & (1u << m)) &&
+			    binfmt_entry_runs(&e, (enum binfmt_machine)m)) {
 				k->host_binfmt |= 1u << m;
-				(void)xsnprintf(k->host_binfmt_name[m], sizeof(k->host_binfmt_name[m]),
-						"%.30s (%.24s)", de->d_name, e.interpreter);
+				(void)xsnprintf(k->host_binfmt_name[m],
+						sizeof(k->host_binfmt_name[m]), "%.30s (%.24s)",
+						de->d_name, e.interpreter);
 			}
 	}
 	if (d)

@@ -24,7 +24,8 @@ unsigned guest_plan_probes(const struct guest_config *g)
 	return g->translator && g->translator_machines ? PROBE_BINFMT : 0;
 }
 
-static void refuse(struct guest_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(struct guest_plan *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void refuse(struct guest_plan *p, const char *fmt, ...)
 {
 	va_list ap;
@@ -130,7 +131,8 @@ static bool plan_network(const struct guest_config *g, enum network_mode network
 		p->network_stands_in = true;
 	}
 	if (p->network == NETWORK_PRIVATE && !k->user_net) {
-		refuse(p, "guest '%s': network = private needs %s: install passt, or change network",
+		refuse(p,
+		       "guest '%s': network = private needs %s: install passt, or change network",
 		       g->name, k->user_net_missing);
 		return false;
 	}

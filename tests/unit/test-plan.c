@@ -45,8 +45,8 @@ static void test_landlock(void)
 	snprintf(no_pasta.user_net_missing, sizeof(no_pasta.user_net_missing),
 		 "/usr/bin/pasta (Debian package passt)");
 	guest_plan_make(&g, NETWORK_HOST, &no_pasta, &p);
-	CHECK(!p.startable && strstr(p.text, "guest 'busybox'") && strstr(p.text, "install passt") &&
-		  strstr(p.text, "landlock = no"),
+	CHECK(!p.startable && strstr(p.text, "guest 'busybox'") &&
+		  strstr(p.text, "install passt") && strstr(p.text, "landlock = no"),
 	      "ABI 2 without pasta: refused, naming the guest, passt and the key (%s)", p.text);
 
 	guest_plan_make(&g, NETWORK_NONE, &no_pasta, &p);
@@ -88,7 +88,8 @@ static void test_translation(void)
 	      "6.12: the container's own binfmt_misc (%s)", p.text);
 
 	guest_plan_make(&g, NETWORK_HOST, &debian12, &p);
-	CHECK(!p.startable && strstr(p.text, "translator-machines") && strstr(p.text, "[guest arm]"),
+	CHECK(!p.startable && strstr(p.text, "translator-machines") &&
+		  strstr(p.text, "[guest arm]"),
 	      "6.1 without a host registration: refused at start, naming the key (%s)", p.text);
 
 	struct kernel_features with_host = debian12;
@@ -128,7 +129,8 @@ static const char debian_aarch64[] = "enabled\n"
 static void test_host_entries(void)
 {
 	struct binfmt_entry e;
-	CHECK_INT_EQ(binfmt_entry_parse(debian_aarch64, &e), 0, "Debian's qemu-aarch64 entry parses");
+	CHECK_INT_EQ(binfmt_entry_parse(debian_aarch64, &e), 0,
+		     "Debian's qemu-aarch64 entry parses");
 	CHECK_STR_EQ(e.interpreter, "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "its interpreter");
 	CHECK_STR_EQ(e.flags, "POF", "its flags");
 	CHECK(binfmt_entry_runs(&e, MACHINE_AARCH64), "it runs aarch64 executables and PIEs");
