@@ -7,6 +7,7 @@
 #include "binfmt.h"
 #include "config.h"
 #include "check-probe.h"
+#include "plan.h"
 #include "idmap.h"
 #include "util.h"
 
@@ -123,7 +124,7 @@ static const struct kconfig_item kconfig_items[] = {
 	{ "CONFIG_OVERLAY_FS", REQUIRED, "the per-user layer over the shared guest tree", 0 },
 	{ "CONFIG_SECCOMP_FILTER", REQUIRED, "the system call filter", 0 },
 	{ "CONFIG_SECURITY_LANDLOCK", RECOMMENDED,
-	  "scoping guest signals and abstract sockets, required with network = host", 0 },
+	  "scoping guest signals and abstract sockets (else network host becomes private)", 0 },
 	{ "CONFIG_BINFMT_MISC", RECOMMENDED, "running every guest program through a translator",
 	  0 },
 	{ "CONFIG_DEVPTS_MULTIPLE_INSTANCES", REQUIRED, "a private /dev/pts per container", 407 },
@@ -210,7 +211,8 @@ static const struct probe_item namespace_probes[] = {
 	{ "setns with a pidfd", REQUIRED, "joining a container without privilege",
 	  probe_pidfd_setns },
 	{ "sandboxed binfmt_misc", RECOMMENDED,
-	  "a per-container translator registration; without it only init is translated",
+	  "a per-container translator registration; without it translated guests need a "
+	  "host-wide registration",
 	  probe_binfmt_misc_in_userns },
 };
 
@@ -222,7 +224,8 @@ static const struct probe_item cgroup_probes[] = {
 static const struct probe_item confinement_probes[] = {
 	{ "seccomp filters", REQUIRED, "the system call filter", probe_seccomp },
 	{ "Landlock", RECOMMENDED,
-	  "scoping guest signals and abstract sockets, required with network = host",
+	  "scoping guest signals and abstract sockets; without it a guest whose network is host "
+	  "gets a private user-mode network instead",
 	  probe_landlock },
 };
 
@@ -469,7 +472,7 @@ static void context_init(struct check_context *ctx)
 
 /* ---- guests and their translators ------------------------------------ */
 
-static void check_guest_translator(struct report *rep, const struct guest_config *g, bool binfmt_ok)
+static void check_guest_translator(struct report *rep, const struct guest_config *g)
 {
 	char label[128], detail[DETAIL_MAX];
 	(void)xsnprintf(label, sizeof(label), "guest %s: translator", g->name);
@@ -478,14 +481,6 @@ static void check_guest_translator(struct report *rep, const struct guest_config
 	(void)xsnprintf(detail, sizeof(detail), "%s%s%s", g->translator, r < 0 ? ": " : "",
 			r < 0 ? translator_file_error(r) : "");
 	report_item(rep, label, REQUIRED, r >= 0, detail, "starting the guest");
-	if (!g->translator_machines)
-		return;
-	(void)xsnprintf(label, sizeof(label), "guest %s: every program translated", g->name);
-	(void)xsnprintf(detail, sizeof(detail), "%s",
-			binfmt_ok ? "per-container binfmt_misc"
-				  : "no per-container binfmt_misc: only init is translated");
-	report_item(rep, label, RECOMMENDED, binfmt_ok, detail,
-		    "running programs of the translator's machines after the init");
 }
 
 /* The writable layers' size limit (layer-size, launch/layer.c): an ext4
@@ -523,41 +518,67 @@ static void check_layer_limit(struct report *rep, const struct config *c)
 		    "starting guests with a layer-size limit (or set layer-size = max)");
 }
 
+/* What a start of each guest will do on this kernel, for each network mode
+ * the configuration gives users: the launcher's own decision
+ * (guest_plan_make, lib/plan.h), so that check and the first login agree. */
 static void check_guests(struct report *rep, const char *config_path)
 {
 	char err[CONFIG_ERROR_MAX];
 	struct config *c = NULL;
 	_cleanup_free_ char *dropins = config_dropin_dir(config_path);
-	report_group(rep, "Guests and translators");
+	report_group(rep, "Guests on this kernel (what a start does)");
 	if (config_load(config_path, dropins, &c, err, sizeof(err)) < 0) {
 		report_item(rep, "configuration", REQUIRED, false, err, "every guest");
 		return;
 	}
-	struct check_context ctx;
-	context_init(&ctx);
-	char detail[DETAIL_MAX];
-	bool binfmt_ok = false, asked = false;
+	unsigned probes = 0;
+	for (size_t i = 0; i < config_n_guests(c); i++)
+		probes |= guest_plan_probes(config_guest(c, i));
+	struct kernel_features k;
+	kernel_features_probe(probes, &k);
+	unsigned modes = config_network_modes(c);
+	bool several = modes & (modes - 1);
 	for (size_t i = 0; i < config_n_guests(c); i++) {
 		const struct guest_config *g = config_guest(c, i);
-		if (!g->translator) {
+		for (int m = NETWORK_HOST; m <= NETWORK_PRIVATE; m++) {
+			if (!(modes & (1u << m)))
+				continue;
+			struct guest_plan plan;
 			char label[128];
-			(void)xsnprintf(label, sizeof(label), "guest %s", g->name);
-			report_item(rep, label, REQUIRED, true, "native, no translator", "");
-			continue;
+			guest_plan_make(g, (enum network_mode)m, &k, &plan);
+			if (several)
+				(void)xsnprintf(label, sizeof(label), "guest %s (network %s)", g->name,
+						network_mode_name((enum network_mode)m));
+			else
+				(void)xsnprintf(label, sizeof(label), "guest %s", g->name);
+			report_item(rep, label, REQUIRED, plan.startable, plan.text, NULL);
 		}
-		if (g->translator_machines && !asked) {
-			/* Forked, as every probe: it changes namespaces. */
-			for (size_t j = 0; j < ARRAY_SIZE(namespace_probes); j++)
-				if (namespace_probes[j].probe == probe_binfmt_misc_in_userns)
-					binfmt_ok = run_probe(&namespace_probes[j], &ctx, detail,
-							      sizeof(detail));
-			asked = true;
-		}
-		check_guest_translator(rep, g, binfmt_ok);
+		if (g->translator)
+			check_guest_translator(rep, g);
 	}
 	check_layer_limit(rep, c);
-	free(ctx.kconfig);
 	config_free(c);
+}
+
+/* The oldest kernel, and what stands in for the layers a kernel lacks. */
+static void check_kernel_plan(struct report *rep)
+{
+	struct kernel_features k;
+	char detail[DETAIL_MAX];
+	kernel_features_probe(0, &k);
+	bool new_enough = !k.major || k.major > KERNEL_OLDEST_MAJOR ||
+			  (k.major == KERNEL_OLDEST_MAJOR && k.minor >= KERNEL_OLDEST_MINOR);
+	(void)xsnprintf(detail, sizeof(detail), "%u.%u, the oldest supported is %d.%d", k.major,
+			k.minor, KERNEL_OLDEST_MAJOR, KERNEL_OLDEST_MINOR);
+	report_item(rep, "Linux version", REQUIRED, new_enough, detail,
+		    "overlayfs over the idmapped guest tree");
+	(void)xsnprintf(detail, sizeof(detail), "%s",
+			k.user_net ? "pasta" : k.user_net_missing);
+	report_item(rep, "user-mode network (network = private)",
+		    k.landlock_scoping ? RECOMMENDED : REQUIRED, k.user_net, detail,
+		    k.landlock_scoping
+			? "network = private"
+			: "network = private, which stands in for Landlock scoping with network = host");
 }
 
 int check_system(FILE *out, bool verbose, const char *config_path)
@@ -580,6 +601,7 @@ int check_system(FILE *out, bool verbose, const char *config_path)
 
 	report_group(&rep, "Confinement");
 	report_probes(&rep, &ctx, confinement_probes, ARRAY_SIZE(confinement_probes));
+	check_kernel_plan(&rep);
 
 	check_subids(&rep);
 

@@ -152,18 +152,28 @@ static int cmd_status(const char *name)
 	if (r < 0)
 		cli_die("status of %s: %s", name,
 			r == -EPROTO ? text_escape(reply, safe, sizeof(safe)) : strerror(-r));
-	static const char *const keys[] = { "state",    "guest",  "translator", "pid",
-					    "sessions", "uptime", "ready",      "monitor" };
+	static const char *const keys[] = { "state",   "guest",    "translator", "pid",
+					    "sessions", "uptime",  "ready",    "monitor",
+					    "network", "net-pid", "landlock", "translation" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char v[160];
-		if (proto_get(reply + 3, keys[i], v, sizeof(v)) == 0)
-			printf("  %-9s %s%s\n", keys[i], text_escape(v, safe, sizeof(safe)),
-			       strcmp(keys[i], "uptime") == 0 ? " s" : "");
+		if (proto_get(reply + 3, keys[i], v, sizeof(v)) < 0 ||
+		    (strcmp(keys[i], "net-pid") == 0 && strcmp(v, "0") == 0))
+			continue;
+		/* The plan's stand-in, said in words (lib/plan.h). */
+		if (strcmp(v, "private-for-landlock") == 0)
+			snprintf(v, sizeof(v), "private (pasta; stands in for the Landlock scoping "
+					       "this kernel lacks)");
+		else if (strcmp(v, "host-binfmt") == 0)
+			snprintf(v, sizeof(v), "host-binfmt (the host's binfmt_misc registrations; "
+					       "this kernel has no per-container one)");
+		printf("  %-11s %s%s\n", keys[i], text_escape(v, safe, sizeof(safe)),
+		       strcmp(keys[i], "uptime") == 0 ? " s" : "");
 	}
 	const char *boot = strstr(reply, " boot-status=");
 	if (boot && boot[13])
-		printf("  %-9s %s\n", "boot", text_escape(boot + 13, safe, sizeof(safe)));
+		printf("  %-11s %s\n", "boot", text_escape(boot + 13, safe, sizeof(safe)));
 	return EXIT_SUCCESS;
 }
 

@@ -64,6 +64,7 @@
 #define STAGING_LOWER  "lower"
 #define STAGING_MERGED "merged"
 #define STAGING_LAYER  "layer"
+#define USER_NET_TIMEOUT_MS 10000
 
 struct child_state {
 	const struct container_plan *plan;
@@ -130,7 +131,7 @@ static int loopback_up(void)
 
 static int step_namespaces(struct child_state *s, struct launch_error *e)
 {
-	if (s->plan->policy->network == NETWORK_NONE) {
+	if (s->plan->decision.network == NETWORK_NONE) {
 		int r = loopback_up();
 		if (r < 0)
 			return launch_error_set(e, "network", r, "bring up the loopback device");
@@ -222,7 +223,7 @@ static int step_api_filesystems(struct child_state *s, struct launch_error *e)
 	int r = mounts_proc(s->root_fd);
 	if (r < 0)
 		return launch_error_set(e, "/proc", r, "mount proc");
-	r = mounts_sys(s->root_fd, p->policy->network == NETWORK_NONE);
+	r = mounts_sys(s->root_fd, p->decision.network != NETWORK_HOST);
 	if (r < 0)
 		return launch_error_set(e, "/sys", r, "mount sysfs");
 	r = mounts_cgroup(s->root_fd);
@@ -253,7 +254,7 @@ static int step_api_filesystems(struct child_state *s, struct launch_error *e)
 
 static int step_masks(struct child_state *s, struct launch_error *e)
 {
-	int r = mounts_mask(s->root_fd, s->plan->policy->network == NETWORK_NONE);
+	int r = mounts_mask(s->root_fd, s->plan->decision.network != NETWORK_HOST);
 	if (r < 0)
 		return launch_error_set(e, "masks", r, "mask /proc and /sys");
 	return 0;
@@ -262,7 +263,8 @@ static int step_masks(struct child_state *s, struct launch_error *e)
 static int step_translator(struct child_state *s, struct launch_error *e)
 {
 	const struct guest_config *g = s->plan->guest;
-	int r = translator_register(s->root_fd, g, s->plan->console_fd, &s->binfmt_registered);
+	int r = translator_register(s->root_fd, g, s->plan->decision.translation,
+				    s->plan->console_fd, &s->binfmt_registered);
 	if (r < 0)
 		return launch_error_set(e, "translator", r, "register %s in binfmt_misc",
 					g->translator);
@@ -522,20 +524,30 @@ static int spawner_start(struct child_state *s, struct launch_error *e)
 	return 0;
 }
 
+/* network = private: the guest's first programs find the network
+ * configured, as they would with the host's. */
+static int step_network(struct child_state *s, struct launch_error *e)
+{
+	if (s->plan->decision.network != NETWORK_PRIVATE)
+		return 0;
+	int r = user_net_wait_configured(USER_NET_TIMEOUT_MS);
+	if (r < 0)
+		return launch_error_set(e, "network", r,
+					"pasta did not configure the guest's network within %u s",
+					USER_NET_TIMEOUT_MS / 1000);
+	return 0;
+}
+
 /* The walls that stay with the guest: a Landlock domain that the whole
  * guest shares (its services can signal each other and reach each other's
  * abstract sockets, nothing outside), then the system call filter. */
 static int step_confine(struct child_state *s, struct launch_error *e)
 {
 	const struct guest_config *g = s->plan->guest;
-	if (!(g->relax & RELAX_LANDLOCK)) {
+	/* The plan decided (lib/plan.h): where the kernel lacks the scope,
+	 * the guest has a network namespace of its own instead. */
+	if (s->plan->decision.landlock) {
 		int r = landlock_scope_self();
-		if (r == -EOPNOTSUPP)
-			return launch_error_set(
-			    e, "landlock", r,
-			    "the kernel lacks Landlock scoping (ABI %d, Linux 6.12; this one "
-			    "has %d); set \"landlock = no\" in [guest %s] to run without it",
-			    LANDLOCK_SCOPE_ABI, landlock_abi(), g->name);
 		if (r < 0)
 			return launch_error_set(e, "landlock", r, "scope the guest");
 	}
@@ -604,7 +616,7 @@ typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 static const child_step_fn child_steps[] = {
 	step_credentials, step_namespaces,   step_overlay,      step_api_filesystems, step_masks,
 	step_translator,  step_binds,        step_protect_home, step_account,         step_pivot,
-	step_lock_mounts, step_capabilities, step_confine,      step_exec_init,
+	step_lock_mounts, step_capabilities, step_network,      step_confine,         step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)

@@ -238,7 +238,8 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .init_fd = -1,
 				      .spawner_fd = -1,
 				      .spawner_pidfd = -1,
-				      .console_fd = -1 };
+				      .console_fd = -1,
+				      .net_pidfd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
 		cli_die("--user, --gid and an absolute --home are required");
 	idmap_for_user(a->user.name, a->user.uid, false, &p->uid_map);
@@ -261,6 +262,14 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 	if (r < 0)
 		cli_die("guest '%s': cannot use the translator %s: %s", p->guest->name,
 			p->guest->translator, translator_file_error(r));
+	/* What this kernel lets the start do, decided as x86nsctl check
+	 * decides it: a guest that cannot work is refused here, in one line,
+	 * rather than started to fail every login. */
+	struct kernel_features k;
+	kernel_features_probe(guest_plan_probes(p->guest), &k);
+	guest_plan_make(p->guest, pol->network, &k, &p->decision);
+	if (!p->decision.startable)
+		cli_die("cannot start for %s: %s", a->user.name, p->decision.text);
 	const char *exe = p->guest->init ? p->guest->translator : NULL;
 	char init_path[4096];
 	if (!p->guest->init) {
@@ -323,6 +332,17 @@ static int console_open(struct container_plan *p, int *ret_master, int *ret_slav
 	return 0;
 }
 
+/* A start that failed: what the console holds (pasta's messages, the
+ * guest's first lines) goes to the user's log, which the error names. */
+static void console_drain(int master, int log_fd)
+{
+	char buf[4096];
+	ssize_t n;
+	for (size_t total = 0; total < 16 * 1024 && (n = read(master, buf, sizeof(buf))) > 0;
+	     total += (size_t)n)
+		(void)write_all(log_fd, buf, (size_t)n);
+}
+
 /* Runs in: the detached monitor process (grandchild of the launcher). Builds
  * the container, then becomes x86ns-monitor; on failure tells the launcher
  * through status_fd and removes what it made. */
@@ -362,12 +382,15 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		launch_error_set(&e, "console", r, "allocate the console pty");
 		goto fail;
 	}
+	dprintf(log_fd, "x86ns: guest %s on this kernel: %s\n", p->guest->name, p->decision.text);
 	int pidfd;
 	pid_t pid;
 	unsigned long long userns_ino;
 	r = container_spawn(p, &pidfd, &pid, &userns_ino, &e);
-	if (r < 0)
+	if (r < 0) {
+		console_drain(console_master, log_fd);
 		goto fail;
+	}
 
 	char monitor[4096];
 	r = launch_sibling_path("x86ns-monitor", monitor, sizeof(monitor));
@@ -389,7 +412,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	}
 	const struct user_policy *pol = p->policy;
 	const struct guest_config *g = p->guest;
-	char args[24][160];
+	char args[30][160];
 	int n = 0;
 #define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
 	ARG("user=%s", a->user.name);
@@ -415,6 +438,17 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("ready-timeout-warns=%d", g->ready_timeout_action == TIMEOUT_WARN);
 	ARG("personality=%d", g->personality == PERSONALITY_X86 ? PER_LINUX32 : PER_LINUX);
 	ARG("relax=%u", g->relax);
+	ARG("network=%s%s", network_mode_name(p->decision.network),
+	    p->decision.network_stands_in ? "-for-landlock" : "");
+	ARG("landlock=%d", p->decision.landlock);
+	ARG("translation=%s", p->decision.translation == TRANSLATE_HOST	       ? "host-binfmt"
+			      : p->decision.translation == TRANSLATE_CONTAINER ? "container-binfmt"
+			      : p->decision.translation == TRANSLATE_INIT      ? "init-only"
+									       : "none");
+	if (p->net_pidfd >= 0) {
+		ARG("net-pid=%d", (int)p->net_pid);
+		ARG("net-pidfd=%d", p->net_pidfd);
+	}
 	if (p->notify_fd >= 0)
 		ARG("notify-fd=%d", p->notify_fd);
 	if (session_pidfd >= 0) {
@@ -422,13 +456,13 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		ARG("session-pidfd=%d", session_pidfd);
 	}
 #undef ARG
-	char *argv[28] = { "x86ns-monitor" };
+	char *argv[ARRAY_SIZE(args) + 2] = { "x86ns-monitor" };
 	for (int i = 0; i < n; i++)
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
 	/* These fds are the monitor's to keep across exec. */
-	int keep[] = { listen_fd, pidfd,        console_master,   p->console_fd,
-		       log_fd,    p->notify_fd, p->spawner_pidfd, session_pidfd };
+	int keep[] = { listen_fd,    pidfd,        console_master,   p->console_fd, log_fd,
+		       p->notify_fd, session_pidfd, p->spawner_pidfd, p->net_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, 0);
@@ -440,6 +474,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 fail_running:
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	waitpid(pid, NULL, 0);
+	user_net_stop(p);
 fail:
 	dprintf(status_fd, "err %s: %s", e.step, e.message);
 	leftovers_remove(a->user.uid, p->cgroup_name);

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "idmap.h"
+#include "plan.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -43,6 +44,9 @@ struct container_plan {
 	int console_fd;        /* slave of the console pty: init's stdio, /dev/console */
 	char console_path[32]; /* its /dev/pts/N, for the bind in the child's namespace */
 	int notify_fd;         /* ready = notify: the monitor's sd_notify socket; else -1 */
+	struct guest_plan decision; /* what this kernel lets the start do (lib/plan.h) */
+	pid_t net_pid;              /* network private: the user-mode stack (pasta); else 0 */
+	int net_pidfd;              /* its pidfd; else -1 */
 };
 
 /* Errors carry the name of the failing step and a message for the user. */
@@ -68,6 +72,17 @@ int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n);
 /* container.c — Runs in: container child (new user namespace). Never
  * returns on success (execs the guest init); writes the error to sync_fd. */
 void container_child_main(const struct container_plan *plan, int sync_fd) __attribute__((noreturn));
+
+/* network.c — Runs in: the future monitor process, host root. Start the
+ * user-mode network stack for the container whose /proc/<pid> is proc_fd,
+ * as the user, attached to its user and network namespaces. */
+int user_net_start(struct container_plan *plan, int proc_fd, struct launch_error *e);
+/* Kill and reap it (if it runs). */
+void user_net_stop(struct container_plan *plan);
+
+/* network.c — Runs in: container child, guest root, after pivot_root.
+ * Wait until the stack has configured the namespace (a default route). */
+int user_net_wait_configured(unsigned timeout_ms);
 
 /* The directory of the running executable's siblings (monitor, init). */
 int launch_sibling_path(const char *name, char *buf, size_t len);

@@ -18,6 +18,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
@@ -53,7 +54,7 @@ static pid_t clone_as_user(const struct container_plan *p, int cgroup_fd, int *r
 {
 	uint64_t flags =
 	    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
-	if (p->policy->network == NETWORK_NONE)
+	if (p->decision.network != NETWORK_HOST)
 		flags |= CLONE_NEWNET;
 
 	if (setresgid(-1, p->user->gid, -1) < 0 || setresuid(-1, p->user->uid, -1) < 0)
@@ -148,7 +149,7 @@ int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n)
 }
 
 /* Everything between clone and the child's "go". */
-static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
+static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 			 unsigned long long *ret_userns_ino, struct launch_error *e)
 {
 	char path[32];
@@ -160,6 +161,13 @@ static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 	int r = idmap_write(proc_fd, p, e);
 	if (r < 0)
 		return r;
+	/* As early as the namespaces are complete: pasta configures the
+	 * network while the child builds the rest. */
+	if (p->decision.network == NETWORK_PRIVATE) {
+		r = user_net_start(p, proc_fd, e);
+		if (r < 0)
+			return r;
+	}
 	/* clone3 placed the child in the cgroup2 group; the v1 hierarchies of
 	 * hybrid and legacy hosts need a move (the monitor's own move, just
 	 * made, paid the grace period it waits for). */
@@ -206,14 +214,44 @@ static bool spawner_message(struct msghdr *msg, const char *text, int *ret_pidfd
 	return true;
 }
 
+/* A user-mode network stack that ends before the guest runs (pasta
+ * refused its options, AppArmor, no route on the host) fails the start at
+ * once, instead of the child's wait for a configured network. */
+static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
+				 struct launch_error *e)
+{
+	struct pollfd p[2] = { { .fd = sync_fd, .events = POLLIN },
+			       { .fd = net_pidfd, .events = POLLIN } };
+	for (;;) {
+		int r = poll(p, net_pidfd >= 0 ? 2 : 1, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return launch_error_set(e, "start", negerrno(), "wait for the container");
+		if (p[0].revents)
+			return 0;
+		siginfo_t si = { 0 };
+		(void)waitid(P_PIDFD, (id_t)net_pidfd, &si, WEXITED | WNOHANG);
+		return launch_error_set(e, "network", -ENETDOWN,
+					"%s ended (%s %d) before the guest started; its messages are "
+					"in " X86NS_LOGDIR "/%s.log",
+					"pasta", si.si_code == CLD_EXITED ? "status" : "signal",
+					si.si_status, user);
+	}
+}
+
 /* The child closes its end at exec (CLOEXEC): EOF means the guest init is
  * running; before it comes the spawner's pidfd; any other message is the
  * failing step. */
-static int wait_child_exec(int sync_fd, int *ret_spawner_pidfd, struct launch_error *e)
+static int wait_child_exec(int sync_fd, int net_pidfd, const char *user,
+			   int *ret_spawner_pidfd, struct launch_error *e)
 {
 	char msg[PROTO_MSG_MAX];
 	ssize_t n;
 	for (;;) {
+		int r = wait_child_or_network(sync_fd, net_pidfd, user, e);
+		if (r < 0)
+			return r;
 		char control[CMSG_SPACE(sizeof(int))];
 		struct iovec iov = { .iov_base = msg, .iov_len = sizeof(msg) - 1 };
 		struct msghdr mh = { .msg_iov = &iov,
@@ -280,12 +318,14 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 
 	r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
 	if (r >= 0)
-		r = wait_child_exec(parent_end, &plan->spawner_pidfd, err);
+		r = wait_child_exec(parent_end, plan->net_pidfd, plan->user->name, &plan->spawner_pidfd,
+				    err);
 	if (r >= 0)
 		r = userns_of(pid, ret_userns_ino, err);
 	if (r < 0) {
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		waitpid(pid, NULL, 0);
+		user_net_stop(plan);
 		return r;
 	}
 	*ret_pidfd = TAKE_FD(pidfd);

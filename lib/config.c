@@ -187,9 +187,14 @@ static int policy_cpu(struct policy_section *s, const char *v)
 
 static int policy_network(struct policy_section *s, const char *v)
 {
-	if (!streq(v, "host") && !streq(v, "none"))
+	if (streq(v, "host"))
+		s->network = NETWORK_HOST;
+	else if (streq(v, "none"))
+		s->network = NETWORK_NONE;
+	else if (streq(v, "private"))
+		s->network = NETWORK_PRIVATE;
+	else
 		return -EINVAL;
-	s->network = streq(v, "none") ? NETWORK_NONE : NETWORK_HOST;
 	s->network_set = true;
 	return 0;
 }
@@ -282,7 +287,7 @@ static const struct {
 	{ "pids", policy_pids, "a positive number of at most 4194304, or \"max\"" },
 	{ "memory", policy_memory, "a size such as 512M, 2G or 1048576, or \"max\"" },
 	{ "cpu", policy_cpu, "a percentage of one CPU such as 150%, or \"max\"" },
-	{ "network", policy_network, "\"host\" or \"none\"" },
+	{ "network", policy_network, "\"host\", \"none\" or \"private\"" },
 	{ "protect-home", policy_protect_home, "\"yes\" or \"no\"" },
 	{ "layer-size", policy_layer_size, "a size of at least 4M such as 10G, or \"max\"" },
 	{ "bind", policy_bind,
@@ -804,4 +809,20 @@ char *config_dropin_dir(const char *main_path)
 	if (!main_path || asprintf(&dir, "%s.d", main_path) < 0)
 		return NULL;
 	return dir;
+}
+
+unsigned config_network_modes(const struct config *c)
+{
+	enum network_mode fallback = NETWORK_HOST;
+	unsigned set = 0;
+	for (size_t i = 0; c && i < c->n_sections; i++) {
+		const struct policy_section *s = c->sections[i];
+		if (!s->network_set)
+			continue;
+		if (s->kind == SECTION_DEFAULT)
+			fallback = s->network;
+		else
+			set |= 1u << s->network;
+	}
+	return set | 1u << fallback;
 }

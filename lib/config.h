@@ -18,7 +18,9 @@
 
 enum ready_mode { READY_IMMEDIATE, READY_NOTIFY };
 enum stop_policy { STOP_LAST_LOGOUT, STOP_LINGER, STOP_NEVER };
-enum network_mode { NETWORK_HOST, NETWORK_NONE };
+/* private: a network namespace of the container's own whose traffic goes
+ * out through a user-mode network stack (pasta) run as the user. */
+enum network_mode { NETWORK_HOST, NETWORK_NONE, NETWORK_PRIVATE };
 enum ready_timeout_action { TIMEOUT_DENY, TIMEOUT_WARN };
 /* x86: 32-bit guests (i386) run with PER_LINUX32, so uname -m says i686. */
 enum guest_personality { PERSONALITY_NATIVE, PERSONALITY_X86 };
@@ -111,6 +113,11 @@ int guest_stop_signal_for_host(const struct guest_config *g);
 /* Iterate over defined guests (for x86nsctl check-config). */
 size_t config_n_guests(const struct config *c);
 const struct guest_config *config_guest(const struct config *c, size_t i);
+
+/* The network modes users of this configuration get (bits 1 << enum
+ * network_mode): the [default] one and every one a section sets, for
+ * x86nsctl check, which plans each guest for each. */
+unsigned config_network_modes(const struct config *c);
 
 /* "path.d" for a main config path: "/etc/security/x86ns.conf" ->
  * "/etc/security/x86ns.conf.d". Caller frees. */

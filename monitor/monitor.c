@@ -37,7 +37,7 @@
 #endif
 
 #define MAX_SESSIONS 256
-#define FIXED_SLOTS  6 /* init pidfd, listen socket, console, signalfd, notify, spawner */
+#define FIXED_SLOTS  7 /* init pidfd, listen socket, console, signalfd, notify, spawner, network */
 /* Root's and the user's slots (lib/proto.h); other peers get none. */
 #define MAX_CLIENTS (2 * MONITOR_CLIENTS_PER_UID)
 /* Connections taken per wake-up, so that a flood cannot keep the backlog
@@ -83,6 +83,12 @@ struct monitor {
 	unsigned ready_timeout_sec;
 	unsigned long personality; /* joined sessions take the guest's (PER_LINUX32) */
 	unsigned relax;            /* enum confine_relax, passed on to joined sessions */
+	char network[32];          /* the plan's (lib/plan.h): host, none, private,
+				    * private-for-landlock (standing in for the scope) */
+	char translation[24];      /* none, init-only, container-binfmt, host-binfmt */
+	bool landlock;             /* the Landlock scope is applied */
+	pid_t net_pid;             /* network private: the user-mode stack (pasta), */
+	int net_pidfd;             /* our child, killed and reaped at the end; else -1 */
 	bool ready_timeout_warns;  /* ready-timeout-action = warn */
 	/* state */
 	bool ready;
@@ -143,6 +149,10 @@ static int parse_arg(struct monitor *m, const char *arg)
 		return xsnprintf(m->stop_policy, sizeof(m->stop_policy), "%s", v);
 	if (KEY("userns"))
 		return (m->userns_ino = strtoull(v, NULL, 10)) ? 0 : -EINVAL;
+	if (KEY("network"))
+		return xsnprintf(m->network, sizeof(m->network), "%s", v);
+	if (KEY("translation"))
+		return xsnprintf(m->translation, sizeof(m->translation), "%s", v);
 	if (!num)
 		return -EINVAL;
 	if (KEY("uid"))
@@ -175,6 +185,12 @@ static int parse_arg(struct monitor *m, const char *arg)
 		m->personality = u;
 	else if (KEY("relax"))
 		m->relax = (unsigned)u;
+	else if (KEY("landlock"))
+		m->landlock = u != 0;
+	else if (KEY("net-pid"))
+		m->net_pid = (pid_t)u;
+	else if (KEY("net-pidfd"))
+		m->net_pidfd = (int)u;
 	else if (KEY("console-hold-fd"))
 		m->console_hold_fd = (int)u;
 	else if (KEY("session-pid"))
@@ -448,10 +464,12 @@ static void handle_status(const struct monitor *m, int fd)
 	/* boot-status comes last: it is free text up to the end of the line. */
 	proto_send(fd,
 		   "ok state=%s pid=%d guest=%s translator=%s user=%s sessions=%zu uptime=%lld "
-		   "ready=%d monitor=%d userns=%llu boot-status=%s",
+		   "ready=%d monitor=%d userns=%llu network=%s net-pid=%d landlock=%d "
+		   "translation=%s boot-status=%s",
 		   state, (int)m->init_pid, m->guest, m->translator, m->user, m->n_sessions,
 		   (long long)(ts.tv_sec - m->started.tv_sec), m->ready && !m->ready_late,
-		   (int)getpid(), m->userns_ino, m->boot_status);
+		   (int)getpid(), m->userns_ino, m->network, m->net_pidfd >= 0 ? (int)m->net_pid : 0,
+		   m->landlock, m->translation, m->boot_status);
 }
 
 static bool pidfd_alive(int pidfd)
@@ -653,6 +671,30 @@ static void client_read(struct monitor *m, size_t i)
 		c->idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL;
 }
 
+/* The user-mode network stack ended: reap it. While the guest runs that
+ * is a failure (the guest has lost its network), which the log says. */
+static void user_net_ended(struct monitor *m, bool killed)
+{
+	if (m->net_pidfd < 0)
+		return;
+	if (killed)
+		syscall(SYS_pidfd_send_signal, m->net_pidfd, SIGKILL, NULL, 0);
+	siginfo_t si = { 0 };
+	while (waitid(P_PIDFD, (id_t)m->net_pidfd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	if (!killed) {
+		dprintf(m->log_fd,
+			"x86ns: the user-mode network stack (pasta, pid %d) ended (%s %d): the "
+			"guest has no network until it is started again\n",
+			(int)m->net_pid, si.si_code == CLD_EXITED ? "status" : "signal",
+			si.si_status);
+		syslog(LOG_WARNING, "x86ns: pasta of guest %s of %s ended: no network", m->guest,
+		       m->user);
+	}
+	close(m->net_pidfd);
+	m->net_pidfd = -1;
+}
+
 /* The init is gone: remove every trace of the container and exit. */
 static void container_cleanup(struct monitor *m) __attribute__((noreturn));
 static void container_cleanup(struct monitor *m)
@@ -662,6 +704,7 @@ static void container_cleanup(struct monitor *m)
 	dprintf(m->log_fd, "x86ns: guest init exited (%s %d)\n",
 		si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
 	cgroup_kill(m->cgroup);
+	user_net_ended(m, true);
 	int r = cgroup_destroy(m->cgroup);
 	if (r < 0)
 		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->cgroup,
@@ -741,6 +784,7 @@ static void run(struct monitor *m)
 		p[n++] = (struct pollfd){ .fd = m->signal_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->notify_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->spawner_pidfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->net_pidfd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_sessions; i++)
 			p[n++] = (struct pollfd){ .fd = m->sessions[i].pidfd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_clients; i++)
@@ -773,6 +817,8 @@ static void run(struct monitor *m)
 			notify_read(m);
 		if (p[5].revents)
 			spawner_ended(m);
+		if (p[6].revents)
+			user_net_ended(m, false);
 		/* Walk the slots as they were polled: sessions first, then
 		 * clients, each backwards, since removing entry i moves the last
 		 * one into its place and a request may append a session. */
@@ -818,6 +864,9 @@ int main(int argc, char **argv)
 			     .spawner_pidfd = -1,
 			     .console_hold_fd = -1,
 			     .first_session_pidfd = -1,
+			     .net_pidfd = -1,
+			     .network = "host",
+			     .translation = "none",
 			     .ready_timeout_sec = 60,
 			     .stop_signal = SIGTERM,
 			     .stop_timeout_sec = 10 };
@@ -832,8 +881,9 @@ int main(int argc, char **argv)
 	}
 	/* Non-blocking, so that a burst of accepts ends at an empty backlog. */
 	fcntl(m.listen_fd, F_SETFL, fcntl(m.listen_fd, F_GETFL) | O_NONBLOCK);
-	int keep[] = { m.listen_fd, m.init_pidfd,      m.console_fd,          m.log_fd,
-		       m.notify_fd, m.console_hold_fd, m.first_session_pidfd, m.spawner_pidfd };
+	int keep[] = { m.listen_fd,          m.init_pidfd,     m.console_fd,
+		       m.log_fd,             m.notify_fd,      m.console_hold_fd,
+		       m.first_session_pidfd, m.spawner_pidfd, m.net_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, FD_CLOEXEC);

@@ -168,7 +168,8 @@ static void test_full_example(void)
 		      0644);
 	fixture_write(&f, "x86ns.conf.d/10-early.conf",
 		      "[guest extra]\nroot = /srv/extra\n[user alice]\ncpu = 50%\n"
-		      "[user bob]\nguest = bb\nnetwork = none\n",
+		      "[user bob]\nguest = bb\nnetwork = none\n"
+		      "[user dora]\nguest = bb\nnetwork = private\n",
 		      0644);
 	fixture_write(&f, "x86ns.conf.d/README", "not a config file\n", 0644);
 	fixture_write(&f, "x86ns.conf.d/30-old.conf.bak", "garbage\n", 0644);
@@ -225,6 +226,10 @@ static void test_full_example(void)
 	r = config_resolve(f.config, "bob", NULL, 0, &p);
 	CHECK(r == 0 && p.guest == bb, "bob selected by a drop-in [user] section");
 	CHECK_INT_EQ(p.network, NETWORK_NONE, "bob: network none");
+	struct user_policy carol;
+	r = config_resolve(f.config, "dora", NULL, 0, &carol);
+	CHECK(r == 0 && carol.network == NETWORK_PRIVATE, "dora: network private");
+	user_policy_done(&carol);
 	CHECK_INT_EQ(p.stop, STOP_LAST_LOGOUT, "bob: stop from [default]");
 	CHECK(p.memory_max == 0 && p.pids_max == 0 && p.cpu_percent == 0, "bob: no limits");
 	CHECK(p.layer_size == LAYER_SIZE_DEFAULT && p.layer_size == 10ULL << 30,
@@ -457,7 +462,7 @@ static void test_policy_values(void)
 		{ "stop", "linger=" },
 		{ "stop", "linger=1d" },
 		{ "stop", "sometimes" },
-		{ "network", "private" },
+		{ "network", "user-mode" },
 		{ "layer-size", "3M" },
 		{ "layer-size", "0" },
 		{ "layer-size", "unlimited" },
