@@ -37,7 +37,7 @@ PACKAGES=(systemd systemd-sysv dbus udev openssh-server libpam-systemd
 	linux-image-amd64 initramfs-tools kmod
 	libc6 libpam0g libaudit1 libcap-ng0 zlib1g libsubid4 uidmap
 	ca-certificates busybox-static qemu-user-static socat xauth rsync
-	procps iproute2 psmisc less e2fsprogs passt)
+	procps iproute2 psmisc less e2fsprogs passt systemd-container)
 
 die() {
 	echo "image.sh: $*" >&2
