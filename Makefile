@@ -186,9 +186,9 @@ UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a
-tests/unit/test-check: tests/unit/test-check.c ctl/check.c ctl/check-probe.c ctl/check.h ctl/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
+tests/unit/test-check: tests/unit/test-check.c ctl/check.c ctl/check-probe.c ctl/sshd-policy.c ctl/check.h ctl/check-probe.h ctl/sshd-policy.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ictl -o $@ $< ctl/check.c ctl/check-probe.c lib/libx86ns.a -lz
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ictl -o $@ $< ctl/check.c ctl/check-probe.c ctl/sshd-policy.c lib/libx86ns.a -lz
 tests/unit/test-pty: tests/unit/test-pty.c shell/pty.c shell/pty.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ishell -o $@ $< shell/pty.c lib/libx86ns.a
@@ -221,8 +221,13 @@ tests/security/probe: tests/security/probe.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
 
+# Copied into the guest by tests/e2e/t-ssh-forward.sh (agent and X11 clients).
+tests/forward-probe: tests/forward-probe.c
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
 check: all $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
-	tests/security/probe
+	tests/security/probe tests/forward-probe
 	tests/run
 
 bench: all
@@ -247,4 +252,4 @@ lint:
 clean:
 	rm -f lib/*.o lib/*.a seccomp-gen/seccomp-gen lib/seccomp-programs.c \
 		lib/seccomp-programs.c.tmp $(PROGS) $(SIBLING_LINKS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
-		tests/security/probe
+		tests/security/probe tests/forward-probe
