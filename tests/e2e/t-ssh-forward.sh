@@ -6,6 +6,7 @@
 # ssh -T on the guest's 127.0.0.1, reached through ssh -L).
 . "$(dirname "$0")/../lib.sh"
 . "$TST_DIR/x86ns.sh"
+quiet_kill() { kill "$@" 2>/dev/null; return 0; }
 tst_need ssh sshd ssh-agent ssh-add ssh-keygen Xvfb xauth curl
 
 PROBE=$TST_SRCDIR/tests/forward-probe
@@ -31,7 +32,7 @@ for home in "$ALICE_HOME" "$BOB_HOME"; do install -m 0755 "$PROBE" "$home/forwar
 
 # ---- the client's agent, with one key of a known comment ------------------
 eval "$(ssh-agent -s -a "$TST_TMP/agent.sock")" >&2
-tst_cleanup_push kill "$SSH_AGENT_PID"
+tst_cleanup_push quiet_kill "$SSH_AGENT_PID"
 ssh-keygen -q -t ed25519 -N '' -C "x86ns-agent-key-$$" -f "$TST_TMP/agent_key" >&2
 ssh-add "$TST_TMP/agent_key" >&2 2>&1 || tst_bail "ssh-add" "could not load the key"
 
@@ -39,50 +40,57 @@ ssh-add "$TST_TMP/agent_key" >&2 2>&1 || tst_bail "ssh-add" "could not load the 
 # in the guest can be looked at after it ends.
 tst_ssh "$ALICE" 'sleep 120' </dev/null >/dev/null 2>&1 &
 holder=$!
-tst_cleanup_push kill "$holder"
+tst_cleanup_push quiet_kill "$holder"
 x86ns_wait_running "$ALICE" 15 || tst_bail "container" "alice's guest did not start"
 
 guest_agent_dirs() { tst_ssh "$ALICE" 'ls -d /tmp/x86ns-agent-* 2>/dev/null | wc -l' </dev/null; }
-# Processes of alice still on the host side named x86ns-shell: the holder's
-# shell and any agent relay.
-shells() { pgrep -u "$ALICE" -x x86ns-shell | wc -l; }
-base_shells=$(shells)
+# Agent relays of alice: x86ns-shell processes still in sshd's mount
+# namespace (a joined shell is in the guest's; a zombie has no namespace).
+relays() {
+	local p sshd_mnt
+	sshd_mnt=$(<"$TST_SSHD_DIR/mntns")
+	for p in $(pgrep -u "$ALICE" -x x86ns-shell); do
+		[[ $(readlink "/proc/$p/ns/mnt" 2>/dev/null) == "$sshd_mnt" ]] && echo "$p"
+	done
+}
+# The relay ends a moment after its shell: wait for it, up to 10 s.
+wait_no_relay() {
+	local i
+	for ((i = 0; i < 100; i++)); do [[ -z $(relays) ]] && return 0; sleep 0.1; done
+	return 1
+}
 
 # ---- ssh -A: the agent answers inside the guest ----------------------------
-out=$(tst_ssh -A "$ALICE" 'echo "sock=$SSH_AUTH_SOCK"; ls -ld "${SSH_AUTH_SOCK%/*}"; ~/forward-probe agent-list' </dev/null 2>&1)
+out=$(tst_ssh -A "$ALICE" 'echo "sock=$SSH_AUTH_SOCK"; stat -c "mode=%a uid=%u" "${SSH_AUTH_SOCK%/*}"; ~/forward-probe agent-list' </dev/null 2>&1)
 tst_log "$out"
 check_match "ssh -A: the guest's agent lists the client's key (REQUEST_IDENTITIES)" \
 	"^comment=x86ns-agent-key-$$\$" "$out"
 check_match "ssh -A: SSH_AUTH_SOCK is a per-session socket in the guest's /tmp" \
 	'^sock=/tmp/x86ns-agent-[0-9a-f]{12}/agent\.sock$' "$out"
 check_match "ssh -A: the session's directory is the user's, mode 0700" \
-	"^drwx------ +[0-9]+ $ALICE " "$out"
+	"^mode=700 uid=$ALICE_UID\$" "$out"
 sock=$(sed -n 's/^sock=//p' <<<"$out")
+check "ssh -A: the relay ended with the session" wait_no_relay
 check_eq "ssh -A: the socket directory is gone after logout" "0" "$(guest_agent_dirs)"
-check_eq "ssh -A: the relay ended with the session" "$base_shells" "$(shells)"
 check_eq "ssh -A: sshd's agent socket is not in the guest's view" "no" \
 	"$(tst_ssh "$ALICE" "[ -e /tmp/ssh-* ] && echo yes || echo no" </dev/null)"
 
 # ---- the relay: the user, host namespaces, no_new_privs, filtered ----------
-tst_ssh -A "$ALICE" 'echo up; sleep 30' </dev/null >"$TST_TMP/long.out" 2>&1 &
+tst_ssh -A "$ALICE" 'echo up; sleep 6' </dev/null >"$TST_TMP/long.out" 2>&1 &
 long=$!
 relay=
 for ((i = 0; i < 100 && !relay; i++)); do
-	for p in $(pgrep -u "$ALICE" -x x86ns-shell); do
-		# The relay is its own session leader, outside every guest namespace.
-		[[ $(ps -o sid= -p "$p" | tr -d ' ') == "$p" ]] && relay=$p
-	done
+	relay=$(relays | head -1)
 	[[ -n $relay ]] || sleep 0.1
 done
-check "the relay runs" test -n "$relay"
-check_eq "the relay: host mount and network namespaces" \
-	"$(readlink /proc/1/ns/mnt) $(readlink /proc/1/ns/net)" \
+check "the relay runs while the session does" test -n "$relay"
+check_eq "the relay: sshd's mount namespace, the host's network namespace" \
+	"$(<"$TST_SSHD_DIR/mntns") $(readlink /proc/1/ns/net)" \
 	"$(readlink "/proc/$relay/ns/mnt") $(readlink "/proc/$relay/ns/net")"
 check_eq "the relay: the user's ids, no capability, no_new_privs, seccomp filter" \
 	"$ALICE_UID 0000000000000000 1 2" \
 	"$(awk '$1 == "Uid:" { u = $2 } $1 == "CapEff:" { c = $2 } $1 == "NoNewPrivs:" { n = $2 }
 		$1 == "Seccomp:" { s = $2 } END { print u, c, n, s }' "/proc/$relay/status" 2>/dev/null)"
-tst_log "relay fds: $(ls -l "/proc/$relay/fd/" 2>&1)"
 check_eq "the relay holds no terminal and no stdio of the session" "/dev/null /dev/null /dev/null" \
 	"$(readlink "/proc/$relay/fd/0" "/proc/$relay/fd/1" "/proc/$relay/fd/2" | tr '\n' ' ' | sed 's/ $//')"
 
@@ -93,16 +101,17 @@ sock2=$(sed -n 's/^sock=//p' <<<"$out2")
 check_match "second concurrent session: its agent works" "^comment=x86ns-agent-key-$$\$" "$out2"
 check "second concurrent session: its own socket, not the first one's" \
 	test -n "$sock2" -a -n "$sock1" -a "${sock2%/*}" != "$sock1" -a "$sock" != "$sock2"
+# The client goes away; the session's command still runs to its end (as
+# on any host), then the shell, the relay and the directory go.
 kill "$long" 2>/dev/null
 wait "$long" 2>/dev/null
-for ((i = 0; i < 50; i++)); do [[ $(shells) == "$base_shells" ]] && break; sleep 0.1; done
-check_eq "killed client: the relay ended and the directory is gone" "$base_shells 0" \
-	"$(shells) $(guest_agent_dirs)"
-
+for ((i = 0; i < 150; i++)); do [[ -z $(relays) ]] && break; sleep 0.1; done
+check_eq "killed client: once the session ends, the relay and the directory are gone" "0 0" \
+	"$(relays | wc -l) $(guest_agent_dirs)"
 # ---- without -A nothing is made -------------------------------------------
 out=$(tst_ssh "$ALICE" 'echo "sock=${SSH_AUTH_SOCK-unset}"; ls -d /tmp/x86ns-agent-* 2>/dev/null | wc -l' </dev/null 2>&1)
 check_eq "no -A: no SSH_AUTH_SOCK, no directory in the guest" "sock=unset 0" "$(echo $out)"
-check_eq "no -A: no relay" "$base_shells" "$(shells)"
+check_eq "no -A: no relay" "" "$(relays)"
 # ssh -a with an agent on the client side: sshd sets nothing either.
 out=$(tst_ssh -a "$ALICE" 'echo "sock=${SSH_AUTH_SOCK-unset}"' </dev/null 2>&1)
 check_eq "ssh -a: no SSH_AUTH_SOCK" "sock=unset" "$out"
@@ -121,7 +130,7 @@ for ((n = 42; n < 99; n++)); do [[ -e /tmp/.X11-unix/X$n || -e /tmp/.X$n-lock ]]
 xauth -f "$TST_TMP/Xauthority" add ":$n" MIT-MAGIC-COOKIE-1 "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >&2
 Xvfb ":$n" -nolisten tcp -auth "$TST_TMP/Xauthority" >"$TST_TMP/xvfb.log" 2>&1 &
 xvfb=$!
-tst_cleanup_push kill "$xvfb"
+tst_cleanup_push quiet_kill "$xvfb"
 for ((i = 0; i < 100; i++)); do [[ -S /tmp/.X11-unix/X$n ]] && break; sleep 0.1; done
 export DISPLAY=:$n XAUTHORITY=$TST_TMP/Xauthority
 check "Xvfb answers on the client side" xdpyinfo
@@ -153,7 +162,7 @@ ide=$!
 for ((i = 0; i < 100; i++)); do grep -q started "$TST_TMP/ide.out" && break; sleep 0.1; done
 check_eq "remote IDE, network = host: the guest's 127.0.0.1 is the host's" \
 	"ide server in the guest" "$(curl -s --max-time 5 "http://127.0.0.1:$ide_port/")"
-tst_ssh -N -L "$local_port:127.0.0.1:$ide_port" "$ALICE" </dev/null >/dev/null 2>&1 &
+tst_ssh -N "-L$local_port:127.0.0.1:$ide_port" "$ALICE" </dev/null >/dev/null 2>&1 &
 fwd=$!
 for ((i = 0; i < 100; i++)); do
 	out=$(curl -s --max-time 5 "http://127.0.0.1:$local_port/") && [[ -n $out ]] && break
