@@ -276,7 +276,8 @@ int main(int argc, char **argv)
 	if (agent.relay && (r = agent_guest_listen(&agent, uid, agent_env, sizeof(agent_env))) == 0)
 		r = guest_env_add(&envp, agent_env);
 	if (agent.relay && r < 0) {
-		fprintf(stderr, "x86ns-shell: warning: agent forwarding: no socket in the guest: %s\n",
+		fprintf(stderr,
+			"x86ns-shell: warning: agent forwarding: no socket in the guest: %s\n",
 			strerror(-r));
 		agent_forward_done(&agent); /* the relay removes what it was given */
 	}

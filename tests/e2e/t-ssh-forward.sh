@@ -85,7 +85,7 @@ for ((i = 0; i < 100 && !relay; i++)); do
 done
 check "the relay runs while the session does" test -n "$relay"
 check_eq "the relay: sshd's mount namespace, the host's network namespace" \
-	"$(<"$TST_SSHD_DIR/mntns") $(readlink /proc/1/ns/net)" \
+	"$(<"$TST_SSHD_DIR/mntns") $(readlink /proc/self/ns/net)" \
 	"$(readlink "/proc/$relay/ns/mnt") $(readlink "/proc/$relay/ns/net")"
 check_eq "the relay: the user's ids, no capability, no_new_privs, seccomp filter" \
 	"$ALICE_UID 0000000000000000 1 2" \
