@@ -9,6 +9,7 @@
 #include "check-probe.h"
 #include "plan.h"
 #include "idmap.h"
+#include "sshd-policy.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -581,7 +582,39 @@ static void check_kernel_plan(struct report *rep)
 			: "network = private, which stands in for Landlock scoping with network = host");
 }
 
-int check_system(FILE *out, bool verbose, const char *config_path)
+/* ---- sshd's forwarding (ctl/sshd-policy.c) ------------------------------ */
+
+static void report_sshd_user(void *ctx, const char *label, bool ok, const char *detail)
+{
+	report_item(ctx, label, REQUIRED, ok, detail, "the guests' network isolation over ssh");
+}
+
+static void check_sshd(struct report *rep, const char *config_path, const char *sshd_config)
+{
+	report_group(rep, "sshd forwarding");
+	sshd_policy_check(config_path, sshd_config, report_sshd_user, rep);
+}
+
+static int report_result(struct report *rep)
+{
+	if (rep->missing_required == 0)
+		fprintf(rep->out, "Result: x86ns can run on this system (%d warning%s).\n",
+			rep->warnings, rep->warnings == 1 ? "" : "s");
+	else
+		fprintf(rep->out, "Result: x86ns cannot run: %d required item%s missing.\n",
+			rep->missing_required, rep->missing_required == 1 ? "" : "s");
+	fflush(rep->out);
+	return rep->missing_required;
+}
+
+int check_sshd_only(FILE *out, const char *config_path, const char *sshd_config)
+{
+	struct report rep = { .out = out };
+	check_sshd(&rep, config_path, sshd_config);
+	return report_result(&rep);
+}
+
+int check_system(FILE *out, bool verbose, const char *config_path, const char *sshd_config)
 {
 	struct report rep = { .out = out, .verbose = verbose };
 	struct sigaction default_chld = { .sa_handler = SIG_DFL }, saved_chld;
@@ -610,15 +643,10 @@ int check_system(FILE *out, bool verbose, const char *config_path)
 
 	if (config_path)
 		check_guests(&rep, config_path);
+	if (config_path && sshd_config)
+		check_sshd(&rep, config_path, sshd_config);
 
-	if (rep.missing_required == 0)
-		fprintf(out, "Result: x86ns can run on this system (%d warning%s).\n", rep.warnings,
-			rep.warnings == 1 ? "" : "s");
-	else
-		fprintf(out, "Result: x86ns cannot run: %d required item%s missing.\n",
-			rep.missing_required, rep.missing_required == 1 ? "" : "s");
 	free(ctx.kconfig);
 	sigaction(SIGCHLD, &saved_chld, NULL);
-	fflush(out);
-	return rep.missing_required;
+	return report_result(&rep);
 }

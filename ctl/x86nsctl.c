@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "pty.h"
 #include "spawn.h"
+#include "sshd-policy.h"
 #include "cli.h"
 #include "util.h"
 
@@ -38,7 +39,9 @@ static const char usage[] = "usage: x86nsctl [--config FILE] COMMAND\n"
 			    "       x86nsctl reset USER [GUEST]\n"
 			    "       x86nsctl exec USER [--user] -- COMMAND [ARG...]\n"
 			    "       x86nsctl check-config [--config FILE]\n"
-			    "       x86nsctl check\n"
+			    "       x86nsctl check [-v] [--sshd-config FILE]\n"
+			    "       x86nsctl check-sshd [--sshd-config FILE]\n"
+			    "       x86nsctl sshd-config\n"
 			    "       x86nsctl guest create NAME --suite SUITE --arch amd64|i386 "
 			    "[--include PKGS] [--dir DIR]\n";
 
@@ -341,6 +344,26 @@ static int cmd_check_config(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+/* check [-v] [--sshd-config FILE], check-sshd [--sshd-config FILE]. */
+static int cmd_check(bool sshd_only, int argc, char **argv)
+{
+	bool verbose = false;
+	const char *sshd_config = SSHD_CONFIG_DEFAULT;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-v") == 0 && !sshd_only)
+			verbose = true;
+		else if (strcmp(argv[i], "--sshd-config") == 0 && i + 1 < argc)
+			sshd_config = argv[++i];
+		else
+			cli_die("check: unknown argument '%s'\n%s", argv[i], usage);
+	}
+	if (sshd_only)
+		return check_sshd_only(stdout, config_path, sshd_config) ? EXIT_FAILURE
+									 : EXIT_SUCCESS;
+	return check_system(stdout, verbose, config_path, sshd_config) ? EXIT_FAILURE
+								       : EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	cli.prefix = "x86nsctl";
@@ -357,10 +380,11 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 2, argv + 2);
-	if (strcmp(cmd, "check") == 0) {
-		bool verbose = argc > 2 && strcmp(argv[2], "-v") == 0;
-		return check_system(stdout, verbose, config_path) ? EXIT_FAILURE : EXIT_SUCCESS;
-	}
+	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "check-sshd") == 0)
+		return cmd_check(strcmp(cmd, "check-sshd") == 0, argc - 2, argv + 2);
+	if (strcmp(cmd, "sshd-config") == 0)
+		return sshd_policy_print_snippet(stdout, config_path) < 0 ? EXIT_FAILURE
+									  : EXIT_SUCCESS;
 	if (geteuid() != 0)
 		cli_die("%s needs root", cmd);
 	if (strcmp(cmd, "guest") == 0)

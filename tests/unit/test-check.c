@@ -75,7 +75,7 @@ static char *run_check(bool verbose, int *ret)
 	FILE *mem = open_memstream(&buf, &len);
 	if (!mem)
 		return NULL;
-	*ret = check_system(mem, verbose, NULL);
+	*ret = check_system(mem, verbose, NULL, NULL);
 	fclose(mem);
 	return buf;
 }
@@ -150,7 +150,7 @@ static void expect_guests_checked(void)
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *mem = open_memstream(&buf, &len);
-		int missing = mem ? check_system(mem, false, path) : -1;
+		int missing = mem ? check_system(mem, false, path, NULL) : -1;
 		if (mem)
 			fclose(mem);
 		char status[32];
