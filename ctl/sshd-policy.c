@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sshd-policy.h"
+#include "plan.h"
 
 #include "config.h"
 #include "util.h"
@@ -71,9 +72,11 @@ static void selection_free(struct selection *s)
 	*s = (struct selection){ 0 };
 }
 
-/* The policy of one host user, resolved as the launcher would. */
-static int user_network(const struct config *c, const struct passwd *pw, bool *selected,
-			enum network_mode *ret)
+/* The network one host user's guest gets, resolved as the launcher would:
+ * the configured mode, through the plan for this kernel (where Landlock
+ * scoping is missing, network = host becomes private, lib/plan.h). */
+static int user_network(const struct config *c, const struct kernel_features *k,
+			const struct passwd *pw, bool *selected, enum network_mode *ret)
 {
 	gid_t gids[GROUPS_PER_USER];
 	int n = GROUPS_PER_USER;
@@ -95,6 +98,11 @@ static int user_network(const struct config *c, const struct passwd *pw, bool *s
 		return r;
 	*selected = p.guest != NULL;
 	*ret = p.network;
+	if (p.guest) {
+		struct guest_plan plan;
+		guest_plan_make(p.guest, p.network, k, &plan);
+		*ret = plan.network;
+	}
 	user_policy_done(&p);
 	return 0;
 }
@@ -107,12 +115,14 @@ static int select_users(const char *config_path, struct selection *ret, char *er
 	int r = config_load(config_path, dropins, &c, err, errlen);
 	if (r < 0)
 		return r;
+	struct kernel_features k;
+	kernel_features_probe(0, &k);
 	*ret = (struct selection){ 0 };
 	setpwent();
 	for (struct passwd *pw; (pw = getpwent());) {
 		bool selected = false;
 		enum network_mode network;
-		if (pw->pw_uid == 0 || user_network(c, pw, &selected, &network) < 0 || !selected)
+		if (pw->pw_uid == 0 || user_network(c, &k, pw, &selected, &network) < 0 || !selected)
 			continue;
 		struct selected_user *u = realloc(ret->users, (ret->n + 1) * sizeof(*u));
 		if (!u || !(u[ret->n].name = strdup(pw->pw_name))) {
