@@ -129,6 +129,10 @@ guest = bookworm
 guest = arm
 CONF
 chmod 0644 /etc/security/x86ns.conf
+# Step 3: sshd's forwards obey the guests' networks (the generated Match
+# blocks; on this kernel the guests' network is private).
+x86nsctl sshd-config >/etc/ssh/sshd_config.d/10-x86ns.conf
+systemctl reload ssh
 grep -E '^(alice|bob|carol):' /etc/subuid
 grep -n pam_x86ns /etc/pam.d/sshd
 EOF
@@ -136,7 +140,7 @@ EOF
 rc=$?
 tst_log "install: ${out//$'\n'/ | }"
 ((rc == 0)) || tst_bail "x86ns installed in the VM as README says" "exit $rc: $out"
-ok "x86ns installed in the VM as README says (make install, PAM line, /etc/shells, useradd, x86ns.conf)"
+ok "x86ns installed in the VM as README says (make install, PAM line, /etc/shells, useradd, x86ns.conf, sshd-config)"
 check_match "Debian's useradd gave alice a subordinate range" '^alice:[0-9]+:65536$' "$out"
 
 # X86NS_VM_GUEST_KEYS="KEY = VALUE[;KEY = VALUE...]": for diagnosis only
@@ -310,7 +314,7 @@ tst_log "carol, without the host's registration (exit $rc): ${out//$'\n'/ | }"
 # registration either, the start is refused in one line naming the key,
 # never started only to fail every login (Exec format error).
 check_match "arm64 guest without any binfmt registration: the start is refused in one line naming translator-machines" \
-	"^x86ns: cannot start .*guest 'arm'.*translator-machines" "exit $rc: $out"
+	"^exit 254: x86ns: cannot start .*guest 'arm'.*translator-machines" "exit $rc: $out"
 check_eq "x86nsctl check's verdict on guest arm (without the host's binfmt) agrees with the first login" \
 	"$(check_predicts_login "$CHECK2" arm)" "$(login_outcome "$rc" "$out")"
 left=$(vm_wait_gone carol 2>&1)
