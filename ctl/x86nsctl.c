@@ -306,17 +306,11 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 		cli_die("cannot execute %s in the guest: %s", path, strerror(-r));
 	if (r < 0)
 		cli_die("%s", spawn_error(r, step));
-	closep(&io.slave);
-	int status = 0;
-	if (tty)
-		r = pty_relay(io.master, io.host_in, io.host_out,
-			      &(struct pty_session){ 0, session.pidfd, session.conn }, &status);
-	else
-		r = spawn_wait(&session, &status);
+	int status;
+	const char *what;
+	r = spawned_run(&session, &io, &status, &what);
 	if (r < 0)
-		cli_die("%s: %s", tty ? "terminal relay" : "wait", strerror(-r));
-	spawned_done(&session);
-	pty_stdio_close(&io);
+		cli_die("%s: %s", what, strerror(-r));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

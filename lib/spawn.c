@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "spawn.h"
+#include "pty.h"
 
 #include "spawn-proto.h"
 #include "util.h"
@@ -159,4 +160,21 @@ const char *spawn_error(int r, const char *step)
 		snprintf(text, sizeof(text), "the guest's session spawner failed at %.20s: %s",
 			 step, strerror(-r));
 	return text;
+}
+
+int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status,
+		const char **ret_what)
+{
+	bool tty = io->master >= 0;
+	closep(&io->slave); /* the master reads EIO once the guest's side is closed */
+	*ret_status = 0;
+	*ret_what = tty ? "terminal relay" : "wait";
+	int r = tty ? pty_relay(io->master, io->host_in, io->host_out,
+				&(struct pty_session){ 0, s->pidfd, s->conn }, ret_status)
+		    : spawn_wait(s, ret_status);
+	if (r < 0)
+		return r;
+	spawned_done(s);
+	pty_stdio_close(io);
+	return 0;
 }

@@ -131,17 +131,11 @@ static int run_session(const struct guest_account *acct, const struct shell_args
 	}
 	struct spawned session;
 	spawn_guest_shell(acct, a, envp, tty, io.fds, &session);
-	closep(&io.slave); /* the master reads EIO once the guest's side is closed */
-	int status = 0;
-	if (tty)
-		r = pty_relay(io.master, io.host_in, io.host_out,
-			      &(struct pty_session){ 0, session.pidfd, session.conn }, &status);
-	else
-		r = spawn_wait(&session, &status);
+	int status;
+	const char *what;
+	r = spawned_run(&session, &io, &status, &what);
 	if (r < 0)
-		cli_die("%s: %s", tty ? "terminal relay" : "wait", strerror(-r));
-	spawned_done(&session);
-	pty_stdio_close(&io);
+		cli_die("%s: %s", what, strerror(-r));
 	return exit_code(status);
 }
 
