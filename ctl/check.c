@@ -548,8 +548,8 @@ static void check_guests(struct report *rep, const char *config_path)
 			char label[128];
 			guest_plan_make(g, (enum network_mode)m, &k, &plan);
 			if (several)
-				(void)xsnprintf(label, sizeof(label), "guest %s (network %s)", g->name,
-						network_mode_name((enum network_mode)m));
+				(void)xsnprintf(label, sizeof(label), "guest %s (network %s)",
+						g->name, network_mode_name((enum network_mode)m));
 			else
 				(void)xsnprintf(label, sizeof(label), "guest %s", g->name);
 			report_item(rep, label, REQUIRED, plan.startable, plan.text, NULL);
@@ -573,13 +573,13 @@ static void check_kernel_plan(struct report *rep)
 			k.minor, KERNEL_OLDEST_MAJOR, KERNEL_OLDEST_MINOR);
 	report_item(rep, "Linux version", REQUIRED, new_enough, detail,
 		    "overlayfs over the idmapped guest tree");
-	(void)xsnprintf(detail, sizeof(detail), "%s",
-			k.user_net ? "pasta" : k.user_net_missing);
-	report_item(rep, "user-mode network (network = private)",
-		    k.landlock_scoping ? RECOMMENDED : REQUIRED, k.user_net, detail,
-		    k.landlock_scoping
-			? "network = private"
-			: "network = private, which stands in for Landlock scoping with network = host");
+	(void)xsnprintf(detail, sizeof(detail), "%s", k.user_net ? "pasta" : k.user_net_missing);
+	report_item(
+	    rep, "user-mode network (network = private)",
+	    k.landlock_scoping ? RECOMMENDED : REQUIRED, k.user_net, detail,
+	    k.landlock_scoping
+		? "network = private"
+		: "network = private, which stands in for Landlock scoping with network = host");
 }
 
 /* ---- sshd's forwarding (ctl/sshd-policy.c) ------------------------------ */

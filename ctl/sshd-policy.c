@@ -122,7 +122,8 @@ static int select_users(const char *config_path, struct selection *ret, char *er
 	for (struct passwd *pw; (pw = getpwent());) {
 		bool selected = false;
 		enum network_mode network;
-		if (pw->pw_uid == 0 || user_network(c, &k, pw, &selected, &network) < 0 || !selected)
+		if (pw->pw_uid == 0 || user_network(c, &k, pw, &selected, &network) < 0 ||
+		    !selected)
 			continue;
 		struct selected_user *u = realloc(ret->users, (ret->n + 1) * sizeof(*u));
 		if (!u || !(u[ret->n].name = strdup(pw->pw_name))) {

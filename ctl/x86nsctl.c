@@ -155,9 +155,9 @@ static int cmd_status(const char *name)
 	if (r < 0)
 		cli_die("status of %s: %s", name,
 			r == -EPROTO ? text_escape(reply, safe, sizeof(safe)) : strerror(-r));
-	static const char *const keys[] = { "state",   "guest",    "translator", "pid",
-					    "sessions", "uptime",  "ready",    "monitor",
-					    "network", "net-pid", "landlock", "translation" };
+	static const char *const keys[] = { "state",    "guest",   "translator", "pid",
+					    "sessions", "uptime",  "ready",      "monitor",
+					    "network",  "net-pid", "landlock",   "translation" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char v[160];
@@ -166,11 +166,13 @@ static int cmd_status(const char *name)
 			continue;
 		/* The plan's stand-in, said in words (lib/plan.h). */
 		if (strcmp(v, "private-for-landlock") == 0)
-			snprintf(v, sizeof(v), "private (pasta; stands in for the Landlock scoping "
-					       "this kernel lacks)");
+			snprintf(v, sizeof(v),
+				 "private (pasta; stands in for the Landlock scoping "
+				 "this kernel lacks)");
 		else if (strcmp(v, "host-binfmt") == 0)
-			snprintf(v, sizeof(v), "host-binfmt (the host's binfmt_misc registrations; "
-					       "this kernel has no per-container one)");
+			snprintf(v, sizeof(v),
+				 "host-binfmt (the host's binfmt_misc registrations; "
+				 "this kernel has no per-container one)");
 		printf("  %-11s %s%s\n", keys[i], text_escape(v, safe, sizeof(safe)),
 		       strcmp(keys[i], "uptime") == 0 ? " s" : "");
 	}

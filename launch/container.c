@@ -61,9 +61,9 @@
 #include <unistd.h>
 #include <grp.h>
 
-#define STAGING_LOWER  "lower"
-#define STAGING_MERGED "merged"
-#define STAGING_LAYER  "layer"
+#define STAGING_LOWER       "lower"
+#define STAGING_MERGED      "merged"
+#define STAGING_LAYER       "layer"
 #define USER_NET_TIMEOUT_MS 10000
 
 struct child_state {
@@ -614,9 +614,10 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 
 static const child_step_fn child_steps[] = {
-	step_credentials, step_namespaces,   step_overlay,      step_api_filesystems, step_masks,
-	step_translator,  step_binds,        step_protect_home, step_account,         step_pivot,
-	step_lock_mounts, step_capabilities, step_network,      step_confine,         step_exec_init,
+	step_credentials, step_namespaces, step_overlay,     step_api_filesystems,
+	step_masks,       step_translator, step_binds,       step_protect_home,
+	step_account,     step_pivot,      step_lock_mounts, step_capabilities,
+	step_network,     step_confine,    step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)

@@ -441,7 +441,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("network=%s%s", network_mode_name(p->decision.network),
 	    p->decision.network_stands_in ? "-for-landlock" : "");
 	ARG("landlock=%d", p->decision.landlock);
-	ARG("translation=%s", p->decision.translation == TRANSLATE_HOST	       ? "host-binfmt"
+	ARG("translation=%s", p->decision.translation == TRANSLATE_HOST        ? "host-binfmt"
 			      : p->decision.translation == TRANSLATE_CONTAINER ? "container-binfmt"
 			      : p->decision.translation == TRANSLATE_INIT      ? "init-only"
 									       : "none");
@@ -461,7 +461,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
 	/* These fds are the monitor's to keep across exec. */
-	int keep[] = { listen_fd,    pidfd,        console_master,   p->console_fd, log_fd,
+	int keep[] = { listen_fd,    pidfd,         console_master,   p->console_fd, log_fd,
 		       p->notify_fd, session_pidfd, p->spawner_pidfd, p->net_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)

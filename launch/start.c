@@ -232,19 +232,19 @@ static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
 			return 0;
 		siginfo_t si = { 0 };
 		(void)waitid(P_PIDFD, (id_t)net_pidfd, &si, WEXITED | WNOHANG);
-		return launch_error_set(e, "network", -ENETDOWN,
-					"%s ended (%s %d) before the guest started; its messages are "
-					"in " X86NS_LOGDIR "/%s.log",
-					"pasta", si.si_code == CLD_EXITED ? "status" : "signal",
-					si.si_status, user);
+		return launch_error_set(
+		    e, "network", -ENETDOWN,
+		    "%s ended (%s %d) before the guest started; its messages are "
+		    "in " X86NS_LOGDIR "/%s.log",
+		    "pasta", si.si_code == CLD_EXITED ? "status" : "signal", si.si_status, user);
 	}
 }
 
 /* The child closes its end at exec (CLOEXEC): EOF means the guest init is
  * running; before it comes the spawner's pidfd; any other message is the
  * failing step. */
-static int wait_child_exec(int sync_fd, int net_pidfd, const char *user,
-			   int *ret_spawner_pidfd, struct launch_error *e)
+static int wait_child_exec(int sync_fd, int net_pidfd, const char *user, int *ret_spawner_pidfd,
+			   struct launch_error *e)
 {
 	char msg[PROTO_MSG_MAX];
 	ssize_t n;
@@ -318,8 +318,8 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 
 	r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
 	if (r >= 0)
-		r = wait_child_exec(parent_end, plan->net_pidfd, plan->user->name, &plan->spawner_pidfd,
-				    err);
+		r = wait_child_exec(parent_end, plan->net_pidfd, plan->user->name,
+				    &plan->spawner_pidfd, err);
 	if (r >= 0)
 		r = userns_of(pid, ret_userns_ino, err);
 	if (r < 0) {

@@ -162,8 +162,7 @@ const char *spawn_error(int r, const char *step)
 	return text;
 }
 
-int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status,
-		const char **ret_what)
+int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status, const char **ret_what)
 {
 	bool tty = io->master >= 0;
 	closep(&io->slave); /* the master reads EIO once the guest's side is closed */

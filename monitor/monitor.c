@@ -468,8 +468,9 @@ static void handle_status(const struct monitor *m, int fd)
 		   "translation=%s boot-status=%s",
 		   state, (int)m->init_pid, m->guest, m->translator, m->user, m->n_sessions,
 		   (long long)(ts.tv_sec - m->started.tv_sec), m->ready && !m->ready_late,
-		   (int)getpid(), m->userns_ino, m->network, m->net_pidfd >= 0 ? (int)m->net_pid : 0,
-		   m->landlock, m->translation, m->boot_status);
+		   (int)getpid(), m->userns_ino, m->network,
+		   m->net_pidfd >= 0 ? (int)m->net_pid : 0, m->landlock, m->translation,
+		   m->boot_status);
 }
 
 static bool pidfd_alive(int pidfd)
@@ -881,9 +882,9 @@ int main(int argc, char **argv)
 	}
 	/* Non-blocking, so that a burst of accepts ends at an empty backlog. */
 	fcntl(m.listen_fd, F_SETFL, fcntl(m.listen_fd, F_GETFL) | O_NONBLOCK);
-	int keep[] = { m.listen_fd,          m.init_pidfd,     m.console_fd,
-		       m.log_fd,             m.notify_fd,      m.console_hold_fd,
-		       m.first_session_pidfd, m.spawner_pidfd, m.net_pidfd };
+	int keep[] = { m.listen_fd, m.init_pidfd,      m.console_fd,          m.log_fd,
+		       m.notify_fd, m.console_hold_fd, m.first_session_pidfd, m.spawner_pidfd,
+		       m.net_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, FD_CLOEXEC);
