@@ -133,6 +133,11 @@ chmod 0644 /etc/security/x86ns.conf
 # blocks; on this kernel the guests' network is private).
 x86nsctl sshd-config >/etc/ssh/sshd_config.d/10-x86ns.conf
 systemctl reload ssh
+# sshd re-executes itself on the reload: wait until it greets again.
+for i in $(seq 150); do
+	timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/22 && head -c 4 <&3' 2>/dev/null | grep -q SSH && break
+	sleep 0.2
+done
 grep -E '^(alice|bob|carol):' /etc/subuid
 grep -n pam_x86ns /etc/pam.d/sshd
 EOF
