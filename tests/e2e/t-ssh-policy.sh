@@ -99,11 +99,20 @@ check_eq "IDE, none: the server runs on the guest's own loopback, not the host's
 # -v: ssh reports a refused channel at its INFO level, below the harness's.
 tst_ssh -v -N "-L$local_port:127.0.0.1:$ide_port" "$BOB" </dev/null >"$TST_TMP/fwd.out" 2>&1 &
 fwd=$!
-tst_cleanup_push quiet_kill "$fwd"
+# $! is the shell that runs tst_ssh: the ssh client itself is found by its
+# forward, which no other process names (an ssh -N left running would hold
+# bob's session, and so the cleanup, forever).
+kill_fwd() {
+	quiet_kill "$fwd"
+	pkill -f -- "-L$local_port:127.0.0.1:$ide_port" 2>/dev/null
+	return 0
+}
+tst_cleanup_push kill_fwd
 sleep 1
 check_eq "IDE, none: ssh -L to it is refused" "" "$(curl -s --max-time 3 "http://127.0.0.1:$local_port/")"
 check_match "IDE, none: the client is told why" "administratively prohibited" \
 	"$(cat "$TST_TMP/fwd.out")"
-quiet_kill "$fwd" "$ide"
+kill_fwd
+quiet_kill "$ide"
 wait 2>/dev/null
 exit 0
