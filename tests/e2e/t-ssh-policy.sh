@@ -114,5 +114,6 @@ check_match "IDE, none: the client is told why" "administratively prohibited" \
 	"$(cat "$TST_TMP/fwd.out")"
 kill_fwd
 quiet_kill "$ide"
-wait 2>/dev/null
+# Only these two: a bare wait would wait for the test sshd too.
+wait "$fwd" "$ide" 2>/dev/null
 exit 0
