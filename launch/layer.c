@@ -96,9 +96,12 @@ static int mke2fs_run(int image_fd, const struct container_plan *p)
 	if (pid < 0)
 		return negerrno();
 	if (pid == 0) {
-		int null_fd = open("/dev/null", O_RDWR);
+		/* dup2 clears close-on-exec on its target, except when the fd
+		 * is already the target: then it is cleared by hand. */
+		int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
-		    dup2(null_fd, 2) < 0 || dup2(image_fd, 3) < 0)
+		    dup2(null_fd, 2) < 0 ||
+		    (image_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(image_fd, 3)) < 0)
 			_exit(126);
 		for (size_t i = 0; i < ARRAY_SIZE(mke2fs_paths); i++)
 			execve(mke2fs_paths[i], argv, envp);
