@@ -193,9 +193,9 @@ UNIT_BINS := $(UNIT_SRC:.c=)
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a
-tests/unit/test-check: tests/unit/test-check.c ctl/check.c ctl/check-probe.c ctl/check.h ctl/check-probe.h tests/unit/tap.h lib/libx86ns.a lib/*.h
+tests/unit/test-check: tests/unit/test-check.c ctl/check.c ctl/check-probe.c ctl/sshd-policy.c ctl/check.h ctl/check-probe.h ctl/sshd-policy.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ictl -o $@ $< ctl/check.c ctl/check-probe.c lib/libx86ns.a -lz
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ictl -o $@ $< ctl/check.c ctl/check-probe.c ctl/sshd-policy.c lib/libx86ns.a -lz
 # Checks the embedded programs against the ones libseccomp builds now.
 tests/unit/test-seccomp: tests/unit/test-seccomp.c tests/unit/tap.h lib/libx86ns.a lib/*.h \
 	seccomp-gen/seccomp-build.c seccomp-gen/seccomp-policy.c $(SECCOMP_TOOL_HDR)
@@ -229,10 +229,15 @@ tests/security/probe: tests/security/probe.c
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
 
+# Copied into the guest by tests/e2e/t-ssh-forward.sh (agent and X11 clients).
+tests/forward-probe: tests/forward-probe.c
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
 # `make check` and `make bench` first install the Debian packages they need
 # (tests/deps.sh; nothing when they are there), then build, then run.
 TEST_BINS := $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
-	tests/ia32-probe tests/security/probe
+	tests/ia32-probe tests/security/probe tests/forward-probe
 check:
 	tests/install-deps test
 	$(MAKE) all $(TEST_BINS)
@@ -274,4 +279,4 @@ lint:
 clean:
 	rm -f lib/*.o lib/*.a seccomp-gen/seccomp-gen lib/seccomp-programs.c \
 		lib/seccomp-programs.c.tmp $(PROGS) $(SIBLING_LINKS) $(UNIT_BINS) tests/pam-driver tests/setns-probe tests/audit-listen \
-		tests/ia32-probe tests/security/probe
+		tests/ia32-probe tests/security/probe tests/forward-probe

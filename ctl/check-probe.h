@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DETAIL_MAX    256
+#define DETAIL_MAX    512
 #define MOUNTINFO_MAX (4u << 20)
 
 enum level { REQUIRED, RECOMMENDED };

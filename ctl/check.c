@@ -8,7 +8,9 @@
 #include "binfmt.h"
 #include "config.h"
 #include "check-probe.h"
+#include "plan.h"
 #include "idmap.h"
+#include "sshd-policy.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -124,7 +126,7 @@ static const struct kconfig_item kconfig_items[] = {
 	{ "CONFIG_OVERLAY_FS", REQUIRED, "the per-user layer over the shared guest tree", 0 },
 	{ "CONFIG_SECCOMP_FILTER", REQUIRED, "the system call filter", 0 },
 	{ "CONFIG_SECURITY_LANDLOCK", RECOMMENDED,
-	  "scoping guest signals and abstract sockets, required with network = host", 0 },
+	  "scoping guest signals and abstract sockets (else network host becomes private)", 0 },
 	{ "CONFIG_BINFMT_MISC", RECOMMENDED, "running every guest program through a translator",
 	  0 },
 	{ "CONFIG_DEVPTS_MULTIPLE_INSTANCES", REQUIRED, "a private /dev/pts per container", 407 },
@@ -211,7 +213,8 @@ static const struct probe_item namespace_probes[] = {
 	{ "setns with a pidfd", REQUIRED, "joining a container without privilege",
 	  probe_pidfd_setns },
 	{ "sandboxed binfmt_misc", RECOMMENDED,
-	  "a per-container translator registration; without it only init is translated",
+	  "a per-container translator registration; without it translated guests need a "
+	  "host-wide registration",
 	  probe_binfmt_misc_in_userns },
 };
 
@@ -223,7 +226,8 @@ static const struct probe_item cgroup_probes[] = {
 static const struct probe_item confinement_probes[] = {
 	{ "seccomp filters", REQUIRED, "the system call filter", probe_seccomp },
 	{ "Landlock", RECOMMENDED,
-	  "scoping guest signals and abstract sockets, required with network = host",
+	  "scoping guest signals and abstract sockets; without it a guest whose network is host "
+	  "gets a private user-mode network instead",
 	  probe_landlock },
 };
 
@@ -373,6 +377,24 @@ static void check_cgroup_manager(struct report *rep)
 		    "containers in systemd units, stopped in order at host shutdown");
 }
 
+/* cgroup v1 name=systemd is delegated to guest root, who can set
+ * notify_on_release in the groups it makes there: the kernel then runs the
+ * hierarchy's release agent as host root each time such a group empties. */
+static void check_release_agent(struct report *rep)
+{
+	_cleanup_free_ char *agent = NULL;
+	if (read_small_file("/sys/fs/cgroup/systemd/release_agent", 4096, &agent) < 0)
+		return; /* no v1 name=systemd hierarchy: nothing delegated in v1 */
+	agent[strcspn(agent, "\n")] = '\0';
+	char detail[DETAIL_MAX];
+	(void)xsnprintf(detail, sizeof(detail),
+			*agent ? "guests can make the host run %s as root for groups they empty"
+			       : "none set%s",
+			agent);
+	report_item(rep, "cgroup v1 name=systemd release agent", RECOMMENDED, !*agent, detail,
+		    "keeping guests from starting host programs through the delegated subtree");
+}
+
 static void check_cgroups(struct report *rep, struct check_context *ctx)
 {
 	struct cgroup_layout layout = { 0 };
@@ -424,6 +446,7 @@ static void check_cgroups(struct report *rep, struct check_context *ctx)
 	free(layout.v2_controllers);
 	report_probes(rep, ctx, cgroup_probes, ARRAY_SIZE(cgroup_probes));
 	check_cgroup_manager(rep);
+	check_release_agent(rep);
 }
 
 /* ---- subordinate ids ------------------------------------------------------ */
@@ -486,7 +509,7 @@ static void context_init(struct check_context *ctx)
 
 /* ---- guests and their translators ------------------------------------ */
 
-static void check_guest_translator(struct report *rep, const struct guest_config *g, bool binfmt_ok)
+static void check_guest_translator(struct report *rep, const struct guest_config *g)
 {
 	char label[128], detail[DETAIL_MAX];
 	(void)xsnprintf(label, sizeof(label), "guest %s: translator", g->name);
@@ -495,53 +518,139 @@ static void check_guest_translator(struct report *rep, const struct guest_config
 	(void)xsnprintf(detail, sizeof(detail), "%s%s%s", g->translator, r < 0 ? ": " : "",
 			r < 0 ? translator_file_error(r) : "");
 	report_item(rep, label, REQUIRED, r >= 0, detail, "starting the guest");
-	if (!g->translator_machines)
-		return;
-	(void)xsnprintf(label, sizeof(label), "guest %s: every program translated", g->name);
-	(void)xsnprintf(detail, sizeof(detail), "%s",
-			binfmt_ok ? "per-container binfmt_misc"
-				  : "no per-container binfmt_misc: only init is translated");
-	report_item(rep, label, RECOMMENDED, binfmt_ok, detail,
-		    "running programs of the translator's machines after the init");
 }
 
+/* The writable layers' size limit (layer-size, launch/layer.c): an ext4
+ * image on a loop device, made with mke2fs. What [default] gives; a user
+ * or group section may say otherwise, and a start where the limit cannot
+ * be enforced is refused, never run without it. */
+static void check_layer_limit(struct report *rep, const struct config *c)
+{
+	struct user_policy pol;
+	if (config_resolve(c, "", NULL, 0, &pol) < 0)
+		return;
+	uint64_t size = pol.layer_size;
+	user_policy_done(&pol);
+	char detail[DETAIL_MAX];
+	if (size == 0) {
+		report_item(rep, "writable layer limit", RECOMMENDED, false,
+			    "layer-size = max in [default]: a guest can fill /var/lib",
+			    "keeping one user's guest from filling the host's disk");
+		return;
+	}
+	const char *missing = NULL;
+	_cleanup_free_ char *filesystems = NULL;
+	_cleanup_close_ int fs_fd = open("/proc/filesystems", O_RDONLY | O_CLOEXEC);
+	if (access("/dev/loop-control", R_OK | W_OK) < 0)
+		missing = "no /dev/loop-control (loop driver)";
+	else if (access("/usr/sbin/mke2fs", X_OK) < 0 && access("/sbin/mke2fs", X_OK) < 0)
+		missing = "no mke2fs (e2fsprogs)";
+	else if (fs_fd < 0 || read_fd_bounded(fs_fd, 65536, &filesystems, NULL) < 0 ||
+		 !strstr(filesystems, "\text4\n"))
+		missing = "no ext4 in this kernel";
+	(void)xsnprintf(detail, sizeof(detail), "%s%s%llu MiB ext4 image on a loop device",
+			missing ? missing : "", missing ? "; needed: a " : "a ",
+			(unsigned long long)(size >> 20));
+	report_item(rep, "writable layer limit (layer-size)", REQUIRED, !missing, detail,
+		    "starting guests with a layer-size limit (or set layer-size = max)");
+}
+
+/* What a start of each guest will do on this kernel, for each network mode
+ * the configuration gives users: the launcher's own decision
+ * (guest_plan_make, lib/plan.h), so that check and the first login agree. */
 static void check_guests(struct report *rep, const char *config_path)
 {
 	char err[CONFIG_ERROR_MAX];
 	struct config *c = NULL;
 	_cleanup_free_ char *dropins = config_dropin_dir(config_path);
-	report_group(rep, "Guests and translators");
+	report_group(rep, "Guests on this kernel (what a start does)");
 	if (config_load(config_path, dropins, &c, err, sizeof(err)) < 0) {
 		report_item(rep, "configuration", REQUIRED, false, err, "every guest");
 		return;
 	}
-	struct check_context ctx;
-	context_init(&ctx);
-	char detail[DETAIL_MAX];
-	bool binfmt_ok = false, asked = false;
+	unsigned probes = 0;
+	for (size_t i = 0; i < config_n_guests(c); i++)
+		probes |= guest_plan_probes(config_guest(c, i));
+	struct kernel_features k;
+	kernel_features_probe(probes, &k);
+	unsigned modes = config_network_modes(c);
+	bool several = modes & (modes - 1);
 	for (size_t i = 0; i < config_n_guests(c); i++) {
 		const struct guest_config *g = config_guest(c, i);
-		if (!g->translator) {
+		for (int m = NETWORK_HOST; m <= NETWORK_PRIVATE; m++) {
+			if (!(modes & (1u << m)))
+				continue;
+			struct guest_plan plan;
 			char label[128];
-			(void)xsnprintf(label, sizeof(label), "guest %s", g->name);
-			report_item(rep, label, REQUIRED, true, "native, no translator", "");
-			continue;
+			guest_plan_make(g, (enum network_mode)m, &k, &plan);
+			if (several)
+				(void)xsnprintf(label, sizeof(label), "guest %s (network %s)",
+						g->name, network_mode_name((enum network_mode)m));
+			else
+				(void)xsnprintf(label, sizeof(label), "guest %s", g->name);
+			report_item(rep, label, REQUIRED, plan.startable, plan.text, NULL);
 		}
-		if (g->translator_machines && !asked) {
-			/* Forked, as every probe: it changes namespaces. */
-			for (size_t j = 0; j < ARRAY_SIZE(namespace_probes); j++)
-				if (namespace_probes[j].probe == probe_binfmt_misc_in_userns)
-					binfmt_ok = run_probe(&namespace_probes[j], &ctx, detail,
-							      sizeof(detail));
-			asked = true;
-		}
-		check_guest_translator(rep, g, binfmt_ok);
+		if (g->translator)
+			check_guest_translator(rep, g);
 	}
-	free(ctx.kconfig);
+	check_layer_limit(rep, c);
 	config_free(c);
 }
 
-int check_system(FILE *out, bool verbose, const char *config_path)
+/* The oldest kernel, and what stands in for the layers a kernel lacks. */
+static void check_kernel_plan(struct report *rep)
+{
+	struct kernel_features k;
+	char detail[DETAIL_MAX];
+	kernel_features_probe(0, &k);
+	bool new_enough = !k.major || k.major > KERNEL_OLDEST_MAJOR ||
+			  (k.major == KERNEL_OLDEST_MAJOR && k.minor >= KERNEL_OLDEST_MINOR);
+	(void)xsnprintf(detail, sizeof(detail), "%u.%u, the oldest supported is %d.%d", k.major,
+			k.minor, KERNEL_OLDEST_MAJOR, KERNEL_OLDEST_MINOR);
+	report_item(rep, "Linux version", REQUIRED, new_enough, detail,
+		    "overlayfs over the idmapped guest tree");
+	(void)xsnprintf(detail, sizeof(detail), "%s", k.user_net ? "pasta" : k.user_net_missing);
+	report_item(
+	    rep, "user-mode network (network = private)",
+	    k.landlock_scoping ? RECOMMENDED : REQUIRED, k.user_net, detail,
+	    k.landlock_scoping
+		? "network = private"
+		: "network = private, which stands in for Landlock scoping with network = host");
+}
+
+/* ---- sshd's forwarding (ctl/sshd-policy.c) ------------------------------ */
+
+static void report_sshd_user(void *ctx, const char *label, bool ok, const char *detail)
+{
+	report_item(ctx, label, REQUIRED, ok, detail, "the guests' network isolation over ssh");
+}
+
+static void check_sshd(struct report *rep, const char *config_path, const char *sshd_config)
+{
+	report_group(rep, "sshd forwarding");
+	sshd_policy_check(config_path, sshd_config, report_sshd_user, rep);
+}
+
+static int report_result(struct report *rep)
+{
+	if (rep->missing_required == 0)
+		fprintf(rep->out, "Result: x86ns can run on this system (%d warning%s).\n",
+			rep->warnings, rep->warnings == 1 ? "" : "s");
+	else
+		fprintf(rep->out, "Result: x86ns cannot run: %d required item%s missing.\n",
+			rep->missing_required, rep->missing_required == 1 ? "" : "s");
+	fflush(rep->out);
+	return rep->missing_required;
+}
+
+int check_sshd_only(FILE *out, const char *config_path, const char *sshd_config)
+{
+	struct report rep = { .out = out };
+	check_sshd(&rep, config_path, sshd_config);
+	return report_result(&rep);
+}
+
+int check_system(FILE *out, bool verbose, const char *config_path, const char *sshd_config)
 {
 	struct report rep = { .out = out, .verbose = verbose };
 	struct sigaction default_chld = { .sa_handler = SIG_DFL }, saved_chld;
@@ -561,6 +670,7 @@ int check_system(FILE *out, bool verbose, const char *config_path)
 
 	report_group(&rep, "Confinement");
 	report_probes(&rep, &ctx, confinement_probes, ARRAY_SIZE(confinement_probes));
+	check_kernel_plan(&rep);
 
 	check_subids(&rep);
 
@@ -569,15 +679,10 @@ int check_system(FILE *out, bool verbose, const char *config_path)
 
 	if (config_path)
 		check_guests(&rep, config_path);
+	if (config_path && sshd_config)
+		check_sshd(&rep, config_path, sshd_config);
 
-	if (rep.missing_required == 0)
-		fprintf(out, "Result: x86ns can run on this system (%d warning%s).\n", rep.warnings,
-			rep.warnings == 1 ? "" : "s");
-	else
-		fprintf(out, "Result: x86ns cannot run: %d required item%s missing.\n",
-			rep.missing_required, rep.missing_required == 1 ? "" : "s");
 	free(ctx.kconfig);
 	sigaction(SIGCHLD, &saved_chld, NULL);
-	fflush(out);
-	return rep.missing_required;
+	return report_result(&rep);
 }

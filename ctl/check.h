@@ -16,4 +16,10 @@
  * each translator is an executable for this machine (static when its
  * profile says so), and a guest with translator machines has a kernel with
  * a per-container binfmt_misc. */
-int check_system(FILE *out, bool verbose, const char *config_path);
+/* With sshd_config (may be NULL), also sshd's forwarding for every user the
+ * configuration selects (ctl/sshd-policy.h): a contradiction is a missing
+ * required item. */
+int check_system(FILE *out, bool verbose, const char *config_path, const char *sshd_config);
+
+/* Only the sshd forwarding group, with its own result line. */
+int check_sshd_only(FILE *out, const char *config_path, const char *sshd_config);

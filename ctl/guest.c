@@ -13,6 +13,7 @@
  * only (guest_tree_run_start). The host's binfmt_misc is never touched. */
 
 #include "guest.h"
+#include "plan.h"
 
 #include "binfmt.h"
 #include "cli.h"
@@ -642,6 +643,26 @@ static int run_build(struct guest_build *b)
 	return 0;
 }
 
+/* The section must start on this kernel: the launcher's plan for it, for
+ * users on the default network. Where it cannot, say why (a comment in the
+ * section and a line on stderr) instead of printing one that fails every
+ * login. */
+static void print_plan_for_section(const struct guest_build *b)
+{
+	struct guest_config g = { .name = (char *)b->name, .root = (char *)b->dir };
+	if (b->target->translator) {
+		g.translator = (char *)b->target->translator;
+		g.translator_machines = 1u << b->target->machine;
+	}
+	struct kernel_features k;
+	struct guest_plan plan;
+	kernel_features_probe(guest_plan_probes(&g), &k);
+	guest_plan_make(&g, NETWORK_HOST, &k, &plan);
+	printf("# on this kernel: %s%s\n", plan.startable ? "" : "CANNOT START: ", plan.text);
+	if (!plan.startable)
+		fprintf(stderr, "x86nsctl: guest create %s: on this kernel %s\n", b->name, plan.text);
+}
+
 static void print_config_section(const struct guest_build *b)
 {
 	printf("# x86nsctl guest create: Debian %s %s\n", b->suite, b->arch);
@@ -665,6 +686,7 @@ static void print_config_section(const struct guest_build *b)
 		printf("# systemd's power-off signal, as the guest gets it\n");
 		printf("stop-signal = RTMIN+4\n");
 	}
+	print_plan_for_section(b);
 }
 
 static bool packages_are_valid(const char *list)

@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "pty.h"
 #include "spawn.h"
+#include "sshd-policy.h"
 #include "cli.h"
 #include "util.h"
 
@@ -38,7 +39,9 @@ static const char usage[] = "usage: x86nsctl [--config FILE] COMMAND\n"
 			    "       x86nsctl reset USER [GUEST]\n"
 			    "       x86nsctl exec USER [--user] -- COMMAND [ARG...]\n"
 			    "       x86nsctl check-config [--config FILE]\n"
-			    "       x86nsctl check\n"
+			    "       x86nsctl check [-v] [--sshd-config FILE]\n"
+			    "       x86nsctl check-sshd [--sshd-config FILE]\n"
+			    "       x86nsctl sshd-config\n"
 			    "       x86nsctl guest create NAME --suite SUITE --arch amd64|i386 "
 			    "[--include PKGS] [--dir DIR]\n";
 
@@ -125,8 +128,12 @@ static int cmd_list(void)
 		proto_get(reply, "sessions", sessions, sizeof(sessions));
 		proto_get(reply, "uptime", uptime, sizeof(uptime));
 		proto_get(reply, "state", state, sizeof(state));
-		printf("%-16s %-8u %-12s %-8s %-9s %-10s %s\n", user, uid, guest, pid, sessions,
-		       uptime, state);
+		char *col[] = { user, guest, pid, sessions, uptime, state };
+		char safe[ARRAY_SIZE(col)][64];
+		for (size_t i = 0; i < ARRAY_SIZE(col); i++)
+			text_escape(col[i], safe[i], sizeof(safe[i]));
+		printf("%-16s %-8u %-12s %-8s %-9s %-10s %s\n", safe[0], uid, safe[1], safe[2],
+		       safe[3], safe[4], safe[5]);
 	}
 	closedir(d);
 	return EXIT_SUCCESS;
@@ -142,20 +149,36 @@ static int cmd_status(const char *name)
 		printf("%s: not running\n", name);
 		return EXIT_NOT_RUNNING;
 	}
+	/* The monitor escapes what the guest wrote (STATUS=, the console);
+	 * this terminal gets escaped text again, whatever the reply holds. */
+	char safe[4 * PROTO_MSG_MAX];
 	if (r < 0)
-		cli_die("status of %s: %s", name, r == -EPROTO ? reply : strerror(-r));
-	static const char *const keys[] = { "state",    "guest",  "translator", "pid",
-					    "sessions", "uptime", "ready",      "monitor" };
+		cli_die("status of %s: %s", name,
+			r == -EPROTO ? text_escape(reply, safe, sizeof(safe)) : strerror(-r));
+	static const char *const keys[] = { "state",    "guest",   "translator", "pid",
+					    "sessions", "uptime",  "ready",      "monitor",
+					    "network",  "net-pid", "landlock",   "translation" };
 	printf("%s:\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char v[160];
-		if (proto_get(reply + 3, keys[i], v, sizeof(v)) == 0)
-			printf("  %-9s %s%s\n", keys[i], v,
-			       strcmp(keys[i], "uptime") == 0 ? " s" : "");
+		if (proto_get(reply + 3, keys[i], v, sizeof(v)) < 0 ||
+		    (strcmp(keys[i], "net-pid") == 0 && strcmp(v, "0") == 0))
+			continue;
+		/* The plan's stand-in, said in words (lib/plan.h). */
+		if (strcmp(v, "private-for-landlock") == 0)
+			snprintf(v, sizeof(v),
+				 "private (pasta; stands in for the Landlock scoping "
+				 "this kernel lacks)");
+		else if (strcmp(v, "host-binfmt") == 0)
+			snprintf(v, sizeof(v),
+				 "host-binfmt (the host's binfmt_misc registrations; "
+				 "this kernel has no per-container one)");
+		printf("  %-11s %s%s\n", keys[i], text_escape(v, safe, sizeof(safe)),
+		       strcmp(keys[i], "uptime") == 0 ? " s" : "");
 	}
 	const char *boot = strstr(reply, " boot-status=");
 	if (boot && boot[13])
-		printf("  %-9s %s\n", "boot", boot + 13);
+		printf("  %-11s %s\n", "boot", text_escape(boot + 13, safe, sizeof(safe)));
 	return EXIT_SUCCESS;
 }
 
@@ -285,17 +308,11 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 		cli_die("cannot execute %s in the guest: %s", path, strerror(-r));
 	if (r < 0)
 		cli_die("%s", spawn_error(r, step));
-	closep(&io.slave);
-	int status = 0;
-	if (tty)
-		r = pty_relay(io.master, io.host_in, io.host_out,
-			      &(struct pty_session){ 0, session.pidfd, session.conn }, &status);
-	else
-		r = spawn_wait(&session, &status);
+	int status;
+	const char *what;
+	r = spawned_run(&session, &io, &status, &what);
 	if (r < 0)
-		cli_die("%s: %s", tty ? "terminal relay" : "wait", strerror(-r));
-	spawned_done(&session);
-	pty_stdio_close(&io);
+		cli_die("%s: %s", what, strerror(-r));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -323,6 +340,26 @@ static int cmd_check_config(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+/* check [-v] [--sshd-config FILE], check-sshd [--sshd-config FILE]. */
+static int cmd_check(bool sshd_only, int argc, char **argv)
+{
+	bool verbose = false;
+	const char *sshd_config = SSHD_CONFIG_DEFAULT;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-v") == 0 && !sshd_only)
+			verbose = true;
+		else if (strcmp(argv[i], "--sshd-config") == 0 && i + 1 < argc)
+			sshd_config = argv[++i];
+		else
+			cli_die("check: unknown argument '%s'\n%s", argv[i], usage);
+	}
+	if (sshd_only)
+		return check_sshd_only(stdout, config_path, sshd_config) ? EXIT_FAILURE
+									 : EXIT_SUCCESS;
+	return check_system(stdout, verbose, config_path, sshd_config) ? EXIT_FAILURE
+								       : EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	cli.prefix = "x86nsctl";
@@ -339,10 +376,11 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 2, argv + 2);
-	if (strcmp(cmd, "check") == 0) {
-		bool verbose = argc > 2 && strcmp(argv[2], "-v") == 0;
-		return check_system(stdout, verbose, config_path) ? EXIT_FAILURE : EXIT_SUCCESS;
-	}
+	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "check-sshd") == 0)
+		return cmd_check(strcmp(cmd, "check-sshd") == 0, argc - 2, argv + 2);
+	if (strcmp(cmd, "sshd-config") == 0)
+		return sshd_policy_print_snippet(stdout, config_path) < 0 ? EXIT_FAILURE
+									  : EXIT_SUCCESS;
 	if (geteuid() != 0)
 		cli_die("%s needs root", cmd);
 	if (strcmp(cmd, "guest") == 0)

@@ -32,6 +32,7 @@
 
 #include "caps.h"
 #include "confine.h"
+#include "home.h"
 #include "label.h"
 #include "landlock.h"
 #include "launch.h"
@@ -60,13 +61,16 @@
 #include <unistd.h>
 #include <grp.h>
 
-#define STAGING_LOWER  "lower"
-#define STAGING_MERGED "merged"
+#define STAGING_LOWER       "lower"
+#define STAGING_MERGED      "merged"
+#define STAGING_LAYER       "layer"
+#define USER_NET_TIMEOUT_MS 10000
 
 struct child_state {
 	const struct container_plan *plan;
 	int sync_fd;
 	int lower_fd;           /* detached, idmapped mount of the shared guest tree */
+	int layer_fd;           /* detached mount of the writable layer (upper/, work/) */
 	int staging_fd;         /* the private tmpfs that holds lower/ and merged/ */
 	int root_fd;            /* merged/ */
 	int notify_dir_fd;      /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
@@ -79,7 +83,8 @@ static int step_credentials(struct child_state *s, struct launch_error *e)
 	/* The monitor sends "go" with the idmapped guest tree once the maps are
 	 * written and we sit in our cgroups. */
 	char buf[8];
-	char control[CMSG_SPACE(sizeof(int))];
+	int fds[2];
+	char control[CMSG_SPACE(sizeof(fds))];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct msghdr msg = { .msg_iov = &iov,
 			      .msg_iovlen = 1,
@@ -90,9 +95,12 @@ static int step_credentials(struct child_state *s, struct launch_error *e)
 		return launch_error_set(e, "credentials", n < 0 ? negerrno() : -ECONNRESET,
 					"no go from the monitor");
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return launch_error_set(e, "credentials", -EBADMSG, "no guest tree received");
-	memcpy(&s->lower_fd, CMSG_DATA(c), sizeof(int));
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(fds)))
+		return launch_error_set(e, "credentials", -EBADMSG,
+					"no guest tree and layer received");
+	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	s->lower_fd = fds[0];
+	s->layer_fd = fds[1];
 
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return launch_error_set(e, "credentials", negerrno(), "become guest root");
@@ -123,7 +131,7 @@ static int loopback_up(void)
 
 static int step_namespaces(struct child_state *s, struct launch_error *e)
 {
-	if (s->plan->policy->network == NETWORK_NONE) {
+	if (s->plan->decision.network == NETWORK_NONE) {
 		int r = loopback_up();
 		if (r < 0)
 			return launch_error_set(e, "network", r, "bring up the loopback device");
@@ -160,10 +168,13 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 	if (s->staging_fd < 0)
 		return launch_error_set(e, "overlay", negerrno(), "open %s", s->staging);
 	if (mkdirat(s->staging_fd, STAGING_LOWER, 0700) < 0 ||
+	    mkdirat(s->staging_fd, STAGING_LAYER, 0700) < 0 ||
 	    mkdirat(s->staging_fd, STAGING_MERGED, 0755) < 0)
 		return launch_error_set(e, "overlay", negerrno(), "staging directories");
 	if (mount_move_fd(s->lower_fd, s->staging_fd, STAGING_LOWER) < 0)
 		return launch_error_set(e, "overlay", negerrno(), "attach the guest tree");
+	if (mount_move_fd(s->layer_fd, s->staging_fd, STAGING_LAYER) < 0)
+		return launch_error_set(e, "overlay", negerrno(), "attach the writable layer");
 
 	char label[160];
 	r = label_mount_option(p->user->uid, label, sizeof(label));
@@ -171,25 +182,38 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 		r = mounts_set_label(label);
 	if (r < 0)
 		return launch_error_set(e, "selinux", r, "label of the container's files");
-	char opts[768];
+	_cleanup_close_ int lower = -1, layer = -1, upper = -1, work = -1, merged = -1;
+	r = mountpoint_open(s->staging_fd, STAGING_LOWER, true, &lower);
+	if (r >= 0)
+		r = mountpoint_open(s->staging_fd, STAGING_LAYER, true, &layer);
+	/* A new image has neither yet; its root belongs to guest root. */
+	if (r >= 0)
+		r = mountpoint_open(layer, "upper", true, &upper);
+	if (r >= 0)
+		r = mountpoint_open(layer, "work", true, &work);
+	if (r >= 0)
+		r = mountpoint_open(s->staging_fd, STAGING_MERGED, true, &merged);
+	if (r < 0)
+		return launch_error_set(e, "overlay", r, "open the layers");
+	/* The layers by the fds just opened: overlay resolves /proc/self/fd/N
+	 * to exactly those directories, nothing is looked up by name again. */
+	char opts[768], target[32];
 	r = xsnprintf(opts, sizeof(opts),
-		      "lowerdir=%s/" STAGING_LOWER ",upperdir=" X86NS_STATEDIR "/%u/%s/upper,"
-		      "workdir=" X86NS_STATEDIR "/%u/%s/work,userxattr%s",
-		      s->staging, (unsigned)p->user->uid, p->guest->name, (unsigned)p->user->uid,
-		      p->guest->name, label);
+		      "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+		      "workdir=/proc/self/fd/%d,userxattr%s",
+		      lower, upper, work, label);
+	if (r >= 0)
+		r = xsnprintf(target, sizeof(target), "/proc/self/fd/%d", merged);
 	if (r < 0)
 		return launch_error_set(e, "overlay", r, "options too long");
-	char merged[96];
-	r = xsnprintf(merged, sizeof(merged), "%s/" STAGING_MERGED, s->staging);
-	if (r < 0)
-		return launch_error_set(e, "overlay", r, "merged path");
-	if (mount("overlay", merged, "overlay", 0, opts) < 0)
+	if (mount("overlay", target, "overlay", 0, opts) < 0)
 		return launch_error_set(e, "overlay", negerrno(),
 					"mount overlay of guest '%s' (%s)", p->guest->name,
 					p->guest->root);
-	s->root_fd = open(merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (s->root_fd < 0)
-		return launch_error_set(e, "overlay", negerrno(), "open merged root");
+	/* Again by name: the fd above names the directory below the mount. */
+	r = mountpoint_open(s->staging_fd, STAGING_MERGED, true, &s->root_fd);
+	if (r < 0)
+		return launch_error_set(e, "overlay", r, "open merged root");
 	return 0;
 }
 
@@ -199,7 +223,7 @@ static int step_api_filesystems(struct child_state *s, struct launch_error *e)
 	int r = mounts_proc(s->root_fd);
 	if (r < 0)
 		return launch_error_set(e, "/proc", r, "mount proc");
-	r = mounts_sys(s->root_fd, p->policy->network == NETWORK_NONE);
+	r = mounts_sys(s->root_fd, p->decision.network != NETWORK_HOST);
 	if (r < 0)
 		return launch_error_set(e, "/sys", r, "mount sysfs");
 	r = mounts_cgroup(s->root_fd);
@@ -230,7 +254,7 @@ static int step_api_filesystems(struct child_state *s, struct launch_error *e)
 
 static int step_masks(struct child_state *s, struct launch_error *e)
 {
-	int r = mounts_mask(s->root_fd, s->plan->policy->network == NETWORK_NONE);
+	int r = mounts_mask(s->root_fd, s->plan->decision.network != NETWORK_HOST);
 	if (r < 0)
 		return launch_error_set(e, "masks", r, "mask /proc and /sys");
 	return 0;
@@ -239,7 +263,8 @@ static int step_masks(struct child_state *s, struct launch_error *e)
 static int step_translator(struct child_state *s, struct launch_error *e)
 {
 	const struct guest_config *g = s->plan->guest;
-	int r = translator_register(s->root_fd, g, s->plan->console_fd, &s->binfmt_registered);
+	int r = translator_register(s->root_fd, g, s->plan->decision.translation,
+				    s->plan->console_fd, &s->binfmt_registered);
 	if (r < 0)
 		return launch_error_set(e, "translator", r, "register %s in binfmt_misc",
 					g->translator);
@@ -274,6 +299,22 @@ static int step_binds(struct child_state *s, struct launch_error *e)
 		if (r < 0)
 			return launch_error_set(e, "bind", r, "bind %s to %s", source, target);
 	}
+	return 0;
+}
+
+/* After the binds, so that whatever ended up at these paths is covered. */
+static int step_protect_home(struct child_state *s, struct launch_error *e)
+{
+	const struct container_plan *p = s->plan;
+	if (!p->policy->protect_home)
+		return 0;
+	const char *path;
+	int r = home_protect(s->root_fd, p->user->home, p->user->uid, p->user->gid, &path);
+	if (r < 0)
+		return launch_error_set(e, "home", -EPERM,
+					"%s/%s cannot be made read-only (%s); fix it or "
+					"set \"protect-home = no\" for %s",
+					p->user->home, path, home_protect_error(r), p->user->name);
 	return 0;
 }
 
@@ -471,6 +512,29 @@ static int spawner_start(struct child_state *s, struct launch_error *e)
 		return launch_error_set(e, "spawner", -saved, "fork");
 	if (n == (ssize_t)sizeof(err))
 		return launch_error_set(e, "spawner", -err, "exec x86ns-spawner");
+	/* The monitor watches it: guest root may end it, and a guest without
+	 * its spawner refuses every login, so the monitor then stops the guest
+	 * (our child is not reaped yet: the pid is still the spawner's). */
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return launch_error_set(e, "spawner", negerrno(), "pidfd of x86ns-spawner");
+	r = sync_send_fds(s->sync_fd, "spawner", &pidfd, 1);
+	if (r < 0)
+		return launch_error_set(e, "spawner", r, "hand x86ns-spawner to the monitor");
+	return 0;
+}
+
+/* network = private: the guest's first programs find the network
+ * configured, as they would with the host's. */
+static int step_network(struct child_state *s, struct launch_error *e)
+{
+	if (s->plan->decision.network != NETWORK_PRIVATE)
+		return 0;
+	int r = user_net_wait_configured(USER_NET_TIMEOUT_MS);
+	if (r < 0)
+		return launch_error_set(e, "network", r,
+					"pasta did not configure the guest's network within %u s",
+					USER_NET_TIMEOUT_MS / 1000);
 	return 0;
 }
 
@@ -480,14 +544,10 @@ static int spawner_start(struct child_state *s, struct launch_error *e)
 static int step_confine(struct child_state *s, struct launch_error *e)
 {
 	const struct guest_config *g = s->plan->guest;
-	if (!(g->relax & RELAX_LANDLOCK)) {
+	/* The plan decided (lib/plan.h): where the kernel lacks the scope,
+	 * the guest has a network namespace of its own instead. */
+	if (s->plan->decision.landlock) {
 		int r = landlock_scope_self();
-		if (r == -EOPNOTSUPP)
-			return launch_error_set(
-			    e, "landlock", r,
-			    "the kernel lacks Landlock scoping (ABI %d, Linux 6.12; this one "
-			    "has %d); set \"landlock = no\" in [guest %s] to run without it",
-			    LANDLOCK_SCOPE_ABI, landlock_abi(), g->name);
 		if (r < 0)
 			return launch_error_set(e, "landlock", r, "scope the guest");
 	}
@@ -554,9 +614,10 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
 
 static const child_step_fn child_steps[] = {
-	step_credentials,  step_namespaces, step_overlay,   step_api_filesystems, step_masks,
-	step_translator,   step_binds,      step_account,   step_pivot,           step_lock_mounts,
-	step_capabilities, step_confine,    step_exec_init,
+	step_credentials, step_namespaces, step_overlay,     step_api_filesystems,
+	step_masks,       step_translator, step_binds,       step_protect_home,
+	step_account,     step_pivot,      step_lock_mounts, step_capabilities,
+	step_network,     step_confine,    step_exec_init,
 };
 
 void container_child_main(const struct container_plan *plan, int sync_fd)
@@ -564,6 +625,7 @@ void container_child_main(const struct container_plan *plan, int sync_fd)
 	struct child_state s = { .plan = plan,
 				 .sync_fd = sync_fd,
 				 .lower_fd = -1,
+				 .layer_fd = -1,
 				 .staging_fd = -1,
 				 .root_fd = -1,
 				 .notify_dir_fd = -1 };

@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "launch.h"
+#include "layer.h"
 #include "proto.h"
 #include "systemd.h"
 #include "cli.h"
@@ -170,50 +171,6 @@ static int user_lock(uid_t uid, int *ret_fd)
 	return 0;
 }
 
-/* A guest-root-owned directory `name` below dir_fd, created if missing and
- * opened without following symlinks. */
-static int guest_owned_dir(const struct container_plan *p, int dir_fd, const char *name,
-			   mode_t mode, int *ret_fd)
-{
-	if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
-		return negerrno();
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_SAFE };
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	if (fchown(fd, p->root_uid, p->root_gid) < 0) {
-		int r = negerrno();
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-/* /var/lib/x86ns/<uid>/<guest>/{upper,work}: one writable layer per user and
- * guest (a layer made over one tree means nothing over another), all owned
- * by the container's root, 0700 at the top so no other user can look in.
- * The container child, which has only guest root's power, mounts the
- * overlay from these paths (overlay refuses layers reached through another
- * mount namespace's fds). Host root works below the guest-owned directory
- * only through openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS and on
- * the fds it got. */
-static int upper_layer_prepare(struct container_plan *p)
-{
-	int user_dir = p->state_fd;
-	if (fchown(user_dir, p->root_uid, p->root_gid) < 0 || fchmod(user_dir, 0700) < 0)
-		return negerrno();
-	_cleanup_close_ int guest_dir = -1;
-	int r = guest_owned_dir(p, user_dir, p->guest->name, 0755, &guest_dir);
-	if (r < 0)
-		return r;
-	r = guest_owned_dir(p, guest_dir, "upper", 0755, &p->upper_fd);
-	if (r < 0)
-		return r;
-	return guest_owned_dir(p, guest_dir, "work", 0755, &p->work_fd);
-}
-
 static int log_open(const char *user, int *ret_fd)
 {
 	if (!user || !*user || strchr(user, '/') || user[0] == '.')
@@ -278,11 +235,12 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 				      .guest = pol->guest,
 				      .state_fd = state_fd,
 				      .notify_fd = -1,
-				      .upper_fd = -1,
-				      .work_fd = -1,
+				      .layer_fd = -1,
 				      .init_fd = -1,
 				      .spawner_fd = -1,
-				      .console_fd = -1 };
+				      .spawner_pidfd = -1,
+				      .console_fd = -1,
+				      .net_pidfd = -1 };
 	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
 		cli_die("--user, --gid and an absolute --home are required");
 	idmap_for_user(a->user.name, a->user.uid, false, &p->uid_map);
@@ -300,14 +258,28 @@ static int plan_prepare(const struct launch_args *a, const struct user_policy *p
 		snprintf(p->cgroup_name, sizeof(p->cgroup_name), "%u", (unsigned)a->user.uid);
 	}
 
-	int r = upper_layer_prepare(p);
+	int r = layer_prepare(p);
+	if (r == -EEXIST)
+		cli_die("the writable layer %s/%u/%s of %s %s: \"x86nsctl reset %s\" discards it, "
+			"or set \"layer-size = max\" for %s",
+			X86NS_STATEDIR, (unsigned)a->user.uid, p->guest->name, a->user.name,
+			layer_prepare_error(r), a->user.name, a->user.name);
 	if (r < 0)
-		cli_die("cannot prepare %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid,
-			strerror(-r));
+		cli_die("cannot prepare the writable layer of %s in %s/%u (layer-size): %s",
+			a->user.name, X86NS_STATEDIR, (unsigned)a->user.uid,
+			layer_prepare_error(r));
 	r = translator_check(p->guest);
 	if (r < 0)
 		cli_die("guest '%s': cannot use the translator %s: %s", p->guest->name,
 			p->guest->translator, translator_file_error(r));
+	/* What this kernel lets the start do, decided as x86nsctl check
+	 * decides it: a guest that cannot work is refused here, in one line,
+	 * rather than started to fail every login. */
+	struct kernel_features k;
+	kernel_features_probe(guest_plan_probes(p->guest), &k);
+	guest_plan_make(p->guest, pol->network, &k, &p->decision);
+	if (!p->decision.startable)
+		cli_die("cannot start for %s: %s", a->user.name, p->decision.text);
 	const char *exe = p->guest->init ? p->guest->translator : NULL;
 	char init_path[4096];
 	if (!p->guest->init) {
@@ -411,6 +383,17 @@ static int machine_register(const struct launch_args *a, const struct container_
 	return 0;
 }
 
+/* A start that failed: what the console holds (pasta's messages, the
+ * guest's first lines) goes to the user's log, which the error names. */
+static void console_drain(int master, int log_fd)
+{
+	char buf[4096];
+	ssize_t n;
+	for (size_t total = 0; total < 16 * 1024 && (n = read(master, buf, sizeof(buf))) > 0;
+	     total += (size_t)n)
+		(void)write_all(log_fd, buf, (size_t)n);
+}
+
 /* Runs in: the detached monitor process (grandchild of the launcher). Builds
  * the container, then becomes x86ns-monitor; on failure tells the launcher
  * through status_fd and removes what it made. */
@@ -456,12 +439,15 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		launch_error_set(&e, "console", r, "allocate the console pty");
 		goto fail;
 	}
+	dprintf(log_fd, "x86ns: guest %s on this kernel: %s\n", p->guest->name, p->decision.text);
 	int pidfd;
 	pid_t pid;
 	unsigned long long userns_ino;
 	r = container_spawn(p, &pidfd, &pid, &userns_ino, &e);
-	if (r < 0)
+	if (r < 0) {
+		console_drain(console_master, log_fd);
 		goto fail;
+	}
 
 	if (p->systemd && p->policy->machined) {
 		r = machine_register(a, p, pid, &e);
@@ -493,7 +479,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	}
 	const struct user_policy *pol = p->policy;
 	const struct guest_config *g = p->guest;
-	char args[25][160];
+	char args[30][160];
 	int n = 0;
 #define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
 	ARG("user=%s", a->user.name);
@@ -505,6 +491,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		ARG("cgroup-slice=%s", SYSTEMD_SLICE);
 	ARG("listen-fd=%d", listen_fd);
 	ARG("init-pidfd=%d", pidfd);
+	ARG("spawner-pidfd=%d", p->spawner_pidfd);
 	ARG("init-pid=%d", (int)pid);
 	ARG("userns=%llu", userns_ino);
 	ARG("console-fd=%d", console_master);
@@ -520,6 +507,17 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	ARG("ready-timeout-warns=%d", g->ready_timeout_action == TIMEOUT_WARN);
 	ARG("personality=%d", g->personality == PERSONALITY_X86 ? PER_LINUX32 : PER_LINUX);
 	ARG("relax=%u", g->relax);
+	ARG("network=%s%s", network_mode_name(p->decision.network),
+	    p->decision.network_stands_in ? "-for-landlock" : "");
+	ARG("landlock=%d", p->decision.landlock);
+	ARG("translation=%s", p->decision.translation == TRANSLATE_HOST        ? "host-binfmt"
+			      : p->decision.translation == TRANSLATE_CONTAINER ? "container-binfmt"
+			      : p->decision.translation == TRANSLATE_INIT      ? "init-only"
+									       : "none");
+	if (p->net_pidfd >= 0) {
+		ARG("net-pid=%d", (int)p->net_pid);
+		ARG("net-pidfd=%d", p->net_pidfd);
+	}
 	if (p->notify_fd >= 0)
 		ARG("notify-fd=%d", p->notify_fd);
 	if (session_pidfd >= 0) {
@@ -527,13 +525,13 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		ARG("session-pidfd=%d", session_pidfd);
 	}
 #undef ARG
-	char *argv[29] = { "x86ns-monitor" };
+	char *argv[ARRAY_SIZE(args) + 2] = { "x86ns-monitor" };
 	for (int i = 0; i < n; i++)
 		argv[i + 1] = args[i];
 	argv[n + 1] = NULL;
 	/* These fds are the monitor's to keep across exec. */
-	int keep[] = { listen_fd, pidfd,        console_master, p->console_fd,
-		       log_fd,    p->notify_fd, session_pidfd };
+	int keep[] = { listen_fd,    pidfd,         console_master,   p->console_fd, log_fd,
+		       p->notify_fd, session_pidfd, p->spawner_pidfd, p->net_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, 0);
@@ -545,6 +543,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 fail_running:
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	waitpid(pid, NULL, 0);
+	user_net_stop(p);
 fail:
 	dprintf(status_fd, "err %s: %s", e.step, e.message);
 	leftovers_remove(a->user.uid, p->cgroup_name);
@@ -811,7 +810,12 @@ static int cmd_reset(const struct launch_args *a)
 	if (a->guest) {
 		if (!config_guest_name_is_valid(a->guest))
 			cli_die("bad guest name '%s'", a->guest);
-		r = tree_remove_at(lock, a->guest);
+		char image[300];
+		r = xsnprintf(image, sizeof(image), "%s.img", a->guest);
+		if (r >= 0)
+			r = tree_remove_at(lock, a->guest);
+		if (r >= 0)
+			r = tree_remove_at(lock, image);
 	} else {
 		DIR *d = fdopendir(fcntl(lock, F_DUPFD_CLOEXEC, 3));
 		struct dirent *de;

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "idmap.h"
+#include "plan.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -41,13 +42,17 @@ struct container_plan {
 	struct systemd_bus *systemd;
 	char monitor_unit[64];
 	int state_fd; /* /var/lib/x86ns/<uid> (flocked by the launcher) */
-	int upper_fd; /* its upper/ and work/ */
-	int work_fd;
+	int layer_fd; /* the writable layer: <guest>.img, or the <guest> directory */
+	bool layer_is_image;
 	int init_fd;           /* O_PATH of the builtin init or the translator; -1 */
 	int spawner_fd;        /* O_PATH of x86ns-spawner */
+	int spawner_pidfd;     /* the running spawner, from the container child */
 	int console_fd;        /* slave of the console pty: init's stdio, /dev/console */
 	char console_path[32]; /* its /dev/pts/N, for the bind in the child's namespace */
 	int notify_fd;         /* ready = notify: the monitor's sd_notify socket; else -1 */
+	struct guest_plan decision; /* what this kernel lets the start do (lib/plan.h) */
+	pid_t net_pid;              /* network private: the user-mode stack (pasta); else 0 */
+	int net_pidfd;              /* its pidfd; else -1 */
 };
 
 /* Errors carry the name of the failing step and a message for the user. */
@@ -64,9 +69,26 @@ int launch_error_set(struct launch_error *e, const char *step, int r, const char
 int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 		    unsigned long long *ret_userns_ino, struct launch_error *err);
 
+/* start.c — send one word and up to SYNC_MAX_FDS fds over the sync socket
+ * ("go" with the guest tree and the writable layer to the child, "spawner"
+ * with its pidfd to the monitor). */
+#define SYNC_MAX_FDS 2
+int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n);
+
 /* container.c — Runs in: container child (new user namespace). Never
  * returns on success (execs the guest init); writes the error to sync_fd. */
 void container_child_main(const struct container_plan *plan, int sync_fd) __attribute__((noreturn));
+
+/* network.c — Runs in: the future monitor process, host root. Start the
+ * user-mode network stack for the container whose /proc/<pid> is proc_fd,
+ * as the user, attached to its user and network namespaces. */
+int user_net_start(struct container_plan *plan, int proc_fd, struct launch_error *e);
+/* Kill and reap it (if it runs). */
+void user_net_stop(struct container_plan *plan);
+
+/* network.c — Runs in: container child, guest root, after pivot_root.
+ * Wait until the stack has configured the namespace (a default route). */
+int user_net_wait_configured(unsigned timeout_ms);
 
 /* The directory of the running executable's siblings (monitor, init). */
 int launch_sibling_path(const char *name, char *buf, size_t len);

@@ -13,11 +13,13 @@
 
 #include "cgroup.h"
 #include "launch.h"
+#include "layer.h"
 #include "proto.h"
 #include "systemd.h"
 #include "util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
@@ -53,7 +55,7 @@ static pid_t clone_as_user(const struct container_plan *p, int cgroup_fd, int *r
 {
 	uint64_t flags =
 	    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
-	if (p->policy->network == NETWORK_NONE)
+	if (p->decision.network != NETWORK_HOST)
 		flags |= CLONE_NEWNET;
 
 	if (setresgid(-1, p->user->gid, -1) < 0 || setresuid(-1, p->user->uid, -1) < 0)
@@ -127,19 +129,21 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 	return 0;
 }
 
-static int send_go(int sync_fd, int tree_fd)
+int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n)
 {
-	char control[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = "go", .iov_len = 2 };
+	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))] = { 0 };
+	if (n == 0 || n > SYNC_MAX_FDS)
+		return -EINVAL;
+	struct iovec iov = { .iov_base = (char *)word, .iov_len = strlen(word) };
 	struct msghdr msg = { .msg_iov = &iov,
 			      .msg_iovlen = 1,
 			      .msg_control = control,
-			      .msg_controllen = sizeof(control) };
+			      .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &tree_fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
 	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0)
 		return negerrno();
 	return 0;
@@ -192,7 +196,7 @@ static int guest_scope_create(const struct container_plan *p, pid_t pid, struct 
 }
 
 /* Everything between clone and the child's "go". */
-static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
+static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 			 unsigned long long *ret_userns_ino, struct launch_error *e)
 {
 	char path[32];
@@ -204,6 +208,13 @@ static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 	int r = idmap_write(proc_fd, p, e);
 	if (r < 0)
 		return r;
+	/* As early as the namespaces are complete: pasta configures the
+	 * network while the child builds the rest. */
+	if (p->decision.network == NETWORK_PRIVATE) {
+		r = user_net_start(p, proc_fd, e);
+		if (r < 0)
+			return r;
+	}
 	/* clone3 placed the child in the cgroup2 group; the v1 hierarchies of
 	 * hybrid and legacy hosts need a move (the monitor's own move, just
 	 * made, paid the grace period it waits for). */
@@ -221,30 +232,99 @@ static int prepare_child(const struct container_plan *p, pid_t pid, int sync_fd,
 	r = guest_tree_idmapped(p, proc_fd, &tree, e);
 	if (r < 0)
 		return r;
+	_cleanup_close_ int layer = -1;
+	r = layer_mount(p, &layer);
+	if (r < 0)
+		return launch_error_set(
+		    e, "layer", r, "mount the writable layer (%s; layer-size): %s",
+		    p->layer_is_image ? "an ext4 image on a loop device" : "a directory",
+		    layer_mount_error(r));
 	struct stat st;
 	if (fstatat(proc_fd, "ns/user", &st, 0) < 0)
 		return launch_error_set(e, "id maps", negerrno(), "stat the user namespace");
 	*ret_userns_ino = (unsigned long long)st.st_ino;
-	r = send_go(sync_fd, tree);
+	/* "go" carries the guest tree and the writable layer, in that order. */
+	r = sync_send_fds(sync_fd, "go", (int[]){ tree, layer }, 2);
 	if (r < 0)
 		return launch_error_set(e, "start", r, "wake the container child");
 	return 0;
 }
 
+/* "spawner" with a pidfd: the child started x86ns-spawner (the monitor
+ * stops the guest when it ends). Takes the fd of any other message. */
+static bool spawner_message(struct msghdr *msg, const char *text, int *ret_pidfd)
+{
+	struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+	int fd = -1;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (strcmp(text, "spawner") != 0 || fd < 0 || *ret_pidfd >= 0) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	*ret_pidfd = fd;
+	return true;
+}
+
+/* A user-mode network stack that ends before the guest runs (pasta
+ * refused its options, AppArmor, no route on the host) fails the start at
+ * once, instead of the child's wait for a configured network. */
+static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
+				 struct launch_error *e)
+{
+	struct pollfd p[2] = { { .fd = sync_fd, .events = POLLIN },
+			       { .fd = net_pidfd, .events = POLLIN } };
+	for (;;) {
+		int r = poll(p, net_pidfd >= 0 ? 2 : 1, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return launch_error_set(e, "start", negerrno(), "wait for the container");
+		if (p[0].revents)
+			return 0;
+		siginfo_t si = { 0 };
+		(void)waitid(P_PIDFD, (id_t)net_pidfd, &si, WEXITED | WNOHANG);
+		return launch_error_set(
+		    e, "network", -ENETDOWN,
+		    "%s ended (%s %d) before the guest started; its messages are "
+		    "in " X86NS_LOGDIR "/%s.log",
+		    "pasta", si.si_code == CLD_EXITED ? "status" : "signal", si.si_status, user);
+	}
+}
+
 /* The child closes its end at exec (CLOEXEC): EOF means the guest init is
- * running; a message is the failing step. */
-static int wait_child_exec(int sync_fd, struct launch_error *e)
+ * running; before it comes the spawner's pidfd; any other message is the
+ * failing step. */
+static int wait_child_exec(int sync_fd, int net_pidfd, const char *user, int *ret_spawner_pidfd,
+			   struct launch_error *e)
 {
 	char msg[PROTO_MSG_MAX];
 	ssize_t n;
-	do
-		n = recv(sync_fd, msg, sizeof(msg) - 1, 0);
-	while (n < 0 && errno == EINTR);
+	for (;;) {
+		int r = wait_child_or_network(sync_fd, net_pidfd, user, e);
+		if (r < 0)
+			return r;
+		char control[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { .iov_base = msg, .iov_len = sizeof(msg) - 1 };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = control,
+				     .msg_controllen = sizeof(control) };
+		n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return launch_error_set(e, "start", negerrno(), "wait for the container");
+		msg[n] = '\0';
+		if (n == 0 || !spawner_message(&mh, msg, ret_spawner_pidfd))
+			break;
+	}
+	if (n == 0 && *ret_spawner_pidfd < 0)
+		return launch_error_set(e, "spawner", -EBADMSG, "no pidfd of x86ns-spawner");
 	if (n == 0)
 		return 0;
-	if (n < 0)
-		return launch_error_set(e, "start", negerrno(), "wait for the container");
-	msg[n] = '\0';
 	char *colon = strstr(msg, ": ");
 	snprintf(e->step, sizeof(e->step), "%.*s", colon ? (int)(colon - msg) : 0, msg);
 	snprintf(e->message, sizeof(e->message), "%.*s", (int)sizeof(e->message) - 1,
@@ -294,12 +374,14 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 
 	r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
 	if (r >= 0)
-		r = wait_child_exec(parent_end, err);
+		r = wait_child_exec(parent_end, plan->net_pidfd, plan->user->name,
+				    &plan->spawner_pidfd, err);
 	if (r >= 0)
 		r = userns_of(pid, ret_userns_ino, err);
 	if (r < 0) {
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		waitpid(pid, NULL, 0);
+		user_net_stop(plan);
 		return r;
 	}
 	*ret_pidfd = TAKE_FD(pidfd);

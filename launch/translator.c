@@ -13,21 +13,24 @@
 
 #define DROPIN_NAME "x86ns-translator.conf"
 
-int translator_register(int root_fd, const struct guest_config *g, int console_fd,
-			bool *ret_registered)
+int translator_register(int root_fd, const struct guest_config *g, enum translation mode,
+			int console_fd, bool *ret_registered)
 {
 	*ret_registered = false;
-	if (!g->translator || !g->translator_machines)
+	if (mode == TRANSLATE_HOST) {
+		/* The plan found a host-wide registration with F for every
+		 * machine (lib/plan.h): it runs them, whatever the guest's
+		 * mount namespace holds; the translator here runs the init. */
+		dprintf(console_fd,
+			"x86ns: this kernel has no per-container binfmt_misc (Linux 6.7): the "
+			"programs of guest '%s' run through the host's binfmt_misc registrations\r\n",
+			g->name);
+		return 0;
+	}
+	if (mode != TRANSLATE_CONTAINER)
 		return 0;
 	_cleanup_close_ int register_fd = -1;
 	int r = mounts_binfmt_misc(root_fd, &register_fd);
-	if (r == -EPERM || r == -ENODEV || r == -EINVAL) {
-		dprintf(console_fd,
-			"x86ns: this kernel has no per-container binfmt_misc (Linux 6.7): only "
-			"the init of guest '%s' runs through %s\r\n",
-			g->name, g->translator);
-		return 0;
-	}
 	if (r < 0)
 		return r;
 	for (int m = 0; m < N_MACHINES; m++) {

@@ -7,16 +7,18 @@
 #pragma once
 
 #include "config.h"
+#include "plan.h"
 
 #include <stdbool.h>
 
-/* Register the translator for each of g->translator_machines in the
- * container's own binfmt_misc instance. *ret_registered is false when the
- * guest names no machines, or when the kernel has no per-container
- * instance (before Linux 6.7): then only the init runs through the
- * translator, and the reason is written to console_fd (the user's log). */
-int translator_register(int root_fd, const struct guest_config *g, int console_fd,
-			bool *ret_registered);
+/* With mode TRANSLATE_CONTAINER (the plan's, lib/plan.h), register the
+ * translator for each of g->translator_machines in the container's own
+ * binfmt_misc instance (*ret_registered: every program of those machines
+ * runs through it). With TRANSLATE_HOST the host's registrations run them
+ * (before Linux 6.7), which is written to console_fd (the user's log);
+ * then, as without machines, the translator runs the init. */
+int translator_register(int root_fd, const struct guest_config *g, enum translation mode,
+			int console_fd, bool *ret_registered);
 
 /* Runtime drop-ins (/run/systemd/system/UNIT.d/) that reset LoadCredential=
  * of the units the profile names. */

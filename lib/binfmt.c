@@ -6,6 +6,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
@@ -203,4 +204,125 @@ const char *translator_file_error(int r)
 	case -EACCES: return "not a regular file executable by all";
 	default: return strerror(-r);
 	}
+}
+
+/* ---- registrations as binfmt_misc shows them --------------------------- */
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "7f454c46..." into bytes; the kernel prints magic and mask in lower case. */
+static int hex_bytes(const char *s, size_t n_chars, unsigned char *out, size_t max,
+		     size_t *ret_len)
+{
+	if (n_chars % 2 || n_chars / 2 > max)
+		return -EINVAL;
+	for (size_t i = 0; i < n_chars; i += 2) {
+		int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	*ret_len = n_chars / 2;
+	return 0;
+}
+
+static int entry_line(struct binfmt_entry *e, const char *line, size_t len, bool *has_mask)
+{
+#define IS(word) (len > strlen(word) && strncmp(line, word, strlen(word)) == 0)
+	size_t n;
+	if (len == 7 && strncmp(line, "enabled", 7) == 0)
+		e->enabled = true;
+	else if (len == 8 && strncmp(line, "disabled", 8) == 0)
+		e->enabled = false;
+	else if (IS("interpreter "))
+		return xsnprintf(e->interpreter, sizeof(e->interpreter), "%.*s", (int)(len - 12),
+				 line + 12) < 0
+			   ? -EINVAL
+			   : 0;
+	else if (IS("flags: "))
+		return xsnprintf(e->flags, sizeof(e->flags), "%.*s", (int)(len - 7), line + 7) < 0
+			   ? -EINVAL
+			   : 0;
+	else if (IS("flags:"))
+		e->flags[0] = '\0';
+	else if (IS("offset "))
+		e->offset = (unsigned)strtoul(line + 7, NULL, 10);
+	else if (IS("magic ")) {
+		e->by_magic = true;
+		return hex_bytes(line + 6, len - 6, e->magic, sizeof(e->magic), &e->magic_len);
+	} else if (IS("mask ")) {
+		*has_mask = true;
+		return hex_bytes(line + 5, len - 5, e->mask, sizeof(e->mask), &n) < 0 ||
+			       n != e->magic_len
+			   ? -EINVAL
+			   : 0;
+	}
+#undef IS
+	return 0;
+}
+
+int binfmt_entry_parse(const char *text, struct binfmt_entry *ret)
+{
+	struct binfmt_entry e = { 0 };
+	bool has_mask = false, seen_state = false;
+	for (const char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		if ((len == 7 && strncmp(line, "enabled", 7) == 0) ||
+		    (len == 8 && strncmp(line, "disabled", 8) == 0))
+			seen_state = true;
+		int r = entry_line(&e, line, len, &has_mask);
+		if (r < 0)
+			return r;
+		line += len + (line[len] == '\n');
+	}
+	/* An entry's mask line is left out when its mask is all ones. */
+	if (e.by_magic && !has_mask)
+		memset(e.mask, 0xff, e.magic_len);
+	if (!seen_state || !e.interpreter[0])
+		return -EINVAL;
+	*ret = e;
+	return 0;
+}
+
+/* The first MATCH_LEN bytes of an ELF executable of machine m, of type t. */
+static void elf_header_of(enum binfmt_machine m, unsigned type, unsigned char h[MATCH_LEN])
+{
+	memset(h, 0, MATCH_LEN);
+	memcpy(h, ELFMAG, SELFMAG);
+	h[EI_CLASS] = machines[m].elf_class;
+	h[EI_DATA] = machines[m].elf_data;
+	h[EI_VERSION] = EV_CURRENT;
+	put16(h + 16, type, machines[m].elf_data);
+	put16(h + 18, machines[m].e_machine, machines[m].elf_data);
+}
+
+static bool entry_matches(const struct binfmt_entry *e, const unsigned char h[MATCH_LEN])
+{
+	for (size_t i = 0; i < e->magic_len; i++) {
+		size_t at = e->offset + i;
+		/* Bytes past the part of the header we know must not matter. */
+		unsigned char byte = at < MATCH_LEN ? h[at] : 0;
+		if (at >= MATCH_LEN && e->mask[i])
+			return false;
+		if ((byte & e->mask[i]) != (e->magic[i] & e->mask[i]))
+			return false;
+	}
+	return e->magic_len > 0;
+}
+
+bool binfmt_entry_runs(const struct binfmt_entry *e, enum binfmt_machine m)
+{
+	if ((unsigned)m >= N_MACHINES || !e->enabled || !e->by_magic)
+		return false;
+	unsigned char exec[MATCH_LEN], dyn[MATCH_LEN];
+	elf_header_of(m, ET_EXEC, exec);
+	elf_header_of(m, ET_DYN, dyn);
+	return entry_matches(e, exec) && entry_matches(e, dyn);
 }

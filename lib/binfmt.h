@@ -54,3 +54,23 @@ const char *translator_file_error(int r);
 /* Read the ELF header and program headers of fd (opened for reading).
  * -ENOEXEC when it is not an ELF file this code understands. */
 int elf_inspect(int fd, struct elf_info *ret);
+
+/* A registration as /proc/sys/fs/binfmt_misc/NAME shows it (the host's,
+ * on kernels without a per-container instance). */
+#define BINFMT_MAGIC_MAX 128
+struct binfmt_entry {
+	bool enabled;
+	bool by_magic; /* M (magic bytes), not E (file name extension) */
+	char flags[16];
+	char interpreter[256];
+	unsigned offset;
+	unsigned char magic[BINFMT_MAGIC_MAX], mask[BINFMT_MAGIC_MAX];
+	size_t magic_len;
+};
+
+/* Parse the text of one entry; -EINVAL when it is not an entry's text. */
+int binfmt_entry_parse(const char *text, struct binfmt_entry *ret);
+
+/* Does the entry run the executables (ET_EXEC and PIE) of machine m? It
+ * must be enabled and match both kinds of ELF header of m. */
+bool binfmt_entry_runs(const struct binfmt_entry *e, enum binfmt_machine m);

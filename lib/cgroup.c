@@ -485,6 +485,16 @@ static int create_in_hierarchy(const struct cgroup_hierarchy *h, const char *nam
 		r = write_limit(group_fd, "cgroup.max.depth", WALK_DEPTH_MAX, "");
 		if (r < 0)
 			return r;
+	} else {
+		/* v1: a group's release makes the kernel run the hierarchy's
+		 * release_agent as host root. The group inherits the flag from
+		 * x86ns/ (a host systemd sets it on its own groups); groups the
+		 * guest makes below inherit ours, 0. The file stays root's here;
+		 * in groups guest root creates in the delegated name=systemd
+		 * subtree it is guest root's (docs/ARCHITECTURE.md, cgroup v1). */
+		r = write_limit(group_fd, "notify_on_release", 0, "");
+		if (r < 0)
+			return r;
 	}
 	if (h->delegated && uid != (uid_t)-1)
 		return delegate(group_fd, uid, gid);

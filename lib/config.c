@@ -26,8 +26,10 @@ struct policy_section {
 	enum section_kind kind;
 	char *name;       /* NULL for [default] */
 	const char *file; /* points into config.files */
-	bool guest_set, stop_set, pids_set, memory_set, cpu_set, network_set, machined_set;
-	bool machined;
+	bool guest_set, stop_set, pids_set, memory_set, cpu_set, network_set;
+	bool protect_home_set, layer_size_set, machined_set;
+	bool protect_home, machined;
+	uint64_t layer_size;
 	char *guest_name; /* NULL: "guest = none" */
 	unsigned guest_line;
 	const struct guest_config *guest; /* linked once every file is read */
@@ -185,10 +187,34 @@ static int policy_cpu(struct policy_section *s, const char *v)
 
 static int policy_network(struct policy_section *s, const char *v)
 {
-	if (!streq(v, "host") && !streq(v, "none"))
+	if (streq(v, "host"))
+		s->network = NETWORK_HOST;
+	else if (streq(v, "none"))
+		s->network = NETWORK_NONE;
+	else if (streq(v, "private"))
+		s->network = NETWORK_PRIVATE;
+	else
 		return -EINVAL;
-	s->network = streq(v, "none") ? NETWORK_NONE : NETWORK_HOST;
 	s->network_set = true;
+	return 0;
+}
+
+static int policy_protect_home(struct policy_section *s, const char *v)
+{
+	if (!streq(v, "yes") && !streq(v, "no"))
+		return -EINVAL;
+	s->protect_home = streq(v, "yes");
+	s->protect_home_set = true;
+	return 0;
+}
+
+static int policy_layer_size(struct policy_section *s, const char *v)
+{
+	uint64_t bytes = 0;
+	if (!streq(v, "max") && (config_parse_size(v, &bytes) < 0 || bytes < LAYER_SIZE_MIN))
+		return -EINVAL;
+	s->layer_size = bytes;
+	s->layer_size_set = true;
 	return 0;
 }
 
@@ -270,7 +296,9 @@ static const struct {
 	{ "pids", policy_pids, "a positive number of at most 4194304, or \"max\"" },
 	{ "memory", policy_memory, "a size such as 512M, 2G or 1048576, or \"max\"" },
 	{ "cpu", policy_cpu, "a percentage of one CPU such as 150%, or \"max\"" },
-	{ "network", policy_network, "\"host\" or \"none\"" },
+	{ "network", policy_network, "\"host\", \"none\" or \"private\"" },
+	{ "protect-home", policy_protect_home, "\"yes\" or \"no\"" },
+	{ "layer-size", policy_layer_size, "a size of at least 4M such as 10G, or \"max\"" },
 	{ "machined", policy_machined, "\"yes\" or \"no\"" },
 	{ "bind", policy_bind,
 	  "SOURCE[:TARGET][:ro|:rw], SOURCE absolute or ~/..., TARGET absolute" },
@@ -701,6 +729,10 @@ static void apply_section(struct user_policy *p, const struct policy_section *s)
 		p->cpu_percent = s->cpu_percent;
 	if (s->network_set)
 		p->network = s->network;
+	if (s->protect_home_set)
+		p->protect_home = s->protect_home;
+	if (s->layer_size_set)
+		p->layer_size = s->layer_size;
 	if (s->machined_set)
 		p->machined = s->machined;
 }
@@ -721,7 +753,10 @@ int config_resolve(const struct config *c, const char *name, const char *const *
 					    n_groups))
 				applied[n++] = c->sections[i];
 
-	struct user_policy p = { .stop = STOP_LAST_LOGOUT, .network = NETWORK_HOST };
+	struct user_policy p = { .stop = STOP_LAST_LOGOUT,
+				 .network = NETWORK_HOST,
+				 .protect_home = true,
+				 .layer_size = LAYER_SIZE_DEFAULT };
 	size_t first_bind_section = 0;
 	for (size_t i = 0; i < n; i++) {
 		apply_section(&p, applied[i]);
@@ -786,4 +821,20 @@ char *config_dropin_dir(const char *main_path)
 	if (!main_path || asprintf(&dir, "%s.d", main_path) < 0)
 		return NULL;
 	return dir;
+}
+
+unsigned config_network_modes(const struct config *c)
+{
+	enum network_mode fallback = NETWORK_HOST;
+	unsigned set = 0;
+	for (size_t i = 0; c && i < c->n_sections; i++) {
+		const struct policy_section *s = c->sections[i];
+		if (!s->network_set)
+			continue;
+		if (s->kind == SECTION_DEFAULT)
+			fallback = s->network;
+		else
+			set |= 1u << s->network;
+	}
+	return set | 1u << fallback;
 }

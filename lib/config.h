@@ -18,7 +18,9 @@
 
 enum ready_mode { READY_IMMEDIATE, READY_NOTIFY };
 enum stop_policy { STOP_LAST_LOGOUT, STOP_LINGER, STOP_NEVER };
-enum network_mode { NETWORK_HOST, NETWORK_NONE };
+/* private: a network namespace of the container's own whose traffic goes
+ * out through a user-mode network stack (pasta) run as the user. */
+enum network_mode { NETWORK_HOST, NETWORK_NONE, NETWORK_PRIVATE };
 enum ready_timeout_action { TIMEOUT_DENY, TIMEOUT_WARN };
 /* x86: 32-bit guests (i386) run with PER_LINUX32, so uname -m says i686. */
 enum guest_personality { PERSONALITY_NATIVE, PERSONALITY_X86 };
@@ -77,10 +79,16 @@ struct user_policy {
 	uint64_t memory_max;  /* bytes, 0 = no limit */
 	unsigned cpu_percent; /* 0 = no limit; 100 = one CPU */
 	enum network_mode network;
+	bool protect_home;        /* default yes: the home's login files read-only */
+	uint64_t layer_size;      /* bytes of the writable layer, 0 = no limit */
 	bool machined;            /* register with systemd-machined; default no */
 	struct bind_mount *binds; /* array owned by the policy, strings by the config */
 	size_t n_binds;
 };
+
+/* layer-size: the default, and the smallest that holds a file system. */
+#define LAYER_SIZE_DEFAULT (10ULL << 30)
+#define LAYER_SIZE_MIN     (4ULL << 20)
 
 struct config;
 
@@ -106,6 +114,11 @@ int guest_stop_signal_for_host(const struct guest_config *g);
 /* Iterate over defined guests (for x86nsctl check-config). */
 size_t config_n_guests(const struct config *c);
 const struct guest_config *config_guest(const struct config *c, size_t i);
+
+/* The network modes users of this configuration get (bits 1 << enum
+ * network_mode): the [default] one and every one a section sets, for
+ * x86nsctl check, which plans each guest for each. */
+unsigned config_network_modes(const struct config *c);
 
 /* "path.d" for a main config path: "/etc/security/x86ns.conf" ->
  * "/etc/security/x86ns.conf.d". Caller frees. */

@@ -30,6 +30,18 @@ int landlock_abi(void)
 	return v < 0 ? 0 : (int)v;
 }
 
+bool landlock_scope_supported(void)
+{
+	if (landlock_abi() < LANDLOCK_SCOPE_ABI)
+		return false;
+	struct ruleset_attr attr = { .scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL };
+	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0U);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 int landlock_scope_self(void)
 {
 	if (landlock_abi() < LANDLOCK_SCOPE_ABI)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "proto.h"
 
+#include "tree.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -45,7 +46,9 @@ int runtime_notify_create(uid_t uid, uid_t root_uid, gid_t root_gid, int *ret_fd
 	_cleanup_close_ int run = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run < 0)
 		return negerrno();
-	runtime_notify_remove(uid);
+	r = runtime_notify_remove(uid);
+	if (r < 0)
+		return r;
 	if (mkdirat(run, NOTIFY_DIR_NAME, 0700) < 0)
 		return negerrno();
 	r = xsnprintf(sa.sun_path, sizeof(sa.sun_path),
@@ -68,19 +71,19 @@ int runtime_notify_create(uid_t uid, uid_t root_uid, gid_t root_gid, int *ret_fd
 	return 0;
 }
 
-void runtime_notify_remove(uid_t uid)
+int runtime_notify_remove(uid_t uid)
 {
 	char dir[64];
-	if (runtime_dir(uid, dir, sizeof(dir)) < 0)
-		return;
+	int r = runtime_dir(uid, dir, sizeof(dir));
+	if (r < 0)
+		return r;
 	_cleanup_close_ int run = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run < 0)
-		return;
-	_cleanup_close_ int notify =
-	    openat(run, NOTIFY_DIR_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (notify >= 0)
-		(void)unlinkat(notify, NOTIFY_SOCKET_NAME, 0);
-	(void)unlinkat(run, NOTIFY_DIR_NAME, AT_REMOVEDIR);
+		return errno == ENOENT ? 0 : negerrno();
+	/* The directory was guest root's: whatever it holds goes, removed by
+	 * a walk of directory fds that follows no symbolic link and stays on
+	 * this file system (/run/x86ns/<uid> itself is root's). */
+	return tree_remove_at(run, NOTIFY_DIR_NAME);
 }
 
 static int monitor_socket(uid_t uid, struct sockaddr_un *sa, int *ret_fd)
@@ -117,10 +120,16 @@ int monitor_listen(uid_t uid, int *ret_fd)
 	if (r < 0)
 		return r;
 	(void)unlink(sa.sun_path);
+	/* Bound under the launcher's umask 022: until the chown below only
+	 * root may connect (connect needs write permission on the file). */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return negerrno();
-	/* Anyone may connect; the monitor authorizes each peer by SO_PEERCRED. */
-	if (chmod(sa.sun_path, 0666) < 0 || listen(fd, 64) < 0)
+	/* Only the user and root (whom the mode does not stop) may connect:
+	 * another user could hold connections and starve the user's logins.
+	 * The directory is root's, so the path names our socket. The monitor
+	 * checks SO_PEERCRED as well (a user may chmod their own socket). */
+	if (chown(sa.sun_path, uid, 0) < 0 || chmod(sa.sun_path, 0600) < 0 ||
+	    listen(fd, MONITOR_BACKLOG) < 0)
 		return negerrno();
 	*ret_fd = TAKE_FD(fd);
 	return 0;

@@ -14,10 +14,18 @@
  *   attach       (root or the container's user) move the caller into the
  *                        container's cgroup; reply when ready with pid= and
  *                        userns= so the caller can verify and setns
- *   status       (root or the user) the state, see monitor.c
+ *   wait         (root or the user) as attach without the cgroup move: the
+ *                        launcher's "start" and x86ns-shell's join ask it
+ *   status       (root or the user) the state, see monitor.c; its
+ *                        boot-status= (the guest's STATUS=) is escaped text
  *   stop         (root)  stop the container now
  *
- * The monitor authenticates each peer by SO_PEERCRED. */
+ * Who may connect: the socket file is the user's, mode 0600, so only the
+ * user and root can; the monitor also checks SO_PEERCRED at accept and
+ * closes any other peer at once, without giving it a slot. Root and the
+ * user each have MONITOR_CLIENTS_PER_UID slots (one cannot starve the
+ * other), and a connection that sends no request for MONITOR_IDLE_SEC is
+ * closed (one waiting for the guest to become ready is not idle). */
 #pragma once
 
 #include <stddef.h>
@@ -27,6 +35,10 @@
 #define X86NS_STATEDIR "/var/lib/x86ns"
 #define X86NS_LOGDIR   "/var/log/x86ns"
 #define PROTO_MSG_MAX  1024
+
+#define MONITOR_BACKLOG         64
+#define MONITOR_CLIENTS_PER_UID 64
+#define MONITOR_IDLE_SEC        10
 
 /* "/run/x86ns/<uid>" and its socket. */
 int runtime_dir(uid_t uid, char *buf, size_t len);
@@ -51,8 +63,9 @@ void runtime_ready_remove(uid_t uid);
 /* Runs in: the launcher, host root. Bind the notify socket (SO_PASSCRED) and
  * hand it and its directory to guest root (root_uid/root_gid). */
 int runtime_notify_create(uid_t uid, uid_t root_uid, gid_t root_gid, int *ret_fd);
-/* Remove the notify socket and its directory, if any. */
-void runtime_notify_remove(uid_t uid);
+/* Remove the notify directory, if any, and whatever is in it (guest root
+ * owned it): no symbolic link is followed, no other file system entered. */
+int runtime_notify_remove(uid_t uid);
 
 /* Connect to the monitor of uid's container: -ENOENT or -ECONNREFUSED when
  * no container runs. */

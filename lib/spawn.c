@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "spawn.h"
+#include "pty.h"
 
 #include "spawn-proto.h"
 #include "util.h"
@@ -152,11 +153,27 @@ const char *spawn_error(int r, const char *step)
 	if (strcmp(step, "connect") == 0)
 		snprintf(text, sizeof(text),
 			 "the guest's session spawner is not running (%s: %s; guest root may have "
-			 "ended it): stopping the guest (the last logout, or x86nsctl stop) starts "
-			 "it again",
+			 "ended it): its monitor stops the guest, and the next login starts it "
+			 "again",
 			 SPAWN_SOCKET_PATH, strerror(-r));
 	else
 		snprintf(text, sizeof(text), "the guest's session spawner failed at %.20s: %s",
 			 step, strerror(-r));
 	return text;
+}
+
+int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status, const char **ret_what)
+{
+	bool tty = io->master >= 0;
+	closep(&io->slave); /* the master reads EIO once the guest's side is closed */
+	*ret_status = 0;
+	*ret_what = tty ? "terminal relay" : "wait";
+	int r = tty ? pty_relay(io->master, io->host_in, io->host_out,
+				&(struct pty_session){ 0, s->pidfd, s->conn }, ret_status)
+		    : spawn_wait(s, ret_status);
+	if (r < 0)
+		return r;
+	spawned_done(s);
+	pty_stdio_close(io);
+	return 0;
 }

@@ -31,5 +31,14 @@ int spawn_wait(const struct spawned *s, int *ret_status);
 
 void spawned_done(struct spawned *s);
 
+struct pty_stdio;
+/* Runs in: the joining process (x86ns-shell, x86nsctl exec), after
+ * spawn_session() with io's fds. Closes io's slave (the session has it),
+ * relays the pty until the session ends (or only waits when io has no
+ * pty), then releases the session and io. *ret_what names the failed part
+ * ("terminal relay" or "wait") for the caller's one line. */
+int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status,
+		const char **ret_what);
+
 /* One line for the user about a failed spawn_session(). */
 const char *spawn_error(int r, const char *step);

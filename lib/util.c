@@ -19,6 +19,27 @@ int xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+char *text_escape(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		bool plain = *p >= 0x20 && *p < 0x7f;
+		if (o + (plain ? 1 : 4) >= len)
+			break;
+		if (plain) {
+			out[o++] = (char)*p;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[*p >> 4];
+		out[o++] = hex[*p & 0xf];
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int parse_u64(const char *s, uint64_t *ret)
 {
 	if (!s || *s < '0' || *s > '9')

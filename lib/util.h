@@ -60,6 +60,12 @@ static inline int negerrno(void)
 /* snprintf that reports truncation as -ENAMETOOLONG. */
 int xsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Copy guest-controlled text for a terminal: printable ASCII as is, every
+ * other byte (control characters, ESC, DEL, C1 and all non-ASCII) as
+ * "\xNN", so that nothing the guest wrote can drive an administrator's
+ * terminal. Truncates to fit len (>= 1); returns out. */
+char *text_escape(const char *in, char *out, size_t len);
+
 /* Parse a decimal unsigned integer that must fill the whole string. */
 int parse_u64(const char *s, uint64_t *ret);
 int parse_u32(const char *s, uint32_t *ret);

@@ -38,8 +38,12 @@
 #endif
 
 #define MAX_SESSIONS 256
-#define FIXED_SLOTS  5 /* init pidfd, listen socket, console, signalfd, notify */
-#define MAX_CLIENTS  64
+#define FIXED_SLOTS  7 /* init pidfd, listen socket, console, signalfd, notify, spawner, network */
+/* Root's and the user's slots (lib/proto.h); other peers get none. */
+#define MAX_CLIENTS (2 * MONITOR_CLIENTS_PER_UID)
+/* Connections taken per wake-up, so that a flood cannot keep the backlog
+ * full ahead of root's connect. */
+#define ACCEPT_BURST 256
 #define LOG_SIZE_MAX (8u << 20)
 #define CONSOLE_TAIL 1024 /* what a not-ready message quotes of the console */
 
@@ -53,8 +57,9 @@ struct client {
 	int fd;
 	uid_t uid;
 	pid_t pid;
-	int pidfd;    /* the peer process at connect time (SO_PEERPIDFD), or -1 */
-	bool waiting; /* its attach or wait is answered when the guest is ready */
+	int pidfd;                  /* the peer process at connect time (SO_PEERPIDFD), or -1 */
+	bool waiting;               /* its attach or wait is answered when the guest is ready */
+	long long idle_deadline_ms; /* closed unless it asks by then; 0 while waiting */
 };
 
 struct monitor {
@@ -66,6 +71,7 @@ struct monitor {
 	int listen_fd, init_pidfd, console_fd, log_fd;
 	int signal_fd;           /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
 	int notify_fd;           /* ready = notify: the sd_notify socket; else -1 */
+	int spawner_pidfd;       /* the guest's x86ns-spawner; -1 once it ended */
 	int console_hold_fd;     /* the console's slave, held so the master never reads EIO
 				    while the guest reopens /dev/console */
 	pid_t first_session_pid; /* the session whose login started the guest, */
@@ -79,11 +85,18 @@ struct monitor {
 	unsigned ready_timeout_sec;
 	unsigned long personality; /* joined sessions take the guest's (PER_LINUX32) */
 	unsigned relax;            /* enum confine_relax, passed on to joined sessions */
+	char network[32];          /* the plan's (lib/plan.h): host, none, private,
+				    * private-for-landlock (standing in for the scope) */
+	char translation[24];      /* none, init-only, container-binfmt, host-binfmt */
+	bool landlock;             /* the Landlock scope is applied */
+	pid_t net_pid;             /* network private: the user-mode stack (pasta), */
+	int net_pidfd;             /* our child, killed and reaped at the end; else -1 */
 	bool ready_timeout_warns;  /* ready-timeout-action = warn */
 	/* state */
 	bool ready;
 	bool ready_late;       /* the timeout passed and the action was warn */
-	char boot_status[128]; /* last STATUS= from the guest's init */
+	char boot_status[128]; /* last STATUS= from the guest's init, escaped
+				  (text_escape): it reaches terminals */
 	long long ready_deadline_ms;
 	char console_tail[CONSOLE_TAIL];
 	size_t console_tail_len;
@@ -150,6 +163,10 @@ static int parse_arg(struct monitor *m, const char *arg)
 		return xsnprintf(m->stop_policy, sizeof(m->stop_policy), "%s", v);
 	if (KEY("userns"))
 		return (m->userns_ino = strtoull(v, NULL, 10)) ? 0 : -EINVAL;
+	if (KEY("network"))
+		return xsnprintf(m->network, sizeof(m->network), "%s", v);
+	if (KEY("translation"))
+		return xsnprintf(m->translation, sizeof(m->translation), "%s", v);
 	if (!num)
 		return -EINVAL;
 	if (KEY("uid"))
@@ -176,10 +193,18 @@ static int parse_arg(struct monitor *m, const char *arg)
 		m->ready_timeout_warns = u != 0;
 	else if (KEY("notify-fd"))
 		m->notify_fd = (int)u;
+	else if (KEY("spawner-pidfd"))
+		m->spawner_pidfd = (int)u;
 	else if (KEY("personality"))
 		m->personality = u;
 	else if (KEY("relax"))
 		m->relax = (unsigned)u;
+	else if (KEY("landlock"))
+		m->landlock = u != 0;
+	else if (KEY("net-pid"))
+		m->net_pid = (pid_t)u;
+	else if (KEY("net-pidfd"))
+		m->net_pidfd = (int)u;
 	else if (KEY("console-hold-fd"))
 		m->console_hold_fd = (int)u;
 	else if (KEY("session-pid"))
@@ -233,7 +258,8 @@ static void console_tail_lines(const struct monitor *m, unsigned lines, char *ou
 			o += 3;
 			line_start = o;
 		} else if ((unsigned char)*p >= ' ' && *p != 0x7f) {
-			out[o++] = *p;
+			/* not a byte above ASCII either: 0x9b is CSI to some terminals */
+			out[o++] = (unsigned char)*p < 0x7f ? *p : '?';
 		}
 	}
 	out[o] = '\0';
@@ -362,6 +388,7 @@ static void waiting_clients_answer(struct monitor *m, const char *err)
 		if (!c->waiting)
 			continue;
 		c->waiting = false;
+		c->idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL;
 		if (err)
 			proto_send(c->fd, "err %s", err);
 		else
@@ -411,7 +438,7 @@ static void notify_read(struct monitor *m)
 		if (strcmp(line, "READY=1") == 0) {
 			ready_reached(m);
 		} else if (strncmp(line, "STATUS=", 7) == 0) {
-			snprintf(m->boot_status, sizeof(m->boot_status), "%s", line + 7);
+			text_escape(line + 7, m->boot_status, sizeof(m->boot_status));
 			for (size_t i = 0; i < m->n_clients; i++)
 				if (m->clients[i].waiting)
 					proto_send(m->clients[i].fd, "progress %s", m->boot_status);
@@ -451,10 +478,13 @@ static void handle_status(const struct monitor *m, int fd)
 	/* boot-status comes last: it is free text up to the end of the line. */
 	proto_send(fd,
 		   "ok state=%s pid=%d guest=%s translator=%s user=%s sessions=%zu uptime=%lld "
-		   "ready=%d monitor=%d userns=%llu boot-status=%s",
+		   "ready=%d monitor=%d userns=%llu network=%s net-pid=%d landlock=%d "
+		   "translation=%s boot-status=%s",
 		   state, (int)m->init_pid, m->guest, m->translator, m->user, m->n_sessions,
 		   (long long)(ts.tv_sec - m->started.tv_sec), m->ready && !m->ready_late,
-		   (int)getpid(), m->userns_ino, m->boot_status);
+		   (int)getpid(), m->userns_ino, m->network,
+		   m->net_pidfd >= 0 ? (int)m->net_pid : 0, m->landlock, m->translation,
+		   m->boot_status);
 }
 
 static bool pidfd_alive(int pidfd)
@@ -488,6 +518,7 @@ static void answer_when_ready(struct monitor *m, struct client *c)
 		return;
 	}
 	c->waiting = true;
+	c->idle_deadline_ms = 0; /* the ready timeout bounds the wait */
 	if (m->boot_status[0])
 		proto_send(c->fd, "progress %s", m->boot_status);
 }
@@ -563,17 +594,35 @@ static int peer_pidfd_fallback(const struct ucred *cred)
 	return pidfd;
 }
 
-static void client_accept(struct monitor *m)
+static size_t clients_of_uid(const struct monitor *m, uid_t uid)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_clients; i++)
+		n += m->clients[i].uid == uid;
+	return n;
+}
+
+/* One pending connection. Only root and the container's user have any
+ * business here (lib/proto.h): anyone else is closed before it holds a
+ * slot, and each of the two has slots of its own, so that neither a
+ * stranger nor the user's own flood can keep root's logins and stop out.
+ * Returns false when the backlog is empty. */
+static bool client_accept_one(struct monitor *m)
 {
 	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
-		return;
+		return errno == EINTR || errno == ECONNABORTED;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	if (m->n_clients == MAX_CLIENTS ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != 0 && cred.uid != m->uid)) {
 		close(fd);
-		return;
+		return true;
+	}
+	if (clients_of_uid(m, cred.uid) >= MONITOR_CLIENTS_PER_UID) {
+		proto_send(fd, "err too many connections to the monitor of %s", m->user);
+		close(fd);
+		return true;
 	}
 	/* Pin the peer: "attach" moves it by pid, and a pid alone could be
 	 * recycled by another process between connect and the move. */
@@ -582,7 +631,42 @@ static void client_accept(struct monitor *m)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &plen) < 0)
 		pidfd = peer_pidfd_fallback(&cred);
 	m->clients[m->n_clients++] =
-	    (struct client){ .fd = fd, .uid = cred.uid, .pid = cred.pid, .pidfd = pidfd };
+	    (struct client){ .fd = fd,
+			     .uid = cred.uid,
+			     .pid = cred.pid,
+			     .pidfd = pidfd,
+			     .idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL };
+	return true;
+}
+
+static void clients_accept(struct monitor *m)
+{
+	for (unsigned i = 0; i < ACCEPT_BURST && client_accept_one(m); i++)
+		;
+}
+
+static void client_close(struct monitor *m, size_t i)
+{
+	struct client *c = &m->clients[i];
+	close(c->fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	m->clients[i] = m->clients[--m->n_clients];
+}
+
+/* Close the connections that asked nothing in time; returns the earliest
+ * deadline left (0 = none). */
+static long long clients_expire(struct monitor *m)
+{
+	long long now = now_ms(), next = 0;
+	for (size_t i = m->n_clients; i-- > 0;) {
+		long long d = m->clients[i].idle_deadline_ms;
+		if (d && d <= now)
+			client_close(m, i);
+		else if (d && (!next || d < next))
+			next = d;
+	}
+	return next;
 }
 
 static void client_read(struct monitor *m, size_t i)
@@ -593,14 +677,37 @@ static void client_read(struct monitor *m, size_t i)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		close(c->fd);
-		if (c->pidfd >= 0)
-			close(c->pidfd);
-		m->clients[i] = m->clients[--m->n_clients];
+		client_close(m, i);
 		return;
 	}
 	req[n] = '\0';
 	handle_request(m, c, req);
+	if (!c->waiting)
+		c->idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL;
+}
+
+/* The user-mode network stack ended: reap it. While the guest runs that
+ * is a failure (the guest has lost its network), which the log says. */
+static void user_net_ended(struct monitor *m, bool killed)
+{
+	if (m->net_pidfd < 0)
+		return;
+	if (killed)
+		syscall(SYS_pidfd_send_signal, m->net_pidfd, SIGKILL, NULL, 0);
+	siginfo_t si = { 0 };
+	while (waitid(P_PIDFD, (id_t)m->net_pidfd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	if (!killed) {
+		dprintf(m->log_fd,
+			"x86ns: the user-mode network stack (pasta, pid %d) ended (%s %d): the "
+			"guest has no network until it is started again\n",
+			(int)m->net_pid, si.si_code == CLD_EXITED ? "status" : "signal",
+			si.si_status);
+		syslog(LOG_WARNING, "x86ns: pasta of guest %s of %s ended: no network", m->guest,
+		       m->user);
+	}
+	close(m->net_pidfd);
+	m->net_pidfd = -1;
 }
 
 /* The init is gone: remove every trace of the container and exit. */
@@ -615,6 +722,7 @@ static void container_cleanup(struct monitor *m)
 	 * their groups, the guest's subtree included (cgroup_destroy does
 	 * nothing there); the monitor's own scope goes with our exit. */
 	cgroup_kill(m->cgroup);
+	user_net_ended(m, true);
 	int r = cgroup_destroy(m->cgroup);
 	if (r < 0)
 		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->cgroup,
@@ -638,6 +746,21 @@ static void signal_received(struct monitor *m)
 	struct signalfd_siginfo si;
 	if (read(m->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		stop_begin(m, "the monitor was asked to terminate");
+}
+
+/* Guest root ended x86ns-spawner (kill -9 -1 does): no login can enter
+ * the guest any more, since a session started from outside its Landlock
+ * domain would undo the scope. Fail closed and clear: stop the guest, so
+ * that the next login starts it again (as after a poweroff in it). */
+static void spawner_ended(struct monitor *m)
+{
+	close(m->spawner_pidfd);
+	m->spawner_pidfd = -1;
+	if (m->state == STOPPING)
+		return;
+	syslog(LOG_WARNING, "x86ns: x86ns-spawner of %s's guest %s ended: stopping the guest",
+	       m->user, m->guest);
+	stop_begin(m, "its x86ns-spawner ended; the next login starts it again");
 }
 
 static int signals_setup(struct monitor *m)
@@ -670,6 +793,7 @@ static void deadline_passed(struct monitor *m)
 static void run(struct monitor *m)
 {
 	for (;;) {
+		long long idle = clients_expire(m); /* first: it drops clients */
 		struct pollfd p[FIXED_SLOTS + MAX_SESSIONS + MAX_CLIENTS];
 		size_t n = 0, n_sess = m->n_sessions, n_cli = m->n_clients;
 		p[n++] = (struct pollfd){ .fd = m->init_pidfd, .events = POLLIN };
@@ -677,6 +801,8 @@ static void run(struct monitor *m)
 		p[n++] = (struct pollfd){ .fd = m->console_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->signal_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->notify_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->spawner_pidfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->net_pidfd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_sessions; i++)
 			p[n++] = (struct pollfd){ .fd = m->sessions[i].pidfd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_clients; i++)
@@ -685,6 +811,8 @@ static void run(struct monitor *m)
 		long long next = m->deadline_ms;
 		if (m->ready_deadline_ms && (!next || m->ready_deadline_ms < next))
 			next = m->ready_deadline_ms;
+		if (idle && (!next || idle < next))
+			next = idle;
 		if (next) {
 			long long left = next - now_ms();
 			timeout = left < 0 ? 0 : (int)left;
@@ -705,6 +833,10 @@ static void run(struct monitor *m)
 			signal_received(m);
 		if (p[4].revents)
 			notify_read(m);
+		if (p[5].revents)
+			spawner_ended(m);
+		if (p[6].revents)
+			user_net_ended(m, false);
 		/* Walk the slots as they were polled: sessions first, then
 		 * clients, each backwards, since removing entry i moves the last
 		 * one into its place and a request may append a session. */
@@ -721,7 +853,7 @@ static void run(struct monitor *m)
 			if (p[cli_base + i].revents)
 				client_read(m, i);
 		if (p[1].revents)
-			client_accept(m);
+			clients_accept(m);
 	}
 }
 
@@ -747,8 +879,12 @@ int main(int argc, char **argv)
 			     .console_fd = -1,
 			     .log_fd = -1,
 			     .notify_fd = -1,
+			     .spawner_pidfd = -1,
 			     .console_hold_fd = -1,
 			     .first_session_pidfd = -1,
+			     .net_pidfd = -1,
+			     .network = "host",
+			     .translation = "none",
 			     .ready_timeout_sec = 60,
 			     .stop_signal = SIGTERM,
 			     .stop_timeout_sec = 10 };
@@ -756,12 +892,16 @@ int main(int argc, char **argv)
 		if (parse_arg(&m, argv[i]) < 0) {
 			return startup_failed(&m, "bad argument from the launcher");
 		}
-	if (m.listen_fd < 0 || m.init_pidfd < 0 || m.log_fd < 0 || !m.cgroup[0]) {
+	if (m.listen_fd < 0 || m.init_pidfd < 0 || m.log_fd < 0 || !m.cgroup[0] ||
+	    m.spawner_pidfd < 0) {
 		fprintf(stderr, "x86ns-monitor: is started by x86ns-launch only\n");
 		return EXIT_FAILURE;
 	}
-	int keep[] = { m.listen_fd, m.init_pidfd,      m.console_fd,         m.log_fd,
-		       m.notify_fd, m.console_hold_fd, m.first_session_pidfd };
+	/* Non-blocking, so that a burst of accepts ends at an empty backlog. */
+	fcntl(m.listen_fd, F_SETFL, fcntl(m.listen_fd, F_GETFL) | O_NONBLOCK);
+	int keep[] = { m.listen_fd, m.init_pidfd,      m.console_fd,          m.log_fd,
+		       m.notify_fd, m.console_hold_fd, m.first_session_pidfd, m.spawner_pidfd,
+		       m.net_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, FD_CLOEXEC);

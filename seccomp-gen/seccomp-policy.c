@@ -625,6 +625,11 @@ const char *const shell_allowed[] = {
 	"sendto",
 	"recvmsg",
 	"recvfrom",
+	/* the agent relay (shell/agent.c): guest connections in, the end of
+	 * a connection passed on, the session's socket removed at the end */
+	"accept4",
+	"shutdown",
+	"unlinkat",
 	/* signals: the relay's signalfd, forwarding to the session */
 	"rt_sigaction",
 	"rt_sigprocmask",

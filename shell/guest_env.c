@@ -4,12 +4,20 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #define ENV_MAX    128
 #define PASSWD_MAX (4u << 20)
 
 /* Variables that describe the terminal, the locale or the connection and
- * mean the same inside the guest. Everything else is left behind. */
+ * mean the same inside the guest. Everything else is left behind: host
+ * paths (XDG_RUNTIME_DIR, MAIL, XAUTHORITY, KRB5CCNAME) name nothing in the
+ * guest, and SSH_AUTH_SOCK is replaced by the session's relayed socket
+ * (shell/agent.h). LANG, LC_* and TZ reach us only when the client sent
+ * them and sshd's AcceptEnv took them (or PAM's pam_env set them); without
+ * them the guest's own /etc/default/locale and /etc/localtime apply. DISPLAY
+ * is sshd's X11 listener on the host's loopback: it stays only when the
+ * guest shares the host's network (guest_env_drop_display). */
 static const char *const env_allowed[] = {
 	"TERM=",
 	"COLORTERM=",
@@ -22,6 +30,7 @@ static const char *const env_allowed[] = {
 	"SSH_ORIGINAL_COMMAND=",
 	"X86NS_GUEST=",
 	"X86NS_SESSION=",
+	"DISPLAY=",
 };
 
 static char *env_store[ENV_MAX + 8];
@@ -98,6 +107,43 @@ void guest_account_lookup(uid_t uid, struct guest_account *ret)
 		}
 		line = nl ? nl + 1 : NULL;
 	}
+}
+
+bool guest_shares_host_network(pid_t init)
+{
+	char path[64];
+	struct stat ours, theirs;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
+	/* Unknown counts as not shared: DISPLAY is then left out. */
+	return stat("/proc/self/ns/net", &ours) == 0 && stat(path, &theirs) == 0 &&
+	       ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
+bool guest_env_drop_display(char **envp)
+{
+	size_t n = 0, out = 0;
+	bool dropped = false;
+	for (; envp[n]; n++) {
+		if (strncmp(envp[n], "DISPLAY=", 8) == 0) {
+			dropped = true;
+			continue;
+		}
+		envp[out++] = envp[n];
+	}
+	envp[out] = NULL;
+	return dropped;
+}
+
+int guest_env_add(char ***envp, char *entry)
+{
+	size_t n = 0;
+	while ((*envp)[n])
+		n++;
+	if (n + 1 >= ARRAY_SIZE(env_store) - 5) /* guest_env_finish adds 5 */
+		return -E2BIG;
+	(*envp)[n++] = entry;
+	(*envp)[n] = NULL;
+	return 0;
 }
 
 int guest_env_finish(char ***envp, const struct guest_account *acct)

@@ -3,6 +3,7 @@
  * Runs in: x86ns-shell, as the user. */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct guest_account {
@@ -20,6 +21,17 @@ char **guest_env_build(char **host_env);
  * /etc/passwd (parsed as text, not through NSS); falls back to the host's
  * $USER/$HOME and /bin/sh. */
 void guest_account_lookup(uid_t uid, struct guest_account *ret);
+
+/* Runs in: host namespaces, before the join. Whether the guest's init is
+ * in our network namespace (network = host): only then does sshd's X11
+ * listener on the host's 127.0.0.1 reach the guest. */
+bool guest_shares_host_network(pid_t init);
+
+/* Remove DISPLAY from envp; true when it was there. */
+bool guest_env_drop_display(char **envp);
+
+/* Append one "NAME=VALUE" (kept by the caller) before guest_env_finish. */
+int guest_env_add(char ***envp, char *entry);
 
 /* Add HOME, USER, LOGNAME, SHELL and PATH for the guest. */
 int guest_env_finish(char ***envp, const struct guest_account *acct);

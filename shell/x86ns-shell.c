@@ -20,7 +20,9 @@
  *     0-2 is a terminal, the session gets a pty of the guest's devpts in
  *     its place, which we relay: guest code never holds our terminal. */
 
+#include "agent.h"
 #include "caps.h"
+#include "confine.h"
 #include "guest_env.h"
 #include "join.h"
 #include "label.h"
@@ -129,17 +131,11 @@ static int run_session(const struct guest_account *acct, const struct shell_args
 	}
 	struct spawned session;
 	spawn_guest_shell(acct, a, envp, tty, io.fds, &session);
-	closep(&io.slave); /* the master reads EIO once the guest's side is closed */
-	int status = 0;
-	if (tty)
-		r = pty_relay(io.master, io.host_in, io.host_out,
-			      &(struct pty_session){ 0, session.pidfd, session.conn }, &status);
-	else
-		r = spawn_wait(&session, &status);
+	int status;
+	const char *what;
+	r = spawned_run(&session, &io, &status, &what);
 	if (r < 0)
-		cli_die("%s: %s", tty ? "terminal relay" : "wait", strerror(-r));
-	spawned_done(&session);
-	pty_stdio_close(&io);
+		cli_die("%s: %s", what, strerror(-r));
 	return exit_code(status);
 }
 
@@ -189,8 +185,22 @@ int main(int argc, char **argv)
 	if (!c.ready)
 		fprintf(stderr, "x86ns-shell: warning: guest '%s' did not report ready in time\n",
 			c.guest);
+	/* ssh -A: this session's agent, relayed into the guest (shell/agent.h);
+	 * an sftp-server session has no use for it. */
+	struct agent_forward agent = { .control = -1 };
+	if (!is_sftp_server(a.command) &&
+	    (r = agent_relay_start(getenv("SSH_AUTH_SOCK"), uid, !(c.relax & RELAX_SECCOMP),
+				   &agent)) < 0)
+		fprintf(stderr, "x86ns-shell: warning: agent forwarding: SSH_AUTH_SOCK: %s\n",
+			strerror(-r));
+
 	/* Host side done: from here on we see only the guest. */
 	char **envp = guest_env_build(environ);
+	if (!guest_shares_host_network(c.pid) && guest_env_drop_display(envp))
+		fprintf(stderr,
+			"x86ns-shell: warning: X11 forwarding does not reach guest '%s' (it has a "
+			"network of its own; use network = host): DISPLAY is not set\n",
+			c.guest);
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the guest '%s': %s", c.guest, strerror(-r));
@@ -199,6 +209,15 @@ int main(int argc, char **argv)
 	r = container_become(uid, gid);
 	if (r < 0)
 		cli_die("cannot take the user's ids in the guest: %s", strerror(-r));
+	static char agent_env[200];
+	if (agent.relay && (r = agent_guest_listen(&agent, uid, agent_env, sizeof(agent_env))) == 0)
+		r = guest_env_add(&envp, agent_env);
+	if (agent.relay && r < 0) {
+		fprintf(stderr,
+			"x86ns-shell: warning: agent forwarding: no socket in the guest: %s\n",
+			strerror(-r));
+		agent_forward_done(&agent); /* the relay removes what it was given */
+	}
 	r = container_confine_relay(&c);
 	if (r < 0)
 		cli_die("cannot confine the session: %s", strerror(-r));

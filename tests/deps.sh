@@ -9,7 +9,8 @@ DEPS_BUILD=(build-essential pkg-config libpam0g-dev libaudit-dev libseccomp-dev
 # What the tests drive: subordinate ids, guests, sshd and its clients, the
 # translator (qemu-user-static), the peers of the benchmarks.
 DEPS_TEST=(uidmap busybox-static openssh-server openssh-client debootstrap
-	systemd-container bubblewrap strace qemu-user-static)
+	systemd-container bubblewrap strace qemu-user-static passt
+	xvfb xauth x11-utils)
 # The real-server VM (tests/vm/): QEMU, its images, mkfs.ext4 -d.
 DEPS_VM=(qemu-system-x86 qemu-utils e2fsprogs debootstrap)
 # The SELinux policy analysis (tests/selinux/).

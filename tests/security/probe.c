@@ -35,6 +35,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <linux/keyctl.h>
 #include <stddef.h>
@@ -46,6 +47,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -312,12 +314,80 @@ static int probe_shm(const char *arg, int create)
 	return 0;
 }
 
+/* t-monitor: hold up to N connections to uid's monitor socket for SECONDS,
+ * then say how many connected, how many the connect refused (and why),
+ * and how many the monitor closed meanwhile. */
+static int probe_monitor_flood(const char *uid, const char *count, const char *seconds)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/run/x86ns/%s/monitor.sock", uid);
+	int n = atoi(count), connected = 0, refused = 0, last_errno = 0;
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	for (int i = 0; i < n; i++) {
+		/* blocking, for a while: a full backlog makes it wait its turn */
+		struct timeval tv = { .tv_sec = 5 };
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			last_errno = errno;
+			refused++;
+			if (fd >= 0)
+				close(fd);
+			p[i].fd = -1;
+			continue;
+		}
+		p[i] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		connected++;
+	}
+	printf("connected=%d refused=%d errno=%s\n", connected, refused,
+	       last_errno ? strerror(last_errno) : "none");
+	sleep((unsigned)atoi(seconds));
+	int closed = 0;
+	poll(p, (nfds_t)n, 0);
+	for (int i = 0; i < n; i++) {
+		char buf[256];
+		if (p[i].fd < 0 || !p[i].revents)
+			continue;
+		/* a closed peer: EOF after whatever it said ("err ...") */
+		while (recv(p[i].fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+		if (recv(p[i].fd, buf, sizeof(buf), MSG_DONTWAIT) == 0)
+			closed++;
+	}
+	printf("closed=%d\n", closed);
+	return 0;
+}
+
+/* t-monitor: a guest init (PID 1) whose sd_notify STATUS= carries terminal
+ * escape sequences, then READY=1; then it only reaps. */
+static int probe_notify_init(void) __attribute__((noreturn));
+static int probe_notify_init(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char msg[] = "STATUS=\033]0;pwned\007\033[2J\033[31mowned\233m\nREADY=1";
+	if (path)
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (!path || fd < 0 ||
+	    sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		perror("notify-init");
+	for (;;)
+		if (wait(NULL) < 0)
+			pause();
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
 	const char *arg = argc > 2 ? argv[2] : NULL;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	const char *base = strrchr(argv[0], '/');
+	if (!strcmp(base ? base + 1 : argv[0], "notify-init"))
+		return probe_notify_init();
+	if (argc > 4 && !strcmp(c, "monitor-flood"))
+		return probe_monitor_flood(argv[2], argv[3], argv[4]);
 	if (!strcmp(c, "keyctl"))
 		return probe_keyctl();
 	if (!strcmp(c, "keyring"))
@@ -348,6 +418,8 @@ int main(int argc, char **argv)
 			"       x86ns-probe ptrace PID\n"
 			"       x86ns-probe keyring-exec CMD [ARG...]\n"
 			"       x86ns-probe abstract-listen|abstract-connect NAME\n"
-			"       x86ns-probe shm-create|shm-find KEY\n");
+			"       x86ns-probe shm-create|shm-find KEY\n"
+			"       x86ns-probe monitor-flood UID COUNT SECONDS\n"
+			"       notify-init (as argv[0]: a guest init sending STATUS=, READY=1)\n");
 	return 2;
 }

@@ -168,7 +168,8 @@ static void test_full_example(void)
 		      0644);
 	fixture_write(&f, "x86ns.conf.d/10-early.conf",
 		      "[guest extra]\nroot = /srv/extra\n[user alice]\ncpu = 50%\n"
-		      "[user bob]\nguest = bb\nnetwork = none\n",
+		      "[user bob]\nguest = bb\nnetwork = none\n"
+		      "[user dora]\nguest = bb\nnetwork = private\n",
 		      0644);
 	fixture_write(&f, "x86ns.conf.d/README", "not a config file\n", 0644);
 	fixture_write(&f, "x86ns.conf.d/30-old.conf.bak", "garbage\n", 0644);
@@ -226,8 +227,15 @@ static void test_full_example(void)
 	CHECK(r == 0 && p.guest == bb, "bob selected by a drop-in [user] section");
 	CHECK_INT_EQ(p.network, NETWORK_NONE, "bob: network none");
 	CHECK(!p.machined, "bob: machined defaults to no");
+	struct user_policy carol;
+	r = config_resolve(f.config, "dora", NULL, 0, &carol);
+	CHECK(r == 0 && carol.network == NETWORK_PRIVATE, "dora: network private");
+	user_policy_done(&carol);
 	CHECK_INT_EQ(p.stop, STOP_LAST_LOGOUT, "bob: stop from [default]");
 	CHECK(p.memory_max == 0 && p.pids_max == 0 && p.cpu_percent == 0, "bob: no limits");
+	CHECK(p.layer_size == LAYER_SIZE_DEFAULT && p.layer_size == 10ULL << 30,
+	      "bob: layer-size defaults to 10G");
+	CHECK(p.protect_home, "bob: protect-home defaults to yes");
 	CHECK_INT_EQ(p.n_binds, 1, "bob: only the default bind");
 	user_policy_done(&p);
 
@@ -374,6 +382,20 @@ static void check_user_unsigned(const char *key, const char *value, size_t field
 	fixture_done(&f);
 }
 
+static void check_user_bool(const char *key, const char *value, size_t field, bool want)
+{
+	struct fixture f;
+	struct user_policy p;
+	int r = load_user_value(&f, key, value, &p);
+	if (r < 0)
+		tap_check(false, f.err, "%s = %s", key, value);
+	else
+		CHECK(*(const bool *)((const char *)&p + field) == want, "%s = %s", key, value);
+	if (r == 0)
+		user_policy_done(&p);
+	fixture_done(&f);
+}
+
 static void check_user_invalid(const char *key, const char *value)
 {
 	char text[512];
@@ -410,17 +432,17 @@ static void test_policy_values(void)
 	check_user_unsigned("stop", "linger=10", stop, STOP_LINGER);
 	check_user_unsigned("stop", "never", stop, STOP_NEVER);
 	check_user_unsigned("stop", "last-logout", stop, STOP_LAST_LOGOUT);
-	const char *machined[][2] = { { "yes", "1" }, { "no", "0" } };
-	for (size_t i = 0; i < ARRAY_SIZE(machined); i++) {
-		struct fixture f;
-		struct user_policy p;
-		int r = load_user_value(&f, "machined", machined[i][0], &p);
-		CHECK(r == 0 && p.machined == (machined[i][1][0] == '1'), "machined = %s",
-		      machined[i][0]);
-		if (r == 0)
-			user_policy_done(&p);
-		fixture_done(&f);
-	}
+	const size_t layer = offsetof(struct user_policy, layer_size);
+	check_user_u64("layer-size", "8M", layer, 8ULL << 20);
+	check_user_u64("layer-size", "4M", layer, LAYER_SIZE_MIN);
+	check_user_u64("layer-size", "20G", layer, 20ULL << 30);
+	check_user_u64("layer-size", "max", layer, 0);
+	const size_t protect = offsetof(struct user_policy, protect_home);
+	check_user_bool("protect-home", "no", protect, false);
+	check_user_bool("protect-home", "yes", protect, true);
+	const size_t machined = offsetof(struct user_policy, machined);
+	check_user_bool("machined", "yes", machined, true);
+	check_user_bool("machined", "no", machined, false);
 
 	const char *bad[][2] = {
 		{ "memory", "0" },
@@ -444,7 +466,13 @@ static void test_policy_values(void)
 		{ "stop", "linger=" },
 		{ "stop", "linger=1d" },
 		{ "stop", "sometimes" },
-		{ "network", "private" },
+		{ "network", "user-mode" },
+		{ "layer-size", "3M" },
+		{ "layer-size", "0" },
+		{ "layer-size", "unlimited" },
+		{ "layer-size", "" },
+		{ "protect-home", "true" },
+		{ "protect-home", "" },
 		{ "machined", "true" },
 		{ "machined", "" },
 		{ "guest", "a/b" },

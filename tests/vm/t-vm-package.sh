@@ -69,9 +69,6 @@ cat >>/etc/security/x86ns.conf <<'CONF'
 
 [guest busybox]
 root = /srv/guests/busybox
-# Debian 12's 6.1 kernel has Landlock ABI 2, without the scoping (6.12)
-# that the default "landlock = yes" needs; the start says so.
-landlock = no
 
 [user alice]
 guest = busybox

@@ -91,16 +91,12 @@ systemctl restart systemd-journald
 cat >/etc/security/x86ns.conf <<'CONF'
 [guest busybox]
 root = /srv/guests/busybox
-# until the kernel-compat change lands
-landlock = no
 
 [guest bookworm]
 root = /srv/guests/bookworm
 init = /sbin/init
 ready = notify
 stop-timeout = 3m
-# until the kernel-compat change lands
-landlock = no
 
 [user alice]
 guest = busybox
