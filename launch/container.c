@@ -78,7 +78,7 @@ struct child_state {
 	char staging[64];
 };
 
-static int step_credentials(struct child_state *s, struct launch_error *e)
+static int step_credentials(struct child_state *s, struct error *e)
 {
 	/* The monitor sends "go" with the idmapped guest tree once the maps are
 	 * written and we sit in our cgroups. */
@@ -92,25 +92,25 @@ static int step_credentials(struct child_state *s, struct launch_error *e)
 			      .msg_controllen = sizeof(control) };
 	ssize_t n = recvmsg(s->sync_fd, &msg, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
-		return launch_error_set(e, "credentials", n < 0 ? negerrno() : -ECONNRESET,
+		return error_set(e, "credentials", n < 0 ? negerrno() : -ECONNRESET,
 					"no go from the monitor");
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(fds)))
-		return launch_error_set(e, "credentials", -EBADMSG,
+		return error_set(e, "credentials", -EBADMSG,
 					"no guest tree and layer received");
 	memcpy(fds, CMSG_DATA(c), sizeof(fds));
 	s->lower_fd = fds[0];
 	s->layer_fd = fds[1];
 
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		return launch_error_set(e, "credentials", negerrno(), "become guest root");
+		return error_set(e, "credentials", negerrno(), "become guest root");
 	if (setgroups(0, NULL) < 0)
-		return launch_error_set(e, "credentials", negerrno(), "clear groups");
+		return error_set(e, "credentials", negerrno(), "clear groups");
 	/* The euid switch around clone left us non-dumpable, which makes our
 	 * own /proc/self/fd unreadable to guest root; every mount below goes
 	 * through it. */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		return launch_error_set(e, "credentials", negerrno(), "set dumpable");
+		return error_set(e, "credentials", negerrno(), "set dumpable");
 	return 0;
 }
 
@@ -129,59 +129,59 @@ static int loopback_up(void)
 	return ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 ? negerrno() : 0;
 }
 
-static int step_namespaces(struct child_state *s, struct launch_error *e)
+static int step_namespaces(struct child_state *s, struct error *e)
 {
 	if (s->plan->decision.network == NETWORK_NONE) {
 		int r = loopback_up();
 		if (r < 0)
-			return launch_error_set(e, "network", r, "bring up the loopback device");
+			return error_set(e, "network", r, "bring up the loopback device");
 	}
 	if (unshare(CLONE_NEWCGROUP) < 0)
-		return launch_error_set(e, "cgroup namespace", negerrno(), "unshare");
+		return error_set(e, "cgroup namespace", negerrno(), "unshare");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return launch_error_set(e, "mount propagation", negerrno(), "make / private");
+		return error_set(e, "mount propagation", negerrno(), "make / private");
 	return 0;
 }
 
-static int step_overlay(struct child_state *s, struct launch_error *e)
+static int step_overlay(struct child_state *s, struct error *e)
 {
 	const struct container_plan *p = s->plan;
 	/* A private tmpfs over the runtime directory holds the mount points;
 	 * it is in this mount namespace only. */
 	int r = runtime_dir(p->user->uid, s->staging, sizeof(s->staging));
 	if (r < 0)
-		return launch_error_set(e, "overlay", r, "runtime path");
+		return error_set(e, "overlay", r, "runtime path");
 	if (p->guest->ready == READY_NOTIFY) {
 		/* Open it now: the staging tmpfs is about to cover its parent. */
 		char notify[96];
 		r = xsnprintf(notify, sizeof(notify), "%s/" NOTIFY_DIR_NAME, s->staging);
 		if (r < 0)
-			return launch_error_set(e, "notify", r, "path");
+			return error_set(e, "notify", r, "path");
 		s->notify_dir_fd = open(notify, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (s->notify_dir_fd < 0)
-			return launch_error_set(e, "notify", negerrno(), "open %s", notify);
+			return error_set(e, "notify", negerrno(), "open %s", notify);
 	}
 	if (mount("x86ns", s->staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
-		return launch_error_set(e, "overlay", negerrno(), "staging tmpfs on %s",
+		return error_set(e, "overlay", negerrno(), "staging tmpfs on %s",
 					s->staging);
 	s->staging_fd = open(s->staging, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->staging_fd < 0)
-		return launch_error_set(e, "overlay", negerrno(), "open %s", s->staging);
+		return error_set(e, "overlay", negerrno(), "open %s", s->staging);
 	if (mkdirat(s->staging_fd, STAGING_LOWER, 0700) < 0 ||
 	    mkdirat(s->staging_fd, STAGING_LAYER, 0700) < 0 ||
 	    mkdirat(s->staging_fd, STAGING_MERGED, 0755) < 0)
-		return launch_error_set(e, "overlay", negerrno(), "staging directories");
+		return error_set(e, "overlay", negerrno(), "staging directories");
 	if (mount_move_fd(s->lower_fd, s->staging_fd, STAGING_LOWER) < 0)
-		return launch_error_set(e, "overlay", negerrno(), "attach the guest tree");
+		return error_set(e, "overlay", negerrno(), "attach the guest tree");
 	if (mount_move_fd(s->layer_fd, s->staging_fd, STAGING_LAYER) < 0)
-		return launch_error_set(e, "overlay", negerrno(), "attach the writable layer");
+		return error_set(e, "overlay", negerrno(), "attach the writable layer");
 
 	char label[160];
 	r = label_mount_option(p->user->uid, label, sizeof(label));
 	if (r >= 0)
 		r = mounts_set_label(label);
 	if (r < 0)
-		return launch_error_set(e, "selinux", r, "label of the container's files");
+		return error_set(e, "selinux", r, "label of the container's files");
 	_cleanup_close_ int lower = -1, layer = -1, upper = -1, work = -1, merged = -1;
 	r = mountpoint_open(s->staging_fd, STAGING_LOWER, true, &lower);
 	if (r >= 0)
@@ -194,7 +194,7 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 	if (r >= 0)
 		r = mountpoint_open(s->staging_fd, STAGING_MERGED, true, &merged);
 	if (r < 0)
-		return launch_error_set(e, "overlay", r, "open the layers");
+		return error_set(e, "overlay", r, "open the layers");
 	/* The layers by the fds just opened: overlay resolves /proc/self/fd/N
 	 * to exactly those directories, nothing is looked up by name again. */
 	char opts[768], target[32];
@@ -205,85 +205,85 @@ static int step_overlay(struct child_state *s, struct launch_error *e)
 	if (r >= 0)
 		r = xsnprintf(target, sizeof(target), "/proc/self/fd/%d", merged);
 	if (r < 0)
-		return launch_error_set(e, "overlay", r, "options too long");
+		return error_set(e, "overlay", r, "options too long");
 	if (mount("overlay", target, "overlay", 0, opts) < 0)
-		return launch_error_set(e, "overlay", negerrno(),
+		return error_set(e, "overlay", negerrno(),
 					"mount overlay of guest '%s' (%s)", p->guest->name,
 					p->guest->root);
 	/* Again by name: the fd above names the directory below the mount. */
 	r = mountpoint_open(s->staging_fd, STAGING_MERGED, true, &s->root_fd);
 	if (r < 0)
-		return launch_error_set(e, "overlay", r, "open merged root");
+		return error_set(e, "overlay", r, "open merged root");
 	return 0;
 }
 
-static int step_api_filesystems(struct child_state *s, struct launch_error *e)
+static int step_api_filesystems(struct child_state *s, struct error *e)
 {
 	const struct container_plan *p = s->plan;
 	int r = mounts_proc(s->root_fd);
 	if (r < 0)
-		return launch_error_set(e, "/proc", r, "mount proc");
+		return error_set(e, "/proc", r, "mount proc");
 	r = mounts_sys(s->root_fd, p->decision.network != NETWORK_HOST);
 	if (r < 0)
-		return launch_error_set(e, "/sys", r, "mount sysfs");
+		return error_set(e, "/sys", r, "mount sysfs");
 	r = mounts_cgroup(s->root_fd);
 	if (r < 0)
-		return launch_error_set(e, "/sys/fs/cgroup", r, "mount cgroup");
+		return error_set(e, "/sys/fs/cgroup", r, "mount cgroup");
 	r = mounts_dev(s->root_fd);
 	if (r < 0)
-		return launch_error_set(e, "/dev", r, "populate /dev");
+		return error_set(e, "/dev", r, "populate /dev");
 	/* By path: a bind source must be a mount of our own namespace, and
 	 * the fd we inherited names the monitor's. */
 	r = mounts_bind(s->root_fd, p->console_path, "/dev/console", false);
 	if (r < 0)
-		return launch_error_set(e, "/dev/console", r, "bind the console pty %s",
+		return error_set(e, "/dev/console", r, "bind the console pty %s",
 					p->console_path);
 	r = mounts_tmpfs(s->root_fd, "run", "mode=0755,size=20%");
 	if (r < 0)
-		return launch_error_set(e, "/run", r, "mount tmpfs");
+		return error_set(e, "/run", r, "mount tmpfs");
 	r = mounts_tmpfs(s->root_fd, "tmp", "mode=1777,size=50%");
 	if (r < 0)
-		return launch_error_set(e, "/tmp", r, "mount tmpfs");
+		return error_set(e, "/tmp", r, "mount tmpfs");
 	if (s->notify_dir_fd >= 0) {
 		r = mounts_bind_fd(s->root_fd, s->notify_dir_fd, "run/host/notify", true);
 		if (r < 0)
-			return launch_error_set(e, "notify", r, "bind the notify socket");
+			return error_set(e, "notify", r, "bind the notify socket");
 	}
 	return 0;
 }
 
-static int step_masks(struct child_state *s, struct launch_error *e)
+static int step_masks(struct child_state *s, struct error *e)
 {
 	int r = mounts_mask(s->root_fd, s->plan->decision.network != NETWORK_HOST);
 	if (r < 0)
-		return launch_error_set(e, "masks", r, "mask /proc and /sys");
+		return error_set(e, "masks", r, "mask /proc and /sys");
 	return 0;
 }
 
-static int step_translator(struct child_state *s, struct launch_error *e)
+static int step_translator(struct child_state *s, struct error *e)
 {
 	const struct guest_config *g = s->plan->guest;
 	int r = translator_register(s->root_fd, g, s->plan->decision.translation,
 				    s->plan->console_fd, &s->binfmt_registered);
 	if (r < 0)
-		return launch_error_set(e, "translator", r, "register %s in binfmt_misc",
+		return error_set(e, "translator", r, "register %s in binfmt_misc",
 					g->translator);
 	if (g->translator && g->init) {
 		r = translator_reset_credentials(s->root_fd, g->translator_profile);
 		if (r < 0)
-			return launch_error_set(e, "translator", r,
+			return error_set(e, "translator", r,
 						"credential drop-ins of profile %s",
 						g->translator_profile->name);
 	}
 	return 0;
 }
 
-static int step_binds(struct child_state *s, struct launch_error *e)
+static int step_binds(struct child_state *s, struct error *e)
 {
 	const struct container_plan *p = s->plan;
 	int r = mounts_bind(s->root_fd, p->user->home, p->user->home, false);
 	if (r < 0)
-		return launch_error_set(e, "home", r, "bind %s", p->user->home);
+		return error_set(e, "home", r, "bind %s", p->user->home);
 	for (size_t i = 0; i < p->policy->n_binds; i++) {
 		const struct bind_mount *b = &p->policy->binds[i];
 		char source[4096];
@@ -293,17 +293,17 @@ static int step_binds(struct child_state *s, struct launch_error *e)
 		else
 			r = xsnprintf(source, sizeof(source), "%s", b->source);
 		if (r < 0)
-			return launch_error_set(e, "bind", r, "source path too long");
+			return error_set(e, "bind", r, "source path too long");
 		const char *target = b->target ? b->target : source;
 		r = mounts_bind(s->root_fd, source, target, b->read_only);
 		if (r < 0)
-			return launch_error_set(e, "bind", r, "bind %s to %s", source, target);
+			return error_set(e, "bind", r, "bind %s to %s", source, target);
 	}
 	return 0;
 }
 
 /* After the binds, so that whatever ended up at these paths is covered. */
-static int step_protect_home(struct child_state *s, struct launch_error *e)
+static int step_protect_home(struct child_state *s, struct error *e)
 {
 	const struct container_plan *p = s->plan;
 	if (!p->policy->protect_home)
@@ -311,37 +311,37 @@ static int step_protect_home(struct child_state *s, struct launch_error *e)
 	const char *path;
 	int r = home_protect(s->root_fd, p->user->home, p->user->uid, p->user->gid, &path);
 	if (r < 0)
-		return launch_error_set(e, "home", -EPERM,
+		return error_set(e, "home", -EPERM,
 					"%s/%s cannot be made read-only (%s); fix it or "
 					"set \"protect-home = no\" for %s",
 					p->user->home, path, home_protect_error(r), p->user->name);
 	return 0;
 }
 
-static int step_account(struct child_state *s, struct launch_error *e)
+static int step_account(struct child_state *s, struct error *e)
 {
 	const struct launch_user *u = s->plan->user;
 	int r = guest_account_ensure(s->root_fd, u->name, u->uid, u->gid, u->gecos, u->home);
 	if (r < 0)
-		return launch_error_set(e, "user account", r, "add %s to the guest's passwd/group",
+		return error_set(e, "user account", r, "add %s to the guest's passwd/group",
 					u->name);
 	return 0;
 }
 
-static int step_pivot(struct child_state *s, struct launch_error *e)
+static int step_pivot(struct child_state *s, struct error *e)
 {
 	const struct guest_config *g = s->plan->guest;
 	const char *hostname = g->hostname ? g->hostname : g->name;
 	if (sethostname(hostname, strlen(hostname)) < 0)
-		return launch_error_set(e, "hostname", negerrno(), "sethostname %s", hostname);
+		return error_set(e, "hostname", negerrno(), "sethostname %s", hostname);
 	if (fchdir(s->root_fd) < 0)
-		return launch_error_set(e, "pivot_root", negerrno(), "chdir to the guest root");
+		return error_set(e, "pivot_root", negerrno(), "chdir to the guest root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return launch_error_set(e, "pivot_root", negerrno(), "pivot_root");
+		return error_set(e, "pivot_root", negerrno(), "pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
-		return launch_error_set(e, "pivot_root", negerrno(), "detach the host root");
+		return error_set(e, "pivot_root", negerrno(), "detach the host root");
 	if (chdir("/") < 0)
-		return launch_error_set(e, "pivot_root", negerrno(), "chdir /");
+		return error_set(e, "pivot_root", negerrno(), "chdir /");
 	return 0;
 }
 
@@ -405,18 +405,18 @@ static int map_helper_main(void *arg)
  * outer one, can still join it without privilege.
  * A helper left in the outer namespace writes the inner maps (a process
  * cannot map itself beyond its own id). */
-static int step_lock_mounts(struct child_state *s, struct launch_error *e)
+static int step_lock_mounts(struct child_state *s, struct error *e)
 {
 	const struct container_plan *p = s->plan;
 	static char helper_stack[16 * 1024] __attribute__((aligned(16)));
 	struct map_helper h = { .proc_fd = -1, .result = -ECHILD };
 	if (identity_map_format(&p->uid_map, h.uid_text, sizeof(h.uid_text), &h.uid_len) < 0 ||
 	    identity_map_format(&p->gid_map, h.gid_text, sizeof(h.gid_text), &h.gid_len) < 0)
-		return launch_error_set(e, "lock mounts", -EINVAL, "format the inner maps");
+		return error_set(e, "lock mounts", -EINVAL, "format the inner maps");
 	_cleanup_close_ int proc_fd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int go[2];
 	if (proc_fd < 0 || pipe2(go, O_CLOEXEC) < 0)
-		return launch_error_set(e, "lock mounts", negerrno(), "open /proc/self, pipe");
+		return error_set(e, "lock mounts", negerrno(), "open /proc/self, pipe");
 	h.proc_fd = proc_fd;
 	h.go_fd = go[0];
 	pid_t helper =
@@ -424,7 +424,7 @@ static int step_lock_mounts(struct child_state *s, struct launch_error *e)
 	close(go[0]);
 	if (helper < 0) {
 		close(go[1]);
-		return launch_error_set(e, "lock mounts", negerrno(), "start the map helper");
+		return error_set(e, "lock mounts", negerrno(), "start the map helper");
 	}
 	/* A UTS namespace of the inner user namespace too (it starts with
 	 * the guest's host name), so that guest root can change it. */
@@ -435,19 +435,19 @@ static int step_lock_mounts(struct child_state *s, struct launch_error *e)
 	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
 		;
 	if (r < 0)
-		return launch_error_set(e, "lock mounts", r, "enter the inner user namespace");
+		return error_set(e, "lock mounts", r, "enter the inner user namespace");
 	if (h.result < 0)
-		return launch_error_set(e, "lock mounts", h.result, "map the inner user namespace");
+		return error_set(e, "lock mounts", h.result, "map the inner user namespace");
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		return launch_error_set(e, "lock mounts", negerrno(), "become inner root");
+		return error_set(e, "lock mounts", negerrno(), "become inner root");
 	return 0;
 }
 
-static int step_capabilities(struct child_state *s, struct launch_error *e)
+static int step_capabilities(struct child_state *s, struct error *e)
 {
 	int r = caps_trim_bounding_set();
 	if (r < 0)
-		return launch_error_set(e, "capabilities", r, "trim the bounding set");
+		return error_set(e, "capabilities", r, "trim the bounding set");
 	return 0;
 }
 
@@ -475,17 +475,17 @@ static int spawner_socket(int *ret_fd)
  * seccomp, personality, SELinux exec label): fork x86ns-spawner, which
  * inherits them all, so that the sessions it forks for x86ns-shell are in
  * the guest's Landlock domain. It becomes a child of the guest's init. */
-static int spawner_start(struct child_state *s, struct launch_error *e)
+static int spawner_start(struct child_state *s, struct error *e)
 {
 	_cleanup_close_ int listen_fd = -1;
 	int r = spawner_socket(&listen_fd);
 	if (r < 0)
-		return launch_error_set(e, "spawner", r, "socket %s", SPAWN_SOCKET_PATH);
+		return error_set(e, "spawner", r, "socket %s", SPAWN_SOCKET_PATH);
 	/* The spawner reports a failed exec here: a guest without it would run,
 	 * but refuse every login. */
 	int err_pipe[2];
 	if (pipe2(err_pipe, O_CLOEXEC) < 0)
-		return launch_error_set(e, "spawner", negerrno(), "pipe");
+		return error_set(e, "spawner", negerrno(), "pipe");
 	pid_t pid = fork();
 	if (pid == 0) {
 		int err_fd = err_pipe[1];
@@ -509,30 +509,30 @@ static int spawner_start(struct child_state *s, struct launch_error *e)
 	ssize_t n = pid < 0 ? 0 : read(err_pipe[0], &err, sizeof(err));
 	close(err_pipe[0]);
 	if (pid < 0)
-		return launch_error_set(e, "spawner", -saved, "fork");
+		return error_set(e, "spawner", -saved, "fork");
 	if (n == (ssize_t)sizeof(err))
-		return launch_error_set(e, "spawner", -err, "exec x86ns-spawner");
+		return error_set(e, "spawner", -err, "exec x86ns-spawner");
 	/* The monitor watches it: guest root may end it, and a guest without
 	 * its spawner refuses every login, so the monitor then stops the guest
 	 * (our child is not reaped yet: the pid is still the spawner's). */
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
-		return launch_error_set(e, "spawner", negerrno(), "pidfd of x86ns-spawner");
+		return error_set(e, "spawner", negerrno(), "pidfd of x86ns-spawner");
 	r = sync_send_fds(s->sync_fd, "spawner", &pidfd, 1);
 	if (r < 0)
-		return launch_error_set(e, "spawner", r, "hand x86ns-spawner to the monitor");
+		return error_set(e, "spawner", r, "hand x86ns-spawner to the monitor");
 	return 0;
 }
 
 /* network = private: the guest's first programs find the network
  * configured, as they would with the host's. */
-static int step_network(struct child_state *s, struct launch_error *e)
+static int step_network(struct child_state *s, struct error *e)
 {
 	if (s->plan->decision.network != NETWORK_PRIVATE)
 		return 0;
 	int r = user_net_wait_configured(USER_NET_TIMEOUT_MS);
 	if (r < 0)
-		return launch_error_set(e, "network", r,
+		return error_set(e, "network", r,
 					"pasta did not configure the guest's network within %u s",
 					USER_NET_TIMEOUT_MS / 1000);
 	return 0;
@@ -541,7 +541,7 @@ static int step_network(struct child_state *s, struct launch_error *e)
 /* The walls that stay with the guest: a Landlock domain that the whole
  * guest shares (its services can signal each other and reach each other's
  * abstract sockets, nothing outside), then the system call filter. */
-static int step_confine(struct child_state *s, struct launch_error *e)
+static int step_confine(struct child_state *s, struct error *e)
 {
 	const struct guest_config *g = s->plan->guest;
 	/* The plan decided (lib/plan.h): where the kernel lacks the scope,
@@ -549,28 +549,28 @@ static int step_confine(struct child_state *s, struct launch_error *e)
 	if (s->plan->decision.landlock) {
 		int r = landlock_scope_self();
 		if (r < 0)
-			return launch_error_set(e, "landlock", r, "scope the guest");
+			return error_set(e, "landlock", r, "scope the guest");
 	}
 	int r = seccomp_apply_guest_filter(g->relax);
 	if (r < 0)
-		return launch_error_set(e, "seccomp", r, "load the system call filter");
+		return error_set(e, "seccomp", r, "load the system call filter");
 	return 0;
 }
 
-static int step_exec_init(struct child_state *s, struct launch_error *e)
+static int step_exec_init(struct child_state *s, struct error *e)
 {
 	const struct container_plan *p = s->plan;
 	const struct guest_config *g = p->guest;
 
 	if (setsid() < 0)
-		return launch_error_set(e, "exec init", negerrno(), "setsid");
+		return error_set(e, "exec init", negerrno(), "setsid");
 	if (dup2(p->console_fd, 0) < 0 || dup2(p->console_fd, 1) < 0 || dup2(p->console_fd, 2) < 0)
-		return launch_error_set(e, "exec init", negerrno(), "console descriptors");
+		return error_set(e, "exec init", negerrno(), "console descriptors");
 	/* Nothing of ours may reach the guest: every fd above stderr is
 	 * closed at exec, including the sync socket, whose EOF tells the
 	 * monitor that the exec happened. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return launch_error_set(e, "exec init", negerrno(), "close_range");
+		return error_set(e, "exec init", negerrno(), "close_range");
 
 	char *envp[] = { "container=x86ns",
 			 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -579,19 +579,19 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 			 g->ready == READY_NOTIFY ? "NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_GUEST : NULL,
 			 NULL };
 	if (g->personality == PERSONALITY_X86 && personality(PER_LINUX32) < 0)
-		return launch_error_set(e, "exec init", negerrno(), "32-bit personality");
+		return error_set(e, "exec init", negerrno(), "32-bit personality");
 	/* Under SELinux the guest runs in x86ns_container_t with the user's
 	 * categories; without the label it would fail closed at plain s0. */
 	int lr = label_exec_container(p->user->uid);
 	if (lr < 0)
-		return launch_error_set(e, "exec init", lr, "SELinux exec context");
+		return error_set(e, "exec init", lr, "SELinux exec context");
 	lr = spawner_start(s, e);
 	if (lr < 0)
 		return lr;
 	if (!g->init) {
 		char *argv[] = { "x86ns-init", NULL };
 		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);
-		return launch_error_set(e, "exec init", negerrno(), "exec the builtin init");
+		return error_set(e, "exec init", negerrno(), "exec the builtin init");
 	}
 	if (g->translator && !s->binfmt_registered) {
 		/* No registration: the translator runs the init itself. */
@@ -602,16 +602,16 @@ static int step_exec_init(struct child_state *s, struct launch_error *e)
 		argv[n++] = g->init;
 		argv[n] = NULL;
 		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);
-		return launch_error_set(e, "exec init", negerrno(), "exec %s %s", g->translator,
+		return error_set(e, "exec init", negerrno(), "exec %s %s", g->translator,
 					g->init);
 	}
 	char *argv[] = { g->init, NULL };
 	execve(g->init, argv, envp);
-	return launch_error_set(e, "exec init", negerrno(), "exec %s in guest '%s'", g->init,
+	return error_set(e, "exec init", negerrno(), "exec %s in guest '%s'", g->init,
 				g->name);
 }
 
-typedef int (*child_step_fn)(struct child_state *s, struct launch_error *e);
+typedef int (*child_step_fn)(struct child_state *s, struct error *e);
 
 static const child_step_fn child_steps[] = {
 	step_credentials, step_namespaces, step_overlay,     step_api_filesystems,
@@ -629,7 +629,7 @@ void container_child_main(const struct container_plan *plan, int sync_fd)
 				 .staging_fd = -1,
 				 .root_fd = -1,
 				 .notify_dir_fd = -1 };
-	struct launch_error e = { { 0 }, { 0 } };
+	struct error e = { { 0 }, { 0 } };
 
 	/* Die with the monitor: an orphaned half-built container helps no one. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);

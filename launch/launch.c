@@ -348,12 +348,12 @@ static int console_open(struct container_plan *p, int *ret_master, int *ret_slav
  * cue to stop the guest in order, which may take the guest's stop-timeout
  * and the kill's few seconds. */
 static int monitor_scope_create(const struct launch_args *a, struct container_plan *p,
-				struct launch_error *e)
+				struct error *e)
 {
 	char err[SYSTEMD_ERROR_MAX] = "", description[128];
 	int r = systemd_bus_open(&p->systemd, err, sizeof(err));
 	if (r < 0)
-		return launch_error_set(e, "systemd unit", r, "%s", err);
+		return error_set(e, "systemd unit", r, "%s", err);
 	snprintf(description, sizeof(description), "x86ns monitor of %s (guest %s)", a->user.name,
 		 p->guest->name);
 	struct systemd_scope scope = {
@@ -363,13 +363,13 @@ static int monitor_scope_create(const struct launch_args *a, struct container_pl
 		.timeout_stop_usec = ((uint64_t)p->guest->stop_timeout_sec + 15) * 1000000,
 	};
 	r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
-	return r < 0 ? launch_error_set(e, "systemd unit", r, "%s", err) : 0;
+	return r < 0 ? error_set(e, "systemd unit", r, "%s", err) : 0;
 }
 
 /* machined = yes: the guest becomes a machine that machinectl lists, in
  * the scope its init runs in. */
 static int machine_register(const struct launch_args *a, const struct container_plan *p,
-			    pid_t init_pid, struct launch_error *e)
+			    pid_t init_pid, struct error *e)
 {
 	char name[80], err[SYSTEMD_ERROR_MAX] = "";
 	int r = systemd_machine_name(a->user.name, a->user.uid, name, sizeof(name));
@@ -377,7 +377,7 @@ static int machine_register(const struct launch_args *a, const struct container_
 		r = systemd_machine_register(p->systemd, name, init_pid, p->guest->root, err,
 					     sizeof(err));
 	if (r < 0)
-		return launch_error_set(e, "machined", r,
+		return error_set(e, "machined", r,
 					"%s (machined = yes; is systemd-container installed?)",
 					err[0] ? err : name);
 	return 0;
@@ -402,7 +402,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 static void monitor_process(const struct launch_args *a, struct container_plan *p, int listen_fd,
 			    int status_fd)
 {
-	struct launch_error e = { "monitor", "" };
+	struct error e = { "monitor", "" };
 	/* The container derives from the host's mount namespace, not from the
 	 * PAM application's: sshd may run in a namespace of its own (systemd's
 	 * ProtectSystem=, PrivateTmp=), whose view the guest must not inherit.
@@ -410,7 +410,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	 * access, as in some sandboxes), the caller's namespace is used. */
 	int r = enter_host_mount_namespace();
 	if (r < 0 && r != -EACCES && r != -EPERM) {
-		launch_error_set(&e, "mount namespace", r, "enter the mount namespace of PID 1");
+		error_set(&e, "mount namespace", r, "enter the mount namespace of PID 1");
 		goto fail;
 	}
 	if (p->systemd_units) {
@@ -423,20 +423,20 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		 * container child's move then shares. */
 		r = cgroup_attach_v1(CGROUP_MONITOR_GROUP, getpid());
 		if (r < 0) {
-			launch_error_set(&e, "cgroup", r, "move the monitor to x86ns/monitors");
+			error_set(&e, "cgroup", r, "move the monitor to x86ns/monitors");
 			goto fail;
 		}
 	}
 	_cleanup_close_ int log_fd = -1;
 	r = log_open(a->user.name, &log_fd);
 	if (r < 0) {
-		launch_error_set(&e, "log", r, "open %s/%s.log", X86NS_LOGDIR, a->user.name);
+		error_set(&e, "log", r, "open %s/%s.log", X86NS_LOGDIR, a->user.name);
 		goto fail;
 	}
 	int console_master = -1;
 	r = console_open(p, &console_master, &p->console_fd);
 	if (r < 0) {
-		launch_error_set(&e, "console", r, "allocate the console pty");
+		error_set(&e, "console", r, "allocate the console pty");
 		goto fail;
 	}
 	dprintf(log_fd, "x86ns: guest %s on this kernel: %s\n", p->guest->name, p->decision.text);
@@ -462,7 +462,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	char monitor[4096];
 	r = launch_sibling_path("x86ns-monitor", monitor, sizeof(monitor));
 	if (r < 0) {
-		launch_error_set(&e, "monitor", r, "locate x86ns-monitor");
+		error_set(&e, "monitor", r, "locate x86ns-monitor");
 		goto fail_running;
 	}
 	/* A guest that is ready once its init runs is ready now: the launcher
@@ -472,7 +472,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	if (a->session_pid > 0 && p->notify_fd < 0) {
 		session_pidfd = (int)syscall(SYS_pidfd_open, a->session_pid, 0);
 		if (session_pidfd < 0) {
-			launch_error_set(&e, "monitor", negerrno(), "track session process %d",
+			error_set(&e, "monitor", negerrno(), "track session process %d",
 					 (int)a->session_pid);
 			goto fail_running;
 		}
@@ -539,7 +539,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	/* Read by the launcher at EOF, which the exec makes (CLOEXEC). */
 	dprintf(status_fd, "ok pid=%d\n", (int)pid);
 	execve(monitor, argv, envp);
-	launch_error_set(&e, "monitor", negerrno(), "exec %s", monitor);
+	error_set(&e, "monitor", negerrno(), "exec %s", monitor);
 fail_running:
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	waitpid(pid, NULL, 0);

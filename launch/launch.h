@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config.h"
+#include "error.h"
 #include "idmap.h"
 #include "plan.h"
 
@@ -55,19 +56,10 @@ struct container_plan {
 	int net_pidfd;              /* its pidfd; else -1 */
 };
 
-/* Errors carry the name of the failing step and a message for the user. */
-struct launch_error {
-	char step[48];
-	char message[256];
-};
-
-int launch_error_set(struct launch_error *e, const char *step, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /* start.c — Runs in: the future monitor process, host root. Creates the
  * container, waits until its init has been exec'd; returns init's pidfd. */
 int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
-		    unsigned long long *ret_userns_ino, struct launch_error *err);
+		    unsigned long long *ret_userns_ino, struct error *err);
 
 /* start.c — send one word and up to SYNC_MAX_FDS fds over the sync socket
  * ("go" with the guest tree and the writable layer to the child, "spawner"
@@ -82,7 +74,7 @@ void container_child_main(const struct container_plan *plan, int sync_fd) __attr
 /* network.c — Runs in: the future monitor process, host root. Start the
  * user-mode network stack for the container whose /proc/<pid> is proc_fd,
  * as the user, attached to its user and network namespaces. */
-int user_net_start(struct container_plan *plan, int proc_fd, struct launch_error *e);
+int user_net_start(struct container_plan *plan, int proc_fd, struct error *e);
 /* Kill and reap it (if it runs). */
 void user_net_stop(struct container_plan *plan);
 

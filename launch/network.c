@@ -100,18 +100,18 @@ static void user_net_child(const struct container_plan *p, int userns_fd, int ne
 	_exit(127);
 }
 
-int user_net_start(struct container_plan *p, int proc_fd, struct launch_error *e)
+int user_net_start(struct container_plan *p, int proc_fd, struct error *e)
 {
 	_cleanup_close_ int userns = openat(proc_fd, "ns/user", O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int netns = openat(proc_fd, "ns/net", O_RDONLY | O_CLOEXEC);
 	if (userns < 0 || netns < 0)
-		return launch_error_set(e, "network", negerrno(), "open the namespaces");
+		return error_set(e, "network", negerrno(), "open the namespaces");
 	int pidfd = -1;
 	pid_t pid = clone3_fork(CLONE_PIDFD, -1, &pidfd);
 	if (pid == 0)
 		user_net_child(p, userns, netns);
 	if (pid < 0)
-		return launch_error_set(e, "network", pid, "start %s", X86NS_PASTA);
+		return error_set(e, "network", pid, "start %s", X86NS_PASTA);
 	p->net_pid = pid;
 	p->net_pidfd = pidfd;
 	return 0;

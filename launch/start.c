@@ -30,19 +30,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-int launch_error_set(struct launch_error *e, const char *step, int r, const char *fmt, ...)
-{
-	char what[192];
-	va_list ap;
-	va_start(ap, fmt);
-	if (vsnprintf(what, sizeof(what), fmt, ap) < 0)
-		what[0] = '\0';
-	va_end(ap);
-	snprintf(e->step, sizeof(e->step), "%s", step);
-	snprintf(e->message, sizeof(e->message), "%s: %s", what, strerror(-r));
-	return r < 0 ? r : -EIO;
-}
-
 /* Clone the container child with the user's effective ids, so that the new
  * user namespace (and every namespace created with it) is owned by the
  * user. The saved ids stay 0, so this process gets root back at once. The
@@ -85,19 +72,19 @@ static int write_proc_file(int proc_fd, const char *name, const char *text)
 }
 
 /* Runs in: monitor, host root; child is stopped in step_credentials. */
-static int idmap_write(int proc_fd, const struct container_plan *p, struct launch_error *e)
+static int idmap_write(int proc_fd, const struct container_plan *p, struct error *e)
 {
 	char text[256];
 	int r = idmap_format(&p->gid_map, text, sizeof(text));
 	if (r >= 0)
 		r = write_proc_file(proc_fd, "gid_map", text);
 	if (r < 0)
-		return launch_error_set(e, "id maps", r, "write gid_map");
+		return error_set(e, "id maps", r, "write gid_map");
 	r = idmap_format(&p->uid_map, text, sizeof(text));
 	if (r >= 0)
 		r = write_proc_file(proc_fd, "uid_map", text);
 	if (r < 0)
-		return launch_error_set(e, "id maps", r, "write uid_map");
+		return error_set(e, "id maps", r, "write uid_map");
 	return 0;
 }
 
@@ -105,23 +92,23 @@ static int idmap_write(int proc_fd, const struct container_plan *p, struct launc
  * through the container's user namespace: on-disk root is guest root. One
  * tree on disk serves every user's subordinate range. */
 static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int *ret_fd,
-			       struct launch_error *e)
+			       struct error *e)
 {
 	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, p->guest->root,
 						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
-		return launch_error_set(e, "guest tree", negerrno(), "open guest tree %s",
+		return error_set(e, "guest tree", negerrno(), "open guest tree %s",
 					p->guest->root);
 	_cleanup_close_ int userns = openat(proc_fd, "ns/user", O_RDONLY | O_CLOEXEC);
 	if (userns < 0)
-		return launch_error_set(e, "guest tree", negerrno(), "open the user namespace");
+		return error_set(e, "guest tree", negerrno(), "open the user namespace");
 	struct mount_attr attr = {
 		.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV,
 		.userns_fd = (uint64_t)userns,
 	};
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 		    sizeof(attr)) < 0)
-		return launch_error_set(e, "guest tree", negerrno(),
+		return error_set(e, "guest tree", negerrno(),
 					"idmapped mount of %s (the file system must support "
 					"idmapped mounts)",
 					p->guest->root);
@@ -154,7 +141,7 @@ int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n)
  * monitor's scope into a delegated scope of its own, which carries the
  * user's limits; guest root then owns the scope's group, as it would own
  * x86ns/<uid>. A limit systemd could not apply fails the start. */
-static int guest_scope_create(const struct container_plan *p, pid_t pid, struct launch_error *e)
+static int guest_scope_create(const struct container_plan *p, pid_t pid, struct error *e)
 {
 	const struct user_policy *pol = p->policy;
 	char description[128], err[SYSTEMD_ERROR_MAX] = "";
@@ -173,22 +160,22 @@ static int guest_scope_create(const struct container_plan *p, pid_t pid, struct 
 	};
 	int r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
 	if (r < 0)
-		return launch_error_set(e, "systemd unit", r, "%s", err);
+		return error_set(e, "systemd unit", r, "%s", err);
 	r = cgroup_delegate(p->cgroup_name, p->root_uid, p->root_gid);
 	if (r < 0)
-		return launch_error_set(e, "cgroup", r, "delegate %s/%s", SYSTEMD_SLICE,
+		return error_set(e, "cgroup", r, "delegate %s/%s", SYSTEMD_SLICE,
 					p->cgroup_name);
 	unsigned have = 0;
 	r = cgroup_enforced_controllers(p->cgroup_name, &have);
 	if (r < 0)
-		return launch_error_set(e, "cgroup", r, "read %s/%s", SYSTEMD_SLICE,
+		return error_set(e, "cgroup", r, "read %s/%s", SYSTEMD_SLICE,
 					p->cgroup_name);
 	const char *missing = pol->pids_max && !(have & CGROUP_CONTROLLER_PIDS)       ? "pids"
 			      : pol->memory_max && !(have & CGROUP_CONTROLLER_MEMORY) ? "memory"
 			      : pol->cpu_percent && !(have & CGROUP_CONTROLLER_CPU)   ? "cpu"
 										      : NULL;
 	if (missing)
-		return launch_error_set(e, "cgroup", -EOPNOTSUPP,
+		return error_set(e, "cgroup", -EOPNOTSUPP,
 					"the configuration sets a %s limit for %s, but systemd "
 					"did not enable the %s controller",
 					missing, p->user->name, missing);
@@ -197,14 +184,14 @@ static int guest_scope_create(const struct container_plan *p, pid_t pid, struct 
 
 /* Everything between clone and the child's "go". */
 static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
-			 unsigned long long *ret_userns_ino, struct launch_error *e)
+			 unsigned long long *ret_userns_ino, struct error *e)
 {
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	/* The child is ours and not yet reaped: its pid cannot be reused. */
 	_cleanup_close_ int proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (proc_fd < 0)
-		return launch_error_set(e, "id maps", negerrno(), "open %s", path);
+		return error_set(e, "id maps", negerrno(), "open %s", path);
 	int r = idmap_write(proc_fd, p, e);
 	if (r < 0)
 		return r;
@@ -225,7 +212,7 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 	} else {
 		r = cgroup_attach_v1(p->cgroup_name, pid);
 		if (r < 0)
-			return launch_error_set(e, "cgroup", r,
+			return error_set(e, "cgroup", r,
 						"move the container into its cgroup");
 	}
 	_cleanup_close_ int tree = -1;
@@ -235,18 +222,18 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 	_cleanup_close_ int layer = -1;
 	r = layer_mount(p, &layer);
 	if (r < 0)
-		return launch_error_set(
+		return error_set(
 		    e, "layer", r, "mount the writable layer (%s; layer-size): %s",
 		    p->layer_is_image ? "an ext4 image on a loop device" : "a directory",
 		    layer_mount_error(r));
 	struct stat st;
 	if (fstatat(proc_fd, "ns/user", &st, 0) < 0)
-		return launch_error_set(e, "id maps", negerrno(), "stat the user namespace");
+		return error_set(e, "id maps", negerrno(), "stat the user namespace");
 	*ret_userns_ino = (unsigned long long)st.st_ino;
 	/* "go" carries the guest tree and the writable layer, in that order. */
 	r = sync_send_fds(sync_fd, "go", (int[]){ tree, layer }, 2);
 	if (r < 0)
-		return launch_error_set(e, "start", r, "wake the container child");
+		return error_set(e, "start", r, "wake the container child");
 	return 0;
 }
 
@@ -272,7 +259,7 @@ static bool spawner_message(struct msghdr *msg, const char *text, int *ret_pidfd
  * refused its options, AppArmor, no route on the host) fails the start at
  * once, instead of the child's wait for a configured network. */
 static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
-				 struct launch_error *e)
+				 struct error *e)
 {
 	struct pollfd p[2] = { { .fd = sync_fd, .events = POLLIN },
 			       { .fd = net_pidfd, .events = POLLIN } };
@@ -281,12 +268,12 @@ static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return launch_error_set(e, "start", negerrno(), "wait for the container");
+			return error_set(e, "start", negerrno(), "wait for the container");
 		if (p[0].revents)
 			return 0;
 		siginfo_t si = { 0 };
 		(void)waitid(P_PIDFD, (id_t)net_pidfd, &si, WEXITED | WNOHANG);
-		return launch_error_set(
+		return error_set(
 		    e, "network", -ENETDOWN,
 		    "%s ended (%s %d) before the guest started; its messages are "
 		    "in " X86NS_LOGDIR "/%s.log",
@@ -298,7 +285,7 @@ static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
  * running; before it comes the spawner's pidfd; any other message is the
  * failing step. */
 static int wait_child_exec(int sync_fd, int net_pidfd, const char *user, int *ret_spawner_pidfd,
-			   struct launch_error *e)
+			   struct error *e)
 {
 	char msg[PROTO_MSG_MAX];
 	ssize_t n;
@@ -316,13 +303,13 @@ static int wait_child_exec(int sync_fd, int net_pidfd, const char *user, int *re
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return launch_error_set(e, "start", negerrno(), "wait for the container");
+			return error_set(e, "start", negerrno(), "wait for the container");
 		msg[n] = '\0';
 		if (n == 0 || !spawner_message(&mh, msg, ret_spawner_pidfd))
 			break;
 	}
 	if (n == 0 && *ret_spawner_pidfd < 0)
-		return launch_error_set(e, "spawner", -EBADMSG, "no pidfd of x86ns-spawner");
+		return error_set(e, "spawner", -EBADMSG, "no pidfd of x86ns-spawner");
 	if (n == 0)
 		return 0;
 	char *colon = strstr(msg, ": ");
@@ -334,23 +321,23 @@ static int wait_child_exec(int sync_fd, int net_pidfd, const char *user, int *re
 
 /* The user namespace init ended up in (the inner one, see step_lock_mounts):
  * the one joiners enter, and whose inode they verify. */
-static int userns_of(pid_t pid, unsigned long long *ret_ino, struct launch_error *e)
+static int userns_of(pid_t pid, unsigned long long *ret_ino, struct error *e)
 {
 	char path[48];
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 	struct stat st;
 	if (stat(path, &st) < 0)
-		return launch_error_set(e, "start", negerrno(), "stat %s", path);
+		return error_set(e, "start", negerrno(), "stat %s", path);
 	*ret_ino = (unsigned long long)st.st_ino;
 	return 0;
 }
 
 int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
-		    unsigned long long *ret_userns_ino, struct launch_error *err)
+		    unsigned long long *ret_userns_ino, struct error *err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return launch_error_set(err, "start", negerrno(), "socketpair");
+		return error_set(err, "start", negerrno(), "socketpair");
 	_cleanup_close_ int parent_end = sv[0];
 	int child_end = sv[1];
 
@@ -359,7 +346,7 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 	 * born in the monitor's scope and moved before it runs (prepare_child). */
 	int r = plan->systemd_units ? -ENOENT : cgroup_open_v2(plan->cgroup_name, &cgroup_fd);
 	if (r < 0 && r != -ENOENT)
-		return launch_error_set(err, "cgroup", r, "open the container's cgroup");
+		return error_set(err, "cgroup", r, "open the container's cgroup");
 	pid_t pid = clone_as_user(plan, cgroup_fd, &pidfd);
 	if (pid == 0) {
 		close(parent_end);
@@ -369,7 +356,7 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 	}
 	close(child_end);
 	if (pid < 0)
-		return launch_error_set(err, "clone", pid,
+		return error_set(err, "clone", pid,
 					"create the namespaces (are user namespaces allowed?)");
 
 	r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
