@@ -71,11 +71,6 @@ static void user_net_child(const struct container_plan *p, int userns_fd, int ne
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
-	/* On systemd hosts the stack shares the monitor's scope, whose stop
-	 * (host shutdown, machinectl terminate) sends SIGTERM to both: the
-	 * guest keeps its network while the monitor stops it in order; the
-	 * monitor's exit then ends the stack (PDEATHSIG). */
-	signal(SIGTERM, SIG_IGN);
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
