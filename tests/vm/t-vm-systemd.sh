@@ -56,14 +56,14 @@ done
 tar -C / --keep-directory-symlink --no-overwrite-dir -xf /root/x86ns-install.tar
 sed -i '/^@include common-session$/a session    required   pam_x86ns.so' /etc/pam.d/sshd
 echo /usr/local/bin/x86ns-shell >>/etc/shells
-for u in alice carol dave; do
+for u in alice carol dave erin; do
 	useradd -m -s /usr/local/bin/x86ns-shell "$u"
 done
 echo "LABEL=x86ns-home /home/dave ext4 defaults 0 0" >>/etc/fstab
 systemctl daemon-reload
 mount -a
 chown dave:dave /home/dave && chmod 0700 /home/dave
-for u in alice carol dave; do
+for u in alice carol dave erin; do
 	install -d -o "$u" -g "$u" -m 0700 "/home/$u/.ssh"
 	install -o "$u" -g "$u" -m 0600 /root/.ssh/authorized_keys "/home/$u/.ssh/authorized_keys"
 done
@@ -107,6 +107,9 @@ cpu = 50%
 [user carol]
 guest = busybox
 stop = linger=30m
+
+[user erin]
+guest = busybox
 
 [user dave]
 guest = bookworm
@@ -197,6 +200,36 @@ if ((HAVE_MACHINECTL)); then
 else
 	not_ok "machinectl tests" "the VM image has no systemd-container (machinectl, machined); add it to tests/vm/image.sh PACKAGES"
 fi
+
+# ---- logind: terminate-user and KillUserProcesses ----------------------------
+# erin (stop = last-logout): terminate-user ends her session, and so her
+# container.
+uid_erin=$(vm_ssh id -u erin)
+vm_ssh_as erin 'echo marker; exec sleep 600' >/dev/null 2>&1 &
+erin_ssh=$!
+out=$(vm_ssh "for i in \$(seq 300); do systemctl is-active -q x86ns-$uid_erin.scope && loginctl show-user erin >/dev/null 2>&1 && break; sleep 0.2; done
+	systemctl is-active x86ns-$uid_erin.scope; loginctl terminate-user erin
+	for i in \$(seq 300); do pgrep -f '^x86ns-monitor user=erin ' >/dev/null || break; sleep 0.2; done
+	pgrep -f '^x86ns-monitor user=erin ' || echo 'no monitor'
+	systemctl list-units --all --plain --no-legend 'x86ns-$uid_erin*'" 2>&1)
+wait "$erin_ssh" 2>/dev/null
+tst_log "erin: ${out//$'\n'/ | }"
+check_match "erin's container runs in its scope while she is logged in" '^active$' "$out"
+check_match "loginctl terminate-user ends a container with stop = last-logout" '^no monitor$' "$out"
+check_fail "loginctl terminate-user leaves no unit of erin" grep -q scope <<<"$out"
+# carol (stop = linger=30m) under KillUserProcesses=yes: logind kills her
+# session at logout; her container lingers, as its policy says.
+vm_ssh 'mkdir -p /etc/systemd/logind.conf.d &&
+	printf "[Login]\nKillUserProcesses=yes\n" >/etc/systemd/logind.conf.d/x86ns-test.conf &&
+	systemctl restart systemd-logind'
+vm_ssh_as carol 'echo marker' >/dev/null 2>&1
+out=$(vm_ssh "for i in \$(seq 300); do [ -z \"\$(loginctl list-sessions --no-legend | grep carol)\" ] && break; sleep 0.2; done
+	loginctl list-sessions --no-legend | grep carol || echo 'no session of carol'
+	systemctl is-active x86ns-$(vm_ssh id -u carol).scope; pgrep -f '^x86ns-monitor user=carol ' >/dev/null && echo 'monitor runs'
+	rm /etc/systemd/logind.conf.d/x86ns-test.conf; systemctl restart systemd-logind" 2>&1)
+tst_log "carol: ${out//$'\n'/ | }"
+check_match "KillUserProcesses=yes: carol's session is gone after her logout" '^no session of carol$' "$out"
+check_match "KillUserProcesses=yes leaves a lingering container running" '^monitor runs$' "$out"
 
 # ---- host reboot with a lingering full guest ---------------------------------
 vm_ssh_as dave 'echo marker' >/dev/null 2>&1
