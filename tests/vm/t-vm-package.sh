@@ -89,6 +89,22 @@ out=$(vm_ssh_as alice 'cat /etc/os-release; ps -o pid,comm' 2>&1)
 tst_log "alice: ${out//$'\n'/ | }"
 check_match "alice logs in over the VM's sshd and lands in the busybox guest" '^ID=x86ns-busybox$' "$out"
 check_match "the guest's PID 1 is x86ns-init" '^ *1 +x86ns-init' "$out"
+# The unit layout on this systemd host, while alice is logged in.
+vm_ssh_as alice 'echo marker; exec sleep 600' >/dev/null 2>&1 &
+alice_ssh=$!
+out=$(vm_ssh 'u=$(id -u alice)
+	for i in $(seq 300); do systemctl is-active -q x86ns-$u.scope && pgrep -f "^x86ns-monitor user=alice " >/dev/null && break; sleep 0.2; done
+	systemctl show -p Delegate x86ns-$u.scope
+	systemctl status "$(pgrep -f "^x86ns-monitor user=alice ")" --no-pager 2>&1 | head -n 1
+	export LC_ALL=C.UTF-8
+	systemd-cgls --no-pager -l 2>&1 | sed -n "s/^[├└]─\(x86ns[^ ]*\).*/top: \1/p"' 2>&1)
+vm_ssh 'pkill -x -u alice sleep'
+wait "$alice_ssh" 2>/dev/null
+tst_log "units: ${out//$'\n'/ | }"
+check_match "the container's unit has Delegate=yes" '^Delegate=yes$' "$out"
+check_match "the monitor's pid belongs to a loaded unit" '^. x86ns-[0-9]+-monitor.scope - x86ns monitor of alice' "$out"
+check_match "systemd-cgls: x86ns.slice at the root" '^top: x86ns\.slice' "$out"
+check_fail "systemd-cgls: no bare x86ns group at the root" grep -qE '^top: x86ns([^.]|$)' <<<"$out"
 out=$(vm_ssh_as bob 'cat /etc/os-release' 2>&1)
 check_match "bob (not selected) logs in to the host as before" '^ID=debian$' "$out"
 out=$(vm_ssh 'x86nsctl list; ls /var/lib/x86ns')
