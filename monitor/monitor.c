@@ -17,13 +17,13 @@
  * It is single-threaded and event-driven (poll), and links only libc and
  * libaudit, to stay small: it lives as long as the container. */
 
+#include "audit-record.h"
 #include "cgroup.h"
 #include "monitor-args.h"
 #include "proto.h"
 #include "util.h"
 
 #include <fcntl.h>
-#include <libaudit.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -92,17 +92,18 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void audit_record(const struct monitor *m, const char *op, int result)
+/* The guest's end in the audit log (lib/audit-record.h). */
+static void audit_destroy(const struct monitor *m)
 {
-	int fd = audit_open();
-	if (fd < 0)
-		return; /* no audit in this kernel: syslog has it */
-	char msg[512];
-	snprintf(msg, sizeof(msg), "virt=x86ns op=%s vm=%s vm-pid=%d user=%s uid=%u translator=%s",
-		 op, m->args.guest, (int)m->args.init_pid, m->args.user, (unsigned)m->args.uid,
-		 m->args.translator);
-	audit_log_user_message(fd, AUDIT_VIRT_CONTROL, msg, NULL, NULL, NULL, result);
-	audit_close(fd);
+	char vm_pid[16];
+	snprintf(vm_pid, sizeof(vm_pid), "%d", (int)m->args.init_pid);
+	audit_record_send(&(struct audit_record){ .op = "destroy",
+						  .vm = m->args.guest,
+						  .vm_pid = vm_pid,
+						  .user = m->args.user,
+						  .uid = m->args.uid,
+						  .translator = m->args.translator },
+			  NULL, NULL, true);
 }
 
 /* Keep the last CONSOLE_TAIL bytes of the console for a not-ready message. */
@@ -622,7 +623,7 @@ static void container_cleanup(struct monitor *m)
 	runtime_notify_remove(m->args.uid);
 	if (runtime_dir(m->args.uid, path, sizeof(path)) >= 0)
 		rmdir(path);
-	audit_record(m, "destroy", 1);
+	audit_destroy(m);
 	syslog(LOG_INFO, "x86ns: guest %s of %s stopped", m->args.guest, m->args.user);
 	_exit(EXIT_SUCCESS);
 }
