@@ -120,7 +120,7 @@ launch/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h launch/*.h
 
 # The monitor stays resident for the container's life: it links only libc
 # and libaudit so that its private memory stays small.
-monitor/x86ns-monitor: $(MONITOR_SRC) lib/libx86ns.a lib/*.h
+monitor/x86ns-monitor: $(MONITOR_SRC) lib/libx86ns.a lib/*.h monitor/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(MONITOR_SRC) lib/libx86ns.a -laudit
 

@@ -30,7 +30,8 @@ struct monitor_args {
 	pid_t init_pid;
 	unsigned long long userns_ino;
 	int console_fd;       /* the console pty's master */
-	int console_hold_fd;  /* its slave, held open */
+	int console_hold_fd;  /* its slave, held so that the master never reads EIO
+			       * while the guest reopens /dev/console */
 	int log_fd;           /* /var/log/x86ns/<user>.log */
 	char stop_policy[16]; /* last-logout, linger, never */
 	unsigned linger_sec;

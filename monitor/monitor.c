@@ -13,14 +13,12 @@
  *  - applies the stop policy when the last session ends: stop signal to
  *    init, a grace period, then the cgroup is killed;
  *  - copies the guest console into /var/log/x86ns/<user>.log;
- *  - answers the control protocol described in lib/proto.h.
+ *  - answers the control protocol described in lib/proto.h (clients.c).
  * It is single-threaded and event-driven (poll), and links only libc and
  * libaudit, to stay small: it lives as long as the container. */
 
 #include "audit-record.h"
-#include "cgroup.h"
-#include "monitor-args.h"
-#include "proto.h"
+#include "monitor.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -32,60 +30,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
-#include <time.h>
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77 /* Linux 6.5 */
-#endif
-
-#define MAX_SESSIONS 256
 #define FIXED_SLOTS  7 /* init pidfd, listen socket, console, signalfd, notify, spawner, network */
-/* Root's and the user's slots (lib/proto.h); other peers get none. */
-#define MAX_CLIENTS (2 * MONITOR_CLIENTS_PER_UID)
-/* Connections taken per wake-up, so that a flood cannot keep the backlog
- * full ahead of root's connect. */
-#define ACCEPT_BURST 256
 #define LOG_SIZE_MAX (8u << 20)
-#define CONSOLE_TAIL 1024 /* what a not-ready message quotes of the console */
 
-enum state { RUNNING, LINGERING, STOPPING };
-struct session {
-	pid_t pid;
-	int pidfd;
-};
-
-struct client {
-	int fd;
-	uid_t uid;
-	pid_t pid;
-	int pidfd;                  /* the peer process at connect time (SO_PEERPIDFD), or -1 */
-	bool waiting;               /* its attach or wait is answered when the guest is ready */
-	long long idle_deadline_ms; /* closed unless it asks by then; 0 while waiting */
-};
-
-struct monitor {
-	struct monitor_args args; /* from the launcher; its fds are closed to -1 */
-	int signal_fd;            /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
-	struct cgroup_attach_handle attach; /* the container's cgroup.procs files */
-	/* state */
-	bool ready;
-	bool ready_late;       /* the timeout passed and the action was warn */
-	char boot_status[128]; /* last STATUS= from the guest's init, escaped
-				  (text_escape): it reaches terminals */
-	long long ready_deadline_ms;
-	char console_tail[CONSOLE_TAIL];
-	size_t console_tail_len;
-	enum state state;
-	bool had_session;
-	struct timespec started;
-	long long deadline_ms; /* linger end or kill time; 0 = none */
-	struct session sessions[MAX_SESSIONS];
-	size_t n_sessions;
-	struct client clients[MAX_CLIENTS];
-	size_t n_clients;
-};
-
-static long long now_ms(void)
+long long now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -175,19 +124,12 @@ static void console_copy(struct monitor *m)
 	console_tail_add(m, buf, (size_t)n);
 }
 
-static int ready_message(const struct monitor *m, char *buf, size_t len)
+int ready_message(const struct monitor *m, char *buf, size_t len)
 {
 	return xsnprintf(
 	    buf, len, "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d personality=%lu relax=%u",
 	    (int)m->args.init_pid, m->args.userns_ino, m->args.guest, (int)getpid(),
 	    m->ready && !m->ready_late, m->args.personality, m->args.relax);
-}
-
-static void reply_ready(const struct monitor *m, int fd)
-{
-	char msg[PROTO_MSG_MAX];
-	if (ready_message(m, msg, sizeof(msg)) >= 0)
-		proto_send(fd, "%s", msg);
 }
 
 /* The ready file (lib/proto.h): written whole under another name and
@@ -209,9 +151,7 @@ static void ready_file_write(const struct monitor *m)
 		unlink(tmp);
 }
 
-static void waiting_clients_answer(struct monitor *m, const char *err);
-
-static void stop_begin(struct monitor *m, const char *why)
+void stop_begin(struct monitor *m, const char *why)
 {
 	if (m->state == STOPPING)
 		return;
@@ -224,7 +164,7 @@ static void stop_begin(struct monitor *m, const char *why)
 	m->deadline_ms = now_ms() + (long long)m->args.stop_timeout_sec * 1000;
 }
 
-static void sessions_changed(struct monitor *m)
+void sessions_changed(struct monitor *m)
 {
 	if (m->n_sessions > 0) {
 		if (m->state == LINGERING) {
@@ -245,7 +185,7 @@ static void sessions_changed(struct monitor *m)
 	stop_begin(m, "last session ended");
 }
 
-static void session_remove(struct monitor *m, size_t i)
+void session_remove(struct monitor *m, size_t i)
 {
 	close(m->sessions[i].pidfd);
 	m->sessions[i] = m->sessions[--m->n_sessions];
@@ -264,25 +204,10 @@ static int session_add_pidfd(struct monitor *m, pid_t pid, int pidfd)
 	return 0;
 }
 
-static int session_add(struct monitor *m, pid_t pid)
+int session_add(struct monitor *m, pid_t pid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return fd < 0 ? negerrno() : session_add_pidfd(m, pid, fd);
-}
-
-static void waiting_clients_answer(struct monitor *m, const char *err)
-{
-	for (size_t i = 0; i < m->n_clients; i++) {
-		struct client *c = &m->clients[i];
-		if (!c->waiting)
-			continue;
-		c->waiting = false;
-		c->idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL;
-		if (err)
-			proto_send(c->fd, "err %s", err);
-		else
-			reply_ready(m, c->fd);
-	}
 }
 
 static void ready_reached(struct monitor *m)
@@ -328,14 +253,10 @@ static void notify_read(struct monitor *m)
 			ready_reached(m);
 		} else if (strncmp(line, "STATUS=", 7) == 0) {
 			text_escape(line + 7, m->boot_status, sizeof(m->boot_status));
-			for (size_t i = 0; i < m->n_clients; i++)
-				if (m->clients[i].waiting)
-					proto_send(m->clients[i].fd, "progress %s", m->boot_status);
+			waiting_clients_progress(m);
 		}
 	}
 }
-
-static void stop_begin(struct monitor *m, const char *why);
 
 /* ready-timeout passed without READY=1: deny (stop the guest, tell the
  * waiting logins why, quoting its console) or let them in with a warning. */
@@ -356,223 +277,6 @@ static void ready_timeout(struct monitor *m)
 	}
 	waiting_clients_answer(m, why);
 	stop_begin(m, "not ready in time");
-}
-
-static void handle_status(const struct monitor *m, int fd)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	static const char *const names[] = { "running", "lingering", "stopping" };
-	const char *state = m->state == RUNNING && !m->ready ? "booting" : names[m->state];
-	/* boot-status comes last: it is free text up to the end of the line. */
-	proto_send(fd,
-		   "ok state=%s pid=%d guest=%s translator=%s user=%s sessions=%zu uptime=%lld "
-		   "ready=%d monitor=%d userns=%llu network=%s net-pid=%d landlock=%d "
-		   "translation=%s boot-status=%s",
-		   state, (int)m->args.init_pid, m->args.guest, m->args.translator, m->args.user,
-		   m->n_sessions, (long long)(ts.tv_sec - m->started.tv_sec),
-		   m->ready && !m->ready_late, (int)getpid(), m->args.userns_ino, m->args.network,
-		   m->args.net_pidfd >= 0 ? (int)m->args.net_pid : 0, m->args.landlock,
-		   m->args.translation, m->boot_status);
-}
-
-static bool pidfd_alive(int pidfd)
-{
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
-}
-
-/* Move the peer into the container's cgroup. The peer must be alive before
- * and after the write: then the pid we wrote was the peer's and not a
- * recycled one (a moved stranger would be killed with the container). */
-static int peer_attach(const struct monitor *m, const struct client *c)
-{
-	if (c->pidfd < 0 || !pidfd_alive(c->pidfd))
-		return -ESRCH;
-	int r = cgroup_attach_handle(&m->attach, c->pid);
-	if (r < 0)
-		return r;
-	if (!pidfd_alive(c->pidfd)) {
-		syslog(LOG_WARNING, "x86ns: attach of pid %d raced with its exit", (int)c->pid);
-		return -ESRCH;
-	}
-	return 0;
-}
-
-/* attach and wait are answered once the guest is ready; until then the
- * client hears the guest's STATUS= lines as progress. */
-static void answer_when_ready(struct monitor *m, struct client *c)
-{
-	if (m->ready) {
-		reply_ready(m, c->fd);
-		return;
-	}
-	c->waiting = true;
-	c->idle_deadline_ms = 0; /* the ready timeout bounds the wait */
-	if (m->boot_status[0])
-		proto_send(c->fd, "progress %s", m->boot_status);
-}
-
-/* One request from client c; authorization by the peer's uid. */
-static void handle_request(struct monitor *m, struct client *c, char *req)
-{
-	bool root = c->uid == 0, owner = c->uid == m->args.uid;
-	if (strcmp(req, "status") == 0 && (root || owner)) {
-		handle_status(m, c->fd);
-		return;
-	}
-	if (m->state == STOPPING && strcmp(req, "status") != 0) {
-		proto_send(c->fd, "err stopping monitor=%d", (int)getpid());
-		return;
-	}
-	uint32_t pid;
-	if (strncmp(req, "open ", 5) == 0 && root && parse_u32(req + 5, &pid) == 0) {
-		int r = session_add(m, (pid_t)pid);
-		if (r < 0)
-			proto_send(c->fd, "err cannot track session process %u: %s", pid,
-				   strerror(-r));
-		else
-			reply_ready(m, c->fd);
-	} else if (strncmp(req, "close ", 6) == 0 && root && parse_u32(req + 6, &pid) == 0) {
-		for (size_t i = 0; i < m->n_sessions; i++)
-			if (m->sessions[i].pid == (pid_t)pid) {
-				session_remove(m, i);
-				break;
-			}
-		sessions_changed(m);
-		proto_send(c->fd, "ok stopping=%d monitor=%d", m->state == STOPPING, (int)getpid());
-	} else if (strcmp(req, "attach") == 0 && (root || owner)) {
-		int r = peer_attach(m, c);
-		if (r < 0)
-			proto_send(c->fd,
-				   "err cannot move process %d into the container's cgroup: %s",
-				   (int)c->pid, strerror(-r));
-		else
-			answer_when_ready(m, c);
-	} else if (strcmp(req, "wait") == 0 && (root || owner)) {
-		answer_when_ready(m, c);
-	} else if (strcmp(req, "stop") == 0 && root) {
-		stop_begin(m, "stop requested");
-		proto_send(c->fd, "ok stopping=1 monitor=%d", (int)getpid());
-	} else {
-		proto_send(c->fd, "err request refused");
-	}
-}
-
-/* Kernels before 6.5 have no SO_PEERPIDFD: open a pidfd for the peer's pid
- * and accept it only if that process still has the peer's uid. */
-static int peer_pidfd_fallback(const struct ucred *cred)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, cred->pid, 0);
-	if (pidfd < 0)
-		return -1;
-	char path[32], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	unsigned uid = (unsigned)-1;
-	if (n > 0) {
-		buf[n] = '\0';
-		const char *u = strstr(buf, "\nUid:");
-		if (u)
-			sscanf(u + 5, "%u", &uid);
-	}
-	if (uid != cred->uid) {
-		close(pidfd);
-		return -1;
-	}
-	return pidfd;
-}
-
-static size_t clients_of_uid(const struct monitor *m, uid_t uid)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < m->n_clients; i++)
-		n += m->clients[i].uid == uid;
-	return n;
-}
-
-/* One pending connection. Only root and the container's user have any
- * business here (lib/proto.h): anyone else is closed before it holds a
- * slot, and each of the two has slots of its own, so that neither a
- * stranger nor the user's own flood can keep root's logins and stop out.
- * Returns false when the backlog is empty. */
-static bool client_accept_one(struct monitor *m)
-{
-	int fd = accept4(m->args.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return errno == EINTR || errno == ECONNABORTED;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != 0 && cred.uid != m->args.uid)) {
-		close(fd);
-		return true;
-	}
-	if (clients_of_uid(m, cred.uid) >= MONITOR_CLIENTS_PER_UID) {
-		proto_send(fd, "err too many connections to the monitor of %s", m->args.user);
-		close(fd);
-		return true;
-	}
-	/* Pin the peer: "attach" moves it by pid, and a pid alone could be
-	 * recycled by another process between connect and the move. */
-	int pidfd = -1;
-	socklen_t plen = sizeof(pidfd);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &plen) < 0)
-		pidfd = peer_pidfd_fallback(&cred);
-	m->clients[m->n_clients++] =
-	    (struct client){ .fd = fd,
-			     .uid = cred.uid,
-			     .pid = cred.pid,
-			     .pidfd = pidfd,
-			     .idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL };
-	return true;
-}
-
-static void clients_accept(struct monitor *m)
-{
-	for (unsigned i = 0; i < ACCEPT_BURST && client_accept_one(m); i++)
-		;
-}
-
-static void client_close(struct monitor *m, size_t i)
-{
-	struct client *c = &m->clients[i];
-	close(c->fd);
-	if (c->pidfd >= 0)
-		close(c->pidfd);
-	m->clients[i] = m->clients[--m->n_clients];
-}
-
-/* Close the connections that asked nothing in time; returns the earliest
- * deadline left (0 = none). */
-static long long clients_expire(struct monitor *m)
-{
-	long long now = now_ms(), next = 0;
-	for (size_t i = m->n_clients; i-- > 0;) {
-		long long d = m->clients[i].idle_deadline_ms;
-		if (d && d <= now)
-			client_close(m, i);
-		else if (d && (!next || d < next))
-			next = d;
-	}
-	return next;
-}
-
-static void client_read(struct monitor *m, size_t i)
-{
-	struct client *c = &m->clients[i];
-	char req[PROTO_MSG_MAX];
-	ssize_t n = recv(c->fd, req, sizeof(req) - 1, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		client_close(m, i);
-		return;
-	}
-	req[n] = '\0';
-	handle_request(m, c, req);
-	if (!c->waiting)
-		c->idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL;
 }
 
 /* The user-mode network stack ended: reap it. While the guest runs that
