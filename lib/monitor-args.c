@@ -211,7 +211,7 @@ static int fds_check(const struct monitor_args *a, struct error *e)
 			if (*fd[i] >= 0 && *fd[i] == *fd[j])
 				return error_set_text(
 				    e, STEP, -EINVAL,
-				    "launcher argument %s and %s name the same fd %d", name[i],
+				    "launcher arguments %s= and %s= name the same fd %d", name[i],
 				    name[j], *fd[i]);
 	return 0;
 }

@@ -112,7 +112,7 @@ static void check_refused(void)
 		{ "listen-fd", "listen-fd=4294967295",
 		  "launcher argument listen-fd= is not a file descriptor number: \"4294967295\"" },
 		{ "log-fd", "log-fd=3",
-		  "launcher argument listen-fd and log-fd name the same fd 3" },
+		  "launcher arguments listen-fd= and log-fd= name the same fd 3" },
 		{ "init-pid", "init-pid=0",
 		  "launcher argument init-pid= is not a process id: \"0\"" },
 		{ "userns", "userns=0",
