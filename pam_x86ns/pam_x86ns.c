@@ -232,6 +232,24 @@ static void audit_session(pam_handle_t *pamh, const struct audit_record *rec, bo
 	audit_record_send(rec, rhost, tty, ok);
 }
 
+/* op=start, with the translator the launcher's output names. new_guest is
+ * NULL for a start that failed. */
+static void audit_start(pam_handle_t *pamh, const char *user, uid_t uid, const char *out,
+			const char *guest, const char *vm_pid, const char *new_guest, bool ok)
+{
+	char translator[192];
+	output_value(out, "translator", translator, sizeof(translator), "?");
+	audit_session(pamh,
+		      &(struct audit_record){ .op = "start",
+					      .vm = guest,
+					      .vm_pid = vm_pid,
+					      .user = user,
+					      .uid = uid,
+					      .translator = translator,
+					      .new_guest = new_guest },
+		      ok);
+}
+
 /* The user's groups as names, for [group] sections. */
 static size_t user_groups(const struct passwd *pw, char names[][64], size_t max)
 {
@@ -318,17 +336,9 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		const char *why = res.err[0] ? res.err : "cannot start the container";
 		if (strncmp(why, "x86ns: ", 7) == 0)
 			why += 7;
-		char guest[64], translator[192];
+		char guest[64];
 		output_value(res.out, "guest", guest, sizeof(guest), "?");
-		output_value(res.out, "translator", translator, sizeof(translator), "?");
-		audit_session(pamh,
-			      &(struct audit_record){ .op = "start",
-						      .vm = guest,
-						      .vm_pid = "0",
-						      .user = user,
-						      .uid = pw->pw_uid,
-						      .translator = translator },
-			      false);
+		audit_start(pamh, user, pw->pw_uid, res.out, guest, "0", NULL, false);
 		fail_user(pamh, user, why);
 		return PAM_SESSION_ERR;
 	}
@@ -348,17 +358,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	pam_putenv(pamh, env);
 	snprintf(env, sizeof(env), "X86NS_SESSION=%d", (int)session_pid);
 	pam_putenv(pamh, env);
-	char translator[192];
-	output_value(res.out, "translator", translator, sizeof(translator), "?");
-	audit_session(pamh,
-		      &(struct audit_record){ .op = "start",
-					      .vm = sd->guest,
-					      .vm_pid = sd->vm_pid,
-					      .user = user,
-					      .uid = pw->pw_uid,
-					      .translator = translator,
-					      .new_guest = started },
-		      true);
+	audit_start(pamh, user, pw->pw_uid, res.out, sd->guest, sd->vm_pid, started, true);
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s in guest %s (init %s, new=%s)", user,
 			   sd->guest, sd->vm_pid, started);
