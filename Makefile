@@ -120,7 +120,7 @@ launch/x86ns-launch: $(LAUNCH_SRC) lib/libx86ns.a lib/*.h launch/*.h
 
 # The monitor stays resident for the container's life: it links only libc
 # and libaudit so that its private memory stays small.
-monitor/x86ns-monitor: $(MONITOR_SRC) lib/libx86ns.a lib/*.h
+monitor/x86ns-monitor: $(MONITOR_SRC) lib/libx86ns.a lib/*.h monitor/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $(MONITOR_SRC) lib/libx86ns.a -laudit
 
@@ -196,6 +196,10 @@ tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h lib/libx86ns.a lib/*.h
 tests/unit/test-check: tests/unit/test-check.c ctl/check.c ctl/check-probe.c ctl/sshd-policy.c ctl/check.h ctl/check-probe.h ctl/sshd-policy.h tests/unit/tap.h lib/libx86ns.a lib/*.h
 	$(MSG) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Ictl -o $@ $< ctl/check.c ctl/check-probe.c ctl/sshd-policy.c lib/libx86ns.a -lz
+# The audit record's builder sends it too: the test links libaudit.
+tests/unit/test-audit-record: tests/unit/test-audit-record.c tests/unit/tap.h lib/libx86ns.a lib/*.h
+	$(MSG) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< lib/libx86ns.a -laudit
 # Checks the embedded programs against the ones libseccomp builds now.
 tests/unit/test-seccomp: tests/unit/test-seccomp.c tests/unit/tap.h lib/libx86ns.a lib/*.h \
 	seccomp-gen/seccomp-build.c seccomp-gen/seccomp-policy.c $(SECCOMP_TOOL_HDR)

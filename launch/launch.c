@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "launch.h"
 #include "layer.h"
+#include "monitor-args.h"
 #include "proto.h"
 #include "systemd.h"
 #include "cli.h"
@@ -479,56 +480,56 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	}
 	const struct user_policy *pol = p->policy;
 	const struct guest_config *g = p->guest;
-	char args[30][160];
-	int n = 0;
-#define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
-	ARG("user=%s", a->user.name);
-	ARG("uid=%u", (unsigned)a->user.uid);
-	ARG("guest=%s", g->name);
-	ARG("translator=%s", g->translator ? g->translator : "none");
-	ARG("cgroup=%s", p->cgroup_name);
+	struct monitor_args ma;
+	monitor_args_init(&ma);
+	snprintf(ma.user, sizeof(ma.user), "%s", a->user.name);
+	ma.uid = a->user.uid;
+	snprintf(ma.guest, sizeof(ma.guest), "%s", g->name);
+	snprintf(ma.translator, sizeof(ma.translator), "%s",
+		 g->translator ? g->translator : "none");
+	snprintf(ma.cgroup, sizeof(ma.cgroup), "%s", p->cgroup_name);
 	if (p->systemd_units)
-		ARG("cgroup-slice=%s", SYSTEMD_SLICE);
-	ARG("listen-fd=%d", listen_fd);
-	ARG("init-pidfd=%d", pidfd);
-	ARG("spawner-pidfd=%d", p->spawner_pidfd);
-	ARG("init-pid=%d", (int)pid);
-	ARG("userns=%llu", userns_ino);
-	ARG("console-fd=%d", console_master);
-	ARG("console-hold-fd=%d", p->console_fd);
-	ARG("log-fd=%d", log_fd);
-	ARG("stop=%s", pol->stop == STOP_NEVER    ? "never"
-		       : pol->stop == STOP_LINGER ? "linger"
-						  : "last-logout");
-	ARG("linger=%u", pol->linger_sec);
-	ARG("stop-signal=%d", guest_stop_signal_for_host(g));
-	ARG("stop-timeout=%u", g->stop_timeout_sec);
-	ARG("ready-timeout=%u", g->ready_timeout_sec);
-	ARG("ready-timeout-warns=%d", g->ready_timeout_action == TIMEOUT_WARN);
-	ARG("personality=%d", g->personality == PERSONALITY_X86 ? PER_LINUX32 : PER_LINUX);
-	ARG("relax=%u", g->relax);
-	ARG("network=%s%s", network_mode_name(p->decision.network),
-	    p->decision.network_stands_in ? "-for-landlock" : "");
-	ARG("landlock=%d", p->decision.landlock);
-	ARG("translation=%s", p->decision.translation == TRANSLATE_HOST        ? "host-binfmt"
-			      : p->decision.translation == TRANSLATE_CONTAINER ? "container-binfmt"
-			      : p->decision.translation == TRANSLATE_INIT      ? "init-only"
-									       : "none");
+		snprintf(ma.cgroup_slice, sizeof(ma.cgroup_slice), "%s", SYSTEMD_SLICE);
+	ma.listen_fd = listen_fd;
+	ma.init_pidfd = pidfd;
+	ma.spawner_pidfd = p->spawner_pidfd;
+	ma.init_pid = pid;
+	ma.userns_ino = userns_ino;
+	ma.console_fd = console_master;
+	ma.console_hold_fd = p->console_fd;
+	ma.log_fd = log_fd;
+	snprintf(ma.stop_policy, sizeof(ma.stop_policy), "%s",
+		 pol->stop == STOP_NEVER    ? "never"
+		 : pol->stop == STOP_LINGER ? "linger"
+					    : "last-logout");
+	ma.linger_sec = pol->linger_sec;
+	ma.stop_signal = guest_stop_signal_for_host(g);
+	ma.stop_timeout_sec = g->stop_timeout_sec;
+	ma.ready_timeout_sec = g->ready_timeout_sec;
+	ma.ready_timeout_warns = g->ready_timeout_action == TIMEOUT_WARN;
+	ma.personality = g->personality == PERSONALITY_X86 ? PER_LINUX32 : PER_LINUX;
+	ma.relax = g->relax;
+	snprintf(ma.network, sizeof(ma.network), "%s%s", network_mode_name(p->decision.network),
+		 p->decision.network_stands_in ? "-for-landlock" : "");
+	ma.landlock = p->decision.landlock;
+	snprintf(ma.translation, sizeof(ma.translation), "%s",
+		 p->decision.translation == TRANSLATE_HOST        ? "host-binfmt"
+		 : p->decision.translation == TRANSLATE_CONTAINER ? "container-binfmt"
+		 : p->decision.translation == TRANSLATE_INIT      ? "init-only"
+								  : "none");
 	if (p->net_pidfd >= 0) {
-		ARG("net-pid=%d", (int)p->net_pid);
-		ARG("net-pidfd=%d", p->net_pidfd);
+		ma.net_pid = p->net_pid;
+		ma.net_pidfd = p->net_pidfd;
 	}
-	if (p->notify_fd >= 0)
-		ARG("notify-fd=%d", p->notify_fd);
+	ma.notify_fd = p->notify_fd;
 	if (session_pidfd >= 0) {
-		ARG("session-pid=%d", (int)a->session_pid);
-		ARG("session-pidfd=%d", session_pidfd);
+		ma.session_pid = a->session_pid;
+		ma.session_pidfd = session_pidfd;
 	}
-#undef ARG
-	char *argv[ARRAY_SIZE(args) + 2] = { "x86ns-monitor" };
-	for (int i = 0; i < n; i++)
-		argv[i + 1] = args[i];
-	argv[n + 1] = NULL;
+	struct monitor_argv argv;
+	r = monitor_args_to_argv(&ma, &argv, &e);
+	if (r < 0)
+		goto fail_running;
 	/* These fds are the monitor's to keep across exec. */
 	int keep[] = { listen_fd,    pidfd,         console_master,   p->console_fd, log_fd,
 		       p->notify_fd, session_pidfd, p->spawner_pidfd, p->net_pidfd };
@@ -538,7 +539,7 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	/* Read by the launcher at EOF, which the exec makes (CLOEXEC). */
 	dprintf(status_fd, "ok pid=%d\n", (int)pid);
-	execve(monitor, argv, envp);
+	execve(monitor, argv.argv, envp);
 	error_set(&e, "monitor", negerrno(), "exec %s", monitor);
 fail_running:
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);

@@ -7,18 +7,35 @@
  * "err <one-line message>"; while a request waits for the guest to become
  * ready the monitor may first send "progress <text>" messages.
  *
+ * Every request the monitor (monitor/clients.c, handle_request) answers,
+ * who may send it, and its final reply:
+ *
  *   open <pid>   (root)  record a login session held by process <pid>;
- *                        reply once the guest is ready
- *   close <pid>  (root)  forget that session; "ok stopping=1" when it was
- *                        the last one and the container now stops
+ *                        once the guest is ready: the ready answer (below)
+ *   close <pid>  (root)  forget that session: "ok stopping=0|1 monitor=PID",
+ *                        stopping=1 when it was the last one and the
+ *                        container now stops
  *   attach       (root or the container's user) move the caller into the
- *                        container's cgroup; reply when ready with pid= and
- *                        userns= so the caller can verify and setns
+ *                        container's cgroup; once ready: the ready answer,
+ *                        whose pid= and userns= the caller verifies before
+ *                        it setns
  *   wait         (root or the user) as attach without the cgroup move: the
- *                        launcher's "start" and x86ns-shell's join ask it
- *   status       (root or the user) the state, see monitor.c; its
- *                        boot-status= (the guest's STATUS=) is escaped text
- *   stop         (root)  stop the container now
+ *                        launcher's "start" and x86ns-shell's join ask it;
+ *                        once ready: the ready answer
+ *   status       (root or the user) "ok state=booting|running|lingering|
+ *                        stopping pid= guest= translator= user= sessions=
+ *                        uptime= ready= monitor= userns= network= net-pid=
+ *                        landlock= translation= boot-status=", boot-status
+ *                        (the guest's STATUS=, escaped) last: it is free text
+ *   stop         (root)  stop the container now: "ok stopping=1 monitor=PID"
+ *
+ * The ready answer (also the ready file's content, below): "ok pid=INIT
+ * userns=INODE guest=NAME monitor=PID ready=0|1 personality=N relax=N".
+ * Before it, open, attach and wait may get "progress <text>" messages
+ * (the guest's STATUS=); when the guest does not become ready in time or
+ * stops first, they get "err <why>" instead. While the container stops, every request but
+ * status gets "err stopping monitor=PID"; a request not in this list, or
+ * from a peer not allowed it, gets "err request refused".
  *
  * Who may connect: the socket file is the user's, mode 0600, so only the
  * user and root can; the monitor also checks SO_PEERCRED at accept and

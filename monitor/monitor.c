@@ -13,16 +13,15 @@
  *  - applies the stop policy when the last session ends: stop signal to
  *    init, a grace period, then the cgroup is killed;
  *  - copies the guest console into /var/log/x86ns/<user>.log;
- *  - answers the control protocol described in lib/proto.h.
+ *  - answers the control protocol described in lib/proto.h (clients.c).
  * It is single-threaded and event-driven (poll), and links only libc and
  * libaudit, to stay small: it lives as long as the container. */
 
-#include "cgroup.h"
-#include "proto.h"
+#include "audit-record.h"
+#include "monitor.h"
 #include "util.h"
 
 #include <fcntl.h>
-#include <libaudit.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -31,190 +30,29 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
-#include <time.h>
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77 /* Linux 6.5 */
-#endif
-
-#define MAX_SESSIONS 256
 #define FIXED_SLOTS  7 /* init pidfd, listen socket, console, signalfd, notify, spawner, network */
-/* Root's and the user's slots (lib/proto.h); other peers get none. */
-#define MAX_CLIENTS (2 * MONITOR_CLIENTS_PER_UID)
-/* Connections taken per wake-up, so that a flood cannot keep the backlog
- * full ahead of root's connect. */
-#define ACCEPT_BURST 256
 #define LOG_SIZE_MAX (8u << 20)
-#define CONSOLE_TAIL 1024 /* what a not-ready message quotes of the console */
 
-enum state { RUNNING, LINGERING, STOPPING };
-struct session {
-	pid_t pid;
-	int pidfd;
-};
-
-struct client {
-	int fd;
-	uid_t uid;
-	pid_t pid;
-	int pidfd;                  /* the peer process at connect time (SO_PEERPIDFD), or -1 */
-	bool waiting;               /* its attach or wait is answered when the guest is ready */
-	long long idle_deadline_ms; /* closed unless it asks by then; 0 while waiting */
-};
-
-struct monitor {
-	/* from the launcher */
-	char user[64], guest[64], cgroup[32];
-	char cgroup_slice[32]; /* "" or systemd's slice that holds the cgroup */
-	char translator[256];  /* "none" or the translator's host path */
-	uid_t uid;
-	int listen_fd, init_pidfd, console_fd, log_fd;
-	int signal_fd;           /* SIGTERM, SIGINT, SIGHUP: stop the container in order */
-	int notify_fd;           /* ready = notify: the sd_notify socket; else -1 */
-	int spawner_pidfd;       /* the guest's x86ns-spawner; -1 once it ended */
-	int console_hold_fd;     /* the console's slave, held so the master never reads EIO
-				    while the guest reopens /dev/console */
-	pid_t first_session_pid; /* the session whose login started the guest, */
-	int first_session_pidfd; /* pinned by the launcher (or -1) */
-	pid_t init_pid;
-	unsigned long long userns_ino;
-	struct cgroup_attach_handle attach; /* the container's cgroup.procs files */
-	char stop_policy[16];
-	unsigned linger_sec, stop_timeout_sec;
-	int stop_signal;
-	unsigned ready_timeout_sec;
-	unsigned long personality; /* joined sessions take the guest's (PER_LINUX32) */
-	unsigned relax;            /* enum confine_relax, passed on to joined sessions */
-	char network[32];          /* the plan's (lib/plan.h): host, none, private,
-				    * private-for-landlock (standing in for the scope) */
-	char translation[24];      /* none, init-only, container-binfmt, host-binfmt */
-	bool landlock;             /* the Landlock scope is applied */
-	pid_t net_pid;             /* network private: the user-mode stack (pasta), */
-	int net_pidfd;             /* our child, killed and reaped at the end; else -1 */
-	bool ready_timeout_warns;  /* ready-timeout-action = warn */
-	/* state */
-	bool ready;
-	bool ready_late;       /* the timeout passed and the action was warn */
-	char boot_status[128]; /* last STATUS= from the guest's init, escaped
-				  (text_escape): it reaches terminals */
-	long long ready_deadline_ms;
-	char console_tail[CONSOLE_TAIL];
-	size_t console_tail_len;
-	enum state state;
-	bool had_session;
-	struct timespec started;
-	long long deadline_ms; /* linger end or kill time; 0 = none */
-	struct session sessions[MAX_SESSIONS];
-	size_t n_sessions;
-	struct client clients[MAX_CLIENTS];
-	size_t n_clients;
-};
-
-static long long now_ms(void)
+long long now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void audit_record(const struct monitor *m, const char *op, int result)
+/* The guest's end in the audit log (lib/audit-record.h). */
+static void audit_destroy(const struct monitor *m)
 {
-	int fd = audit_open();
-	if (fd < 0)
-		return; /* no audit in this kernel: syslog has it */
-	char msg[512];
-	snprintf(msg, sizeof(msg), "virt=x86ns op=%s vm=%s vm-pid=%d user=%s uid=%u translator=%s",
-		 op, m->guest, (int)m->init_pid, m->user, (unsigned)m->uid, m->translator);
-	audit_log_user_message(fd, AUDIT_VIRT_CONTROL, msg, NULL, NULL, NULL, result);
-	audit_close(fd);
-}
-
-/* The container's cgroup is a scope systemd made in this slice. Set while
- * parsing, so that even a start-up failure kills the right group. */
-static int monitor_use_slice(struct monitor *m, const char *slice)
-{
-	int r = xsnprintf(m->cgroup_slice, sizeof(m->cgroup_slice), "%s", slice);
-	if (r >= 0)
-		cgroup_use_systemd_slice(m->cgroup_slice);
-	return r;
-}
-
-static int parse_arg(struct monitor *m, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	if (!eq)
-		return -EINVAL;
-	size_t klen = (size_t)(eq - arg);
-	const char *v = eq + 1;
-	uint32_t u;
-	bool num = parse_u32(v, &u) == 0;
-#define KEY(k) (klen == strlen(k) && strncmp(arg, k, klen) == 0)
-	if (KEY("user"))
-		return xsnprintf(m->user, sizeof(m->user), "%s", v);
-	if (KEY("guest"))
-		return xsnprintf(m->guest, sizeof(m->guest), "%s", v);
-	if (KEY("translator"))
-		return xsnprintf(m->translator, sizeof(m->translator), "%s", v);
-	if (KEY("cgroup"))
-		return xsnprintf(m->cgroup, sizeof(m->cgroup), "%s", v);
-	if (KEY("cgroup-slice"))
-		return strchr(v, '/') || v[0] == '.' ? -EINVAL : monitor_use_slice(m, v);
-	if (KEY("stop"))
-		return xsnprintf(m->stop_policy, sizeof(m->stop_policy), "%s", v);
-	if (KEY("userns"))
-		return (m->userns_ino = strtoull(v, NULL, 10)) ? 0 : -EINVAL;
-	if (KEY("network"))
-		return xsnprintf(m->network, sizeof(m->network), "%s", v);
-	if (KEY("translation"))
-		return xsnprintf(m->translation, sizeof(m->translation), "%s", v);
-	if (!num)
-		return -EINVAL;
-	if (KEY("uid"))
-		m->uid = u;
-	else if (KEY("listen-fd"))
-		m->listen_fd = (int)u;
-	else if (KEY("init-pidfd"))
-		m->init_pidfd = (int)u;
-	else if (KEY("init-pid"))
-		m->init_pid = (pid_t)u;
-	else if (KEY("console-fd"))
-		m->console_fd = (int)u;
-	else if (KEY("log-fd"))
-		m->log_fd = (int)u;
-	else if (KEY("linger"))
-		m->linger_sec = u;
-	else if (KEY("stop-signal"))
-		m->stop_signal = (int)u;
-	else if (KEY("stop-timeout"))
-		m->stop_timeout_sec = u;
-	else if (KEY("ready-timeout"))
-		m->ready_timeout_sec = u;
-	else if (KEY("ready-timeout-warns"))
-		m->ready_timeout_warns = u != 0;
-	else if (KEY("notify-fd"))
-		m->notify_fd = (int)u;
-	else if (KEY("spawner-pidfd"))
-		m->spawner_pidfd = (int)u;
-	else if (KEY("personality"))
-		m->personality = u;
-	else if (KEY("relax"))
-		m->relax = (unsigned)u;
-	else if (KEY("landlock"))
-		m->landlock = u != 0;
-	else if (KEY("net-pid"))
-		m->net_pid = (pid_t)u;
-	else if (KEY("net-pidfd"))
-		m->net_pidfd = (int)u;
-	else if (KEY("console-hold-fd"))
-		m->console_hold_fd = (int)u;
-	else if (KEY("session-pid"))
-		m->first_session_pid = (pid_t)u;
-	else if (KEY("session-pidfd"))
-		m->first_session_pidfd = (int)u;
-	else
-		return -EINVAL;
-#undef KEY
-	return 0;
+	char vm_pid[16];
+	snprintf(vm_pid, sizeof(vm_pid), "%d", (int)m->args.init_pid);
+	audit_record_send(&(struct audit_record){ .op = "destroy",
+						  .vm = m->args.guest,
+						  .vm_pid = vm_pid,
+						  .user = m->args.user,
+						  .uid = m->args.uid,
+						  .translator = m->args.translator },
+			  NULL, NULL, true);
 }
 
 /* Keep the last CONSOLE_TAIL bytes of the console for a not-ready message. */
@@ -268,37 +106,30 @@ static void console_tail_lines(const struct monitor *m, unsigned lines, char *ou
 static void console_copy(struct monitor *m)
 {
 	char buf[4096];
-	ssize_t n = read(m->console_fd, buf, sizeof(buf));
+	ssize_t n = read(m->args.console_fd, buf, sizeof(buf));
 	if (n <= 0) {
 		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-			close(m->console_fd);
-			m->console_fd = -1;
+			close(m->args.console_fd);
+			m->args.console_fd = -1;
 		}
 		return;
 	}
 	/* A chatty guest must not fill the host's disk. */
 	struct stat st;
-	if (fstat(m->log_fd, &st) == 0 && st.st_size > LOG_SIZE_MAX) {
-		if (ftruncate(m->log_fd, 0) == 0)
-			dprintf(m->log_fd, "x86ns: log truncated at %u bytes\n", LOG_SIZE_MAX);
+	if (fstat(m->args.log_fd, &st) == 0 && st.st_size > LOG_SIZE_MAX) {
+		if (ftruncate(m->args.log_fd, 0) == 0)
+			dprintf(m->args.log_fd, "x86ns: log truncated at %u bytes\n", LOG_SIZE_MAX);
 	}
-	(void)write_all(m->log_fd, buf, (size_t)n);
+	(void)write_all(m->args.log_fd, buf, (size_t)n);
 	console_tail_add(m, buf, (size_t)n);
 }
 
-static int ready_message(const struct monitor *m, char *buf, size_t len)
+int ready_message(const struct monitor *m, char *buf, size_t len)
 {
 	return xsnprintf(
 	    buf, len, "ok pid=%d userns=%llu guest=%s monitor=%d ready=%d personality=%lu relax=%u",
-	    (int)m->init_pid, m->userns_ino, m->guest, (int)getpid(), m->ready && !m->ready_late,
-	    m->personality, m->relax);
-}
-
-static void reply_ready(const struct monitor *m, int fd)
-{
-	char msg[PROTO_MSG_MAX];
-	if (ready_message(m, msg, sizeof(msg)) >= 0)
-		proto_send(fd, "%s", msg);
+	    (int)m->args.init_pid, m->args.userns_ino, m->args.guest, (int)getpid(),
+	    m->ready && !m->ready_late, m->args.personality, m->args.relax);
 }
 
 /* The ready file (lib/proto.h): written whole under another name and
@@ -307,7 +138,7 @@ static void reply_ready(const struct monitor *m, int fd)
 static void ready_file_write(const struct monitor *m)
 {
 	char path[108], tmp[112], msg[PROTO_MSG_MAX];
-	if (runtime_ready_path(m->uid, path, sizeof(path)) < 0 ||
+	if (runtime_ready_path(m->args.uid, path, sizeof(path)) < 0 ||
 	    xsnprintf(tmp, sizeof(tmp), "%s" READY_FILE_TMP_SUFFIX, path) < 0 ||
 	    ready_message(m, msg, sizeof(msg)) < 0)
 		return;
@@ -320,22 +151,20 @@ static void ready_file_write(const struct monitor *m)
 		unlink(tmp);
 }
 
-static void waiting_clients_answer(struct monitor *m, const char *err);
-
-static void stop_begin(struct monitor *m, const char *why)
+void stop_begin(struct monitor *m, const char *why)
 {
 	if (m->state == STOPPING)
 		return;
-	dprintf(m->log_fd, "x86ns: stopping guest (%s)\n", why);
+	dprintf(m->args.log_fd, "x86ns: stopping guest (%s)\n", why);
 	m->state = STOPPING;
-	runtime_ready_remove(m->uid); /* first: no join may find a stopping guest */
+	runtime_ready_remove(m->args.uid); /* first: no join may find a stopping guest */
 	m->ready_deadline_ms = 0;
 	waiting_clients_answer(m, "the guest is stopping");
-	syscall(SYS_pidfd_send_signal, m->init_pidfd, m->stop_signal, NULL, 0);
-	m->deadline_ms = now_ms() + (long long)m->stop_timeout_sec * 1000;
+	syscall(SYS_pidfd_send_signal, m->args.init_pidfd, m->args.stop_signal, NULL, 0);
+	m->deadline_ms = now_ms() + (long long)m->args.stop_timeout_sec * 1000;
 }
 
-static void sessions_changed(struct monitor *m)
+void sessions_changed(struct monitor *m)
 {
 	if (m->n_sessions > 0) {
 		if (m->state == LINGERING) {
@@ -346,17 +175,17 @@ static void sessions_changed(struct monitor *m)
 	}
 	if (!m->had_session || m->state != RUNNING)
 		return;
-	if (strcmp(m->stop_policy, "never") == 0)
+	if (strcmp(m->args.stop_policy, "never") == 0)
 		return;
-	if (strcmp(m->stop_policy, "linger") == 0 && m->linger_sec > 0) {
+	if (strcmp(m->args.stop_policy, "linger") == 0 && m->args.linger_sec > 0) {
 		m->state = LINGERING;
-		m->deadline_ms = now_ms() + (long long)m->linger_sec * 1000;
+		m->deadline_ms = now_ms() + (long long)m->args.linger_sec * 1000;
 		return;
 	}
 	stop_begin(m, "last session ended");
 }
 
-static void session_remove(struct monitor *m, size_t i)
+void session_remove(struct monitor *m, size_t i)
 {
 	close(m->sessions[i].pidfd);
 	m->sessions[i] = m->sessions[--m->n_sessions];
@@ -375,25 +204,10 @@ static int session_add_pidfd(struct monitor *m, pid_t pid, int pidfd)
 	return 0;
 }
 
-static int session_add(struct monitor *m, pid_t pid)
+int session_add(struct monitor *m, pid_t pid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return fd < 0 ? negerrno() : session_add_pidfd(m, pid, fd);
-}
-
-static void waiting_clients_answer(struct monitor *m, const char *err)
-{
-	for (size_t i = 0; i < m->n_clients; i++) {
-		struct client *c = &m->clients[i];
-		if (!c->waiting)
-			continue;
-		c->waiting = false;
-		c->idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL;
-		if (err)
-			proto_send(c->fd, "err %s", err);
-		else
-			reply_ready(m, c->fd);
-	}
 }
 
 static void ready_reached(struct monitor *m)
@@ -406,7 +220,7 @@ static void ready_reached(struct monitor *m)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	long long ms =
 	    (ts.tv_sec - m->started.tv_sec) * 1000LL + (ts.tv_nsec - m->started.tv_nsec) / 1000000;
-	dprintf(m->log_fd, "x86ns: guest ready after %lld.%03lld s\n", ms / 1000, ms % 1000);
+	dprintf(m->args.log_fd, "x86ns: guest ready after %lld.%03lld s\n", ms / 1000, ms % 1000);
 	ready_file_write(m);
 	waiting_clients_answer(m, NULL);
 }
@@ -423,7 +237,7 @@ static void notify_read(struct monitor *m)
 			      .msg_iovlen = 1,
 			      .msg_control = control,
 			      .msg_controllen = sizeof(control) };
-	ssize_t n = recvmsg(m->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(m->args.notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
@@ -432,21 +246,17 @@ static void notify_read(struct monitor *m)
 		return;
 	struct ucred cred;
 	memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-	if (cred.pid != m->init_pid)
+	if (cred.pid != m->args.init_pid)
 		return;
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		if (strcmp(line, "READY=1") == 0) {
 			ready_reached(m);
 		} else if (strncmp(line, "STATUS=", 7) == 0) {
 			text_escape(line + 7, m->boot_status, sizeof(m->boot_status));
-			for (size_t i = 0; i < m->n_clients; i++)
-				if (m->clients[i].waiting)
-					proto_send(m->clients[i].fd, "progress %s", m->boot_status);
+			waiting_clients_progress(m);
 		}
 	}
 }
-
-static void stop_begin(struct monitor *m, const char *why);
 
 /* ready-timeout passed without READY=1: deny (stop the guest, tell the
  * waiting logins why, quoting its console) or let them in with a warning. */
@@ -456,10 +266,10 @@ static void ready_timeout(struct monitor *m)
 	char tail[600], why[900];
 	console_tail_lines(m, 3, tail, sizeof(tail));
 	snprintf(why, sizeof(why),
-		 "guest '%s' did not become ready within %u s; its console ended: %s", m->guest,
-		 m->ready_timeout_sec, tail[0] ? tail : "(nothing)");
-	dprintf(m->log_fd, "x86ns: %s\n", why);
-	if (m->ready_timeout_warns) {
+		 "guest '%s' did not become ready within %u s; its console ended: %s",
+		 m->args.guest, m->args.ready_timeout_sec, tail[0] ? tail : "(nothing)");
+	dprintf(m->args.log_fd, "x86ns: %s\n", why);
+	if (m->args.ready_timeout_warns) {
 		m->ready = m->ready_late = true;
 		ready_file_write(m);
 		waiting_clients_answer(m, NULL);
@@ -469,245 +279,28 @@ static void ready_timeout(struct monitor *m)
 	stop_begin(m, "not ready in time");
 }
 
-static void handle_status(const struct monitor *m, int fd)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	static const char *const names[] = { "running", "lingering", "stopping" };
-	const char *state = m->state == RUNNING && !m->ready ? "booting" : names[m->state];
-	/* boot-status comes last: it is free text up to the end of the line. */
-	proto_send(fd,
-		   "ok state=%s pid=%d guest=%s translator=%s user=%s sessions=%zu uptime=%lld "
-		   "ready=%d monitor=%d userns=%llu network=%s net-pid=%d landlock=%d "
-		   "translation=%s boot-status=%s",
-		   state, (int)m->init_pid, m->guest, m->translator, m->user, m->n_sessions,
-		   (long long)(ts.tv_sec - m->started.tv_sec), m->ready && !m->ready_late,
-		   (int)getpid(), m->userns_ino, m->network,
-		   m->net_pidfd >= 0 ? (int)m->net_pid : 0, m->landlock, m->translation,
-		   m->boot_status);
-}
-
-static bool pidfd_alive(int pidfd)
-{
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
-}
-
-/* Move the peer into the container's cgroup. The peer must be alive before
- * and after the write: then the pid we wrote was the peer's and not a
- * recycled one (a moved stranger would be killed with the container). */
-static int peer_attach(const struct monitor *m, const struct client *c)
-{
-	if (c->pidfd < 0 || !pidfd_alive(c->pidfd))
-		return -ESRCH;
-	int r = cgroup_attach_handle(&m->attach, c->pid);
-	if (r < 0)
-		return r;
-	if (!pidfd_alive(c->pidfd)) {
-		syslog(LOG_WARNING, "x86ns: attach of pid %d raced with its exit", (int)c->pid);
-		return -ESRCH;
-	}
-	return 0;
-}
-
-/* attach and wait are answered once the guest is ready; until then the
- * client hears the guest's STATUS= lines as progress. */
-static void answer_when_ready(struct monitor *m, struct client *c)
-{
-	if (m->ready) {
-		reply_ready(m, c->fd);
-		return;
-	}
-	c->waiting = true;
-	c->idle_deadline_ms = 0; /* the ready timeout bounds the wait */
-	if (m->boot_status[0])
-		proto_send(c->fd, "progress %s", m->boot_status);
-}
-
-/* One request from client c; authorization by the peer's uid. */
-static void handle_request(struct monitor *m, struct client *c, char *req)
-{
-	bool root = c->uid == 0, owner = c->uid == m->uid;
-	if (strcmp(req, "status") == 0 && (root || owner)) {
-		handle_status(m, c->fd);
-		return;
-	}
-	if (m->state == STOPPING && strcmp(req, "status") != 0) {
-		proto_send(c->fd, "err stopping monitor=%d", (int)getpid());
-		return;
-	}
-	uint32_t pid;
-	if (strncmp(req, "open ", 5) == 0 && root && parse_u32(req + 5, &pid) == 0) {
-		int r = session_add(m, (pid_t)pid);
-		if (r < 0)
-			proto_send(c->fd, "err cannot track session process %u: %s", pid,
-				   strerror(-r));
-		else
-			reply_ready(m, c->fd);
-	} else if (strncmp(req, "close ", 6) == 0 && root && parse_u32(req + 6, &pid) == 0) {
-		for (size_t i = 0; i < m->n_sessions; i++)
-			if (m->sessions[i].pid == (pid_t)pid) {
-				session_remove(m, i);
-				break;
-			}
-		sessions_changed(m);
-		proto_send(c->fd, "ok stopping=%d monitor=%d", m->state == STOPPING, (int)getpid());
-	} else if (strcmp(req, "attach") == 0 && (root || owner)) {
-		int r = peer_attach(m, c);
-		if (r < 0)
-			proto_send(c->fd,
-				   "err cannot move process %d into the container's cgroup: %s",
-				   (int)c->pid, strerror(-r));
-		else
-			answer_when_ready(m, c);
-	} else if (strcmp(req, "wait") == 0 && (root || owner)) {
-		answer_when_ready(m, c);
-	} else if (strcmp(req, "stop") == 0 && root) {
-		stop_begin(m, "stop requested");
-		proto_send(c->fd, "ok stopping=1 monitor=%d", (int)getpid());
-	} else {
-		proto_send(c->fd, "err request refused");
-	}
-}
-
-/* Kernels before 6.5 have no SO_PEERPIDFD: open a pidfd for the peer's pid
- * and accept it only if that process still has the peer's uid. */
-static int peer_pidfd_fallback(const struct ucred *cred)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, cred->pid, 0);
-	if (pidfd < 0)
-		return -1;
-	char path[32], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	unsigned uid = (unsigned)-1;
-	if (n > 0) {
-		buf[n] = '\0';
-		const char *u = strstr(buf, "\nUid:");
-		if (u)
-			sscanf(u + 5, "%u", &uid);
-	}
-	if (uid != cred->uid) {
-		close(pidfd);
-		return -1;
-	}
-	return pidfd;
-}
-
-static size_t clients_of_uid(const struct monitor *m, uid_t uid)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < m->n_clients; i++)
-		n += m->clients[i].uid == uid;
-	return n;
-}
-
-/* One pending connection. Only root and the container's user have any
- * business here (lib/proto.h): anyone else is closed before it holds a
- * slot, and each of the two has slots of its own, so that neither a
- * stranger nor the user's own flood can keep root's logins and stop out.
- * Returns false when the backlog is empty. */
-static bool client_accept_one(struct monitor *m)
-{
-	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return errno == EINTR || errno == ECONNABORTED;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != 0 && cred.uid != m->uid)) {
-		close(fd);
-		return true;
-	}
-	if (clients_of_uid(m, cred.uid) >= MONITOR_CLIENTS_PER_UID) {
-		proto_send(fd, "err too many connections to the monitor of %s", m->user);
-		close(fd);
-		return true;
-	}
-	/* Pin the peer: "attach" moves it by pid, and a pid alone could be
-	 * recycled by another process between connect and the move. */
-	int pidfd = -1;
-	socklen_t plen = sizeof(pidfd);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &plen) < 0)
-		pidfd = peer_pidfd_fallback(&cred);
-	m->clients[m->n_clients++] =
-	    (struct client){ .fd = fd,
-			     .uid = cred.uid,
-			     .pid = cred.pid,
-			     .pidfd = pidfd,
-			     .idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL };
-	return true;
-}
-
-static void clients_accept(struct monitor *m)
-{
-	for (unsigned i = 0; i < ACCEPT_BURST && client_accept_one(m); i++)
-		;
-}
-
-static void client_close(struct monitor *m, size_t i)
-{
-	struct client *c = &m->clients[i];
-	close(c->fd);
-	if (c->pidfd >= 0)
-		close(c->pidfd);
-	m->clients[i] = m->clients[--m->n_clients];
-}
-
-/* Close the connections that asked nothing in time; returns the earliest
- * deadline left (0 = none). */
-static long long clients_expire(struct monitor *m)
-{
-	long long now = now_ms(), next = 0;
-	for (size_t i = m->n_clients; i-- > 0;) {
-		long long d = m->clients[i].idle_deadline_ms;
-		if (d && d <= now)
-			client_close(m, i);
-		else if (d && (!next || d < next))
-			next = d;
-	}
-	return next;
-}
-
-static void client_read(struct monitor *m, size_t i)
-{
-	struct client *c = &m->clients[i];
-	char req[PROTO_MSG_MAX];
-	ssize_t n = recv(c->fd, req, sizeof(req) - 1, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		client_close(m, i);
-		return;
-	}
-	req[n] = '\0';
-	handle_request(m, c, req);
-	if (!c->waiting)
-		c->idle_deadline_ms = now_ms() + MONITOR_IDLE_SEC * 1000LL;
-}
-
 /* The user-mode network stack ended: reap it. While the guest runs that
  * is a failure (the guest has lost its network), which the log says. */
 static void user_net_ended(struct monitor *m, bool killed)
 {
-	if (m->net_pidfd < 0)
+	if (m->args.net_pidfd < 0)
 		return;
 	if (killed)
-		syscall(SYS_pidfd_send_signal, m->net_pidfd, SIGKILL, NULL, 0);
+		syscall(SYS_pidfd_send_signal, m->args.net_pidfd, SIGKILL, NULL, 0);
 	siginfo_t si = { 0 };
-	while (waitid(P_PIDFD, (id_t)m->net_pidfd, &si, WEXITED) < 0 && errno == EINTR)
+	while (waitid(P_PIDFD, (id_t)m->args.net_pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
 	if (!killed) {
-		dprintf(m->log_fd,
+		dprintf(m->args.log_fd,
 			"x86ns: the user-mode network stack (pasta, pid %d) ended (%s %d): the "
 			"guest has no network until it is started again\n",
-			(int)m->net_pid, si.si_code == CLD_EXITED ? "status" : "signal",
+			(int)m->args.net_pid, si.si_code == CLD_EXITED ? "status" : "signal",
 			si.si_status);
-		syslog(LOG_WARNING, "x86ns: pasta of guest %s of %s ended: no network", m->guest,
-		       m->user);
+		syslog(LOG_WARNING, "x86ns: pasta of guest %s of %s ended: no network",
+		       m->args.guest, m->args.user);
 	}
-	close(m->net_pidfd);
-	m->net_pidfd = -1;
+	close(m->args.net_pidfd);
+	m->args.net_pidfd = -1;
 }
 
 /* The init is gone: remove every trace of the container and exit. */
@@ -715,27 +308,27 @@ static void container_cleanup(struct monitor *m) __attribute__((noreturn));
 static void container_cleanup(struct monitor *m)
 {
 	siginfo_t si = { 0 };
-	waitid(P_PIDFD, (id_t)m->init_pidfd, &si, WEXITED);
-	dprintf(m->log_fd, "x86ns: guest init exited (%s %d)\n",
+	waitid(P_PIDFD, (id_t)m->args.init_pidfd, &si, WEXITED);
+	dprintf(m->args.log_fd, "x86ns: guest init exited (%s %d)\n",
 		si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
 	/* With systemd units, the emptied scopes stop and systemd removes
 	 * their groups, the guest's subtree included (cgroup_destroy does
 	 * nothing there); the monitor's own scope goes with our exit. */
-	cgroup_kill(m->cgroup);
+	cgroup_kill(m->args.cgroup);
 	user_net_ended(m, true);
-	int r = cgroup_destroy(m->cgroup);
+	int r = cgroup_destroy(m->args.cgroup);
 	if (r < 0)
-		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->cgroup,
+		syslog(LOG_ERR, "x86ns: cannot remove cgroup x86ns/%s: %s", m->args.cgroup,
 		       strerror(-r));
 	char path[108];
-	runtime_ready_remove(m->uid);
-	if (runtime_socket_path(m->uid, path, sizeof(path)) >= 0)
+	runtime_ready_remove(m->args.uid);
+	if (runtime_socket_path(m->args.uid, path, sizeof(path)) >= 0)
 		unlink(path);
-	runtime_notify_remove(m->uid);
-	if (runtime_dir(m->uid, path, sizeof(path)) >= 0)
+	runtime_notify_remove(m->args.uid);
+	if (runtime_dir(m->args.uid, path, sizeof(path)) >= 0)
 		rmdir(path);
-	audit_record(m, "destroy", 1);
-	syslog(LOG_INFO, "x86ns: guest %s of %s stopped", m->guest, m->user);
+	audit_destroy(m);
+	syslog(LOG_INFO, "x86ns: guest %s of %s stopped", m->args.guest, m->args.user);
 	_exit(EXIT_SUCCESS);
 }
 
@@ -754,12 +347,12 @@ static void signal_received(struct monitor *m)
  * that the next login starts it again (as after a poweroff in it). */
 static void spawner_ended(struct monitor *m)
 {
-	close(m->spawner_pidfd);
-	m->spawner_pidfd = -1;
+	close(m->args.spawner_pidfd);
+	m->args.spawner_pidfd = -1;
 	if (m->state == STOPPING)
 		return;
 	syslog(LOG_WARNING, "x86ns: x86ns-spawner of %s's guest %s ended: stopping the guest",
-	       m->user, m->guest);
+	       m->args.user, m->args.guest);
 	stop_begin(m, "its x86ns-spawner ended; the next login starts it again");
 }
 
@@ -787,7 +380,7 @@ static void deadline_passed(struct monitor *m)
 	if (m->state == LINGERING)
 		stop_begin(m, "linger time over");
 	else if (m->state == STOPPING)
-		cgroup_kill(m->cgroup); /* grace period over; init's exit follows */
+		cgroup_kill(m->args.cgroup); /* grace period over; init's exit follows */
 }
 
 static void run(struct monitor *m)
@@ -796,13 +389,13 @@ static void run(struct monitor *m)
 		long long idle = clients_expire(m); /* first: it drops clients */
 		struct pollfd p[FIXED_SLOTS + MAX_SESSIONS + MAX_CLIENTS];
 		size_t n = 0, n_sess = m->n_sessions, n_cli = m->n_clients;
-		p[n++] = (struct pollfd){ .fd = m->init_pidfd, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = m->console_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->args.init_pidfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->args.listen_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->args.console_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = m->signal_fd, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = m->notify_fd, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = m->spawner_pidfd, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = m->net_pidfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->args.notify_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->args.spawner_pidfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->args.net_pidfd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_sessions; i++)
 			p[n++] = (struct pollfd){ .fd = m->sessions[i].pidfd, .events = POLLIN };
 		for (size_t i = 0; i < m->n_clients; i++)
@@ -863,10 +456,10 @@ static void run(struct monitor *m)
  * and every trace removed, as when it ends. */
 static int startup_failed(struct monitor *m, const char *what)
 {
-	int fd = m->log_fd >= 0 ? m->log_fd : STDERR_FILENO;
+	int fd = m->args.log_fd >= 0 ? m->args.log_fd : STDERR_FILENO;
 	dprintf(fd, "x86ns-monitor: %s\n", what);
-	if (m->init_pidfd >= 0 && m->cgroup[0] && m->log_fd >= 0) {
-		syscall(SYS_pidfd_send_signal, m->init_pidfd, SIGKILL, NULL, 0);
+	if (m->args.init_pidfd >= 0 && m->args.cgroup[0] && m->args.log_fd >= 0) {
+		syscall(SYS_pidfd_send_signal, m->args.init_pidfd, SIGKILL, NULL, 0);
 		container_cleanup(m);
 	}
 	return EXIT_FAILURE;
@@ -874,34 +467,26 @@ static int startup_failed(struct monitor *m, const char *what)
 
 int main(int argc, char **argv)
 {
-	struct monitor m = { .listen_fd = -1,
-			     .init_pidfd = -1,
-			     .console_fd = -1,
-			     .log_fd = -1,
-			     .notify_fd = -1,
-			     .spawner_pidfd = -1,
-			     .console_hold_fd = -1,
-			     .first_session_pidfd = -1,
-			     .net_pidfd = -1,
-			     .network = "host",
-			     .translation = "none",
-			     .ready_timeout_sec = 60,
-			     .stop_signal = SIGTERM,
-			     .stop_timeout_sec = 10 };
-	for (int i = 1; i < argc; i++)
-		if (parse_arg(&m, argv[i]) < 0) {
-			return startup_failed(&m, "bad argument from the launcher");
-		}
-	if (m.listen_fd < 0 || m.init_pidfd < 0 || m.log_fd < 0 || !m.cgroup[0] ||
-	    m.spawner_pidfd < 0) {
+	if (argc < 2) {
 		fprintf(stderr, "x86ns-monitor: is started by x86ns-launch only\n");
 		return EXIT_FAILURE;
 	}
+	struct monitor m = { .signal_fd = -1 };
+	struct error e = { 0 };
+	int r = monitor_args_parse(argc, argv, &m.args, &e);
+	/* Set before a start-up failure: it must kill the right group. */
+	if (m.args.cgroup_slice[0])
+		cgroup_use_systemd_slice(m.args.cgroup_slice);
+	if (r < 0) {
+		char what[320];
+		snprintf(what, sizeof(what), "bad argument from the launcher: %s", e.message);
+		return startup_failed(&m, what);
+	}
 	/* Non-blocking, so that a burst of accepts ends at an empty backlog. */
-	fcntl(m.listen_fd, F_SETFL, fcntl(m.listen_fd, F_GETFL) | O_NONBLOCK);
-	int keep[] = { m.listen_fd, m.init_pidfd,      m.console_fd,          m.log_fd,
-		       m.notify_fd, m.console_hold_fd, m.first_session_pidfd, m.spawner_pidfd,
-		       m.net_pidfd };
+	fcntl(m.args.listen_fd, F_SETFL, fcntl(m.args.listen_fd, F_GETFL) | O_NONBLOCK);
+	int keep[] = { m.args.listen_fd,     m.args.init_pidfd,    m.args.console_fd,
+		       m.args.log_fd,        m.args.notify_fd,     m.args.console_hold_fd,
+		       m.args.session_pidfd, m.args.spawner_pidfd, m.args.net_pidfd };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)
 			fcntl(keep[i], F_SETFD, FD_CLOEXEC);
@@ -910,24 +495,24 @@ int main(int argc, char **argv)
 		return startup_failed(&m, "cannot set up signal handling");
 	}
 	openlog("x86ns-monitor", LOG_PID, LOG_AUTHPRIV);
-	if (cgroup_attach_handle_open(m.cgroup, &m.attach) < 0) {
+	if (cgroup_attach_handle_open(m.args.cgroup, &m.attach) < 0) {
 		return startup_failed(&m, "cannot open the container's cgroup");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	/* Without a notify socket the guest is ready once its init runs. */
-	m.ready = m.notify_fd < 0;
+	m.ready = m.args.notify_fd < 0;
 	if (m.ready) {
 		ready_file_write(&m); /* replaces a stale one, if a killed monitor left it */
 	} else {
-		runtime_ready_remove(m.uid);
-		m.ready_deadline_ms = now_ms() + (long long)m.ready_timeout_sec * 1000;
+		runtime_ready_remove(m.args.uid);
+		m.ready_deadline_ms = now_ms() + (long long)m.args.ready_timeout_sec * 1000;
 	}
-	dprintf(m.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.guest, m.user,
-		(int)m.init_pid);
+	dprintf(m.args.log_fd, "x86ns: guest %s started for %s, init pid %d\n", m.args.guest,
+		m.args.user, (int)m.args.init_pid);
 	/* The launcher answered the login that started the guest itself and
 	 * handed its session over, pinned by a pidfd. */
-	if (m.first_session_pidfd >= 0 &&
-	    session_add_pidfd(&m, m.first_session_pid, m.first_session_pidfd) < 0)
+	if (m.args.session_pidfd >= 0 &&
+	    session_add_pidfd(&m, m.args.session_pid, m.args.session_pidfd) < 0)
 		return startup_failed(&m, "cannot track the first session");
 	run(&m);
 }

@@ -12,12 +12,12 @@
  *                                          [launcher=PATH]
  */
 
+#include "audit-record.h"
 #include "config.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <grp.h>
-#include <libaudit.h>
 #include <poll.h>
 #include <pwd.h>
 #include <security/pam_ext.h>
@@ -223,21 +223,31 @@ static void output_value(const char *out, const char *key, char *buf, size_t len
 	snprintf(buf, len, "%s", fallback);
 }
 
-/* AUDIT_VIRT_CONTROL with the keys libvirt uses: vm, vm-pid, op, result. */
-static void audit_session(pam_handle_t *pamh, const char *op, const char *user, uid_t uid,
-			  const char *guest, const char *vm_pid, const char *extra, bool ok)
+/* The audit record (lib/audit-record.h) with the login's tty and host. */
+static void audit_session(pam_handle_t *pamh, const struct audit_record *rec, bool ok)
 {
-	int fd = audit_open();
-	if (fd < 0)
-		return;
-	char msg[512];
-	snprintf(msg, sizeof(msg), "virt=x86ns op=%s vm=%s vm-pid=%s user=%s uid=%u %s", op, guest,
-		 vm_pid, user, (unsigned)uid, extra);
 	const void *tty = NULL, *rhost = NULL;
 	pam_get_item(pamh, PAM_TTY, &tty);
 	pam_get_item(pamh, PAM_RHOST, &rhost);
-	audit_log_user_message(fd, AUDIT_VIRT_CONTROL, msg, rhost, NULL, tty, ok ? 1 : 0);
-	audit_close(fd);
+	audit_record_send(rec, rhost, tty, ok);
+}
+
+/* op=start, with the translator the launcher's output names. new_guest is
+ * NULL for a start that failed. */
+static void audit_start(pam_handle_t *pamh, const char *user, uid_t uid, const char *out,
+			const char *guest, const char *vm_pid, const char *new_guest, bool ok)
+{
+	char translator[192];
+	output_value(out, "translator", translator, sizeof(translator), "?");
+	audit_session(pamh,
+		      &(struct audit_record){ .op = "start",
+					      .vm = guest,
+					      .vm_pid = vm_pid,
+					      .user = user,
+					      .uid = uid,
+					      .translator = translator,
+					      .new_guest = new_guest },
+		      ok);
 }
 
 /* The user's groups as names, for [group] sections. */
@@ -326,12 +336,9 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		const char *why = res.err[0] ? res.err : "cannot start the container";
 		if (strncmp(why, "x86ns: ", 7) == 0)
 			why += 7;
-		char guest[64], translator[192];
+		char guest[64];
 		output_value(res.out, "guest", guest, sizeof(guest), "?");
-		output_value(res.out, "translator", translator, sizeof(translator), "?");
-		char extra[224];
-		snprintf(extra, sizeof(extra), "translator=%s", translator);
-		audit_session(pamh, "start", user, pw->pw_uid, guest, "0", extra, false);
+		audit_start(pamh, user, pw->pw_uid, res.out, guest, "0", NULL, false);
 		fail_user(pamh, user, why);
 		return PAM_SESSION_ERR;
 	}
@@ -351,10 +358,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	pam_putenv(pamh, env);
 	snprintf(env, sizeof(env), "X86NS_SESSION=%d", (int)session_pid);
 	pam_putenv(pamh, env);
-	char translator[192], extra[224];
-	output_value(res.out, "translator", translator, sizeof(translator), "?");
-	snprintf(extra, sizeof(extra), "translator=%s new=%s", translator, started);
-	audit_session(pamh, "start", user, pw->pw_uid, sd->guest, sd->vm_pid, extra, true);
+	audit_start(pamh, user, pw->pw_uid, res.out, sd->guest, sd->vm_pid, started, true);
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s in guest %s (init %s, new=%s)", user,
 			   sd->guest, sd->vm_pid, started);
@@ -395,10 +399,16 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	int r = run_launcher(a.launcher, (char *const *)largv, &res);
 	first_line(res.err);
 	bool ok = r >= 0 && res.exit_status == 0;
-	char stopping[8], extra[32];
+	char stopping[8];
 	output_value(res.out, "stopping", stopping, sizeof(stopping), "0");
-	snprintf(extra, sizeof(extra), "stopping=%s", stopping);
-	audit_session(pamh, "stop", user, pw->pw_uid, sd->guest, sd->vm_pid, extra, ok);
+	audit_session(pamh,
+		      &(struct audit_record){ .op = "stop",
+					      .vm = sd->guest,
+					      .vm_pid = sd->vm_pid,
+					      .user = user,
+					      .uid = pw->pw_uid,
+					      .stopping = stopping },
+		      ok);
 	if (!ok) {
 		pam_syslog(pamh, LOG_ERR, "closing the container session of %s: %s", user,
 			   res.err[0] ? res.err : "launcher failed");
