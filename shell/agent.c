@@ -2,11 +2,11 @@
 #include "agent.h"
 
 #include "seccomp.h"
+#include "safe-open.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -59,12 +59,10 @@ static int agent_dir_open(const char *path, uid_t uid, const char **ret_name)
 	char dir[4096];
 	if (xsnprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) < 0)
 		return -ENAMETOOLONG;
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	_cleanup_close_ int fd =
-	    (int)syscall(SYS_openat2, AT_FDCWD, dir[0] ? dir : "/", &how, sizeof(how));
+	_cleanup_close_ int fd = open_resolve(AT_FDCWD, dir[0] ? dir : "/", O_PATH | O_DIRECTORY, 0,
+					      RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
-		return negerrno();
+		return fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return negerrno();
