@@ -9,6 +9,7 @@
 #include "guest-tree.h"
 
 #include "tree.h"
+#include "idmap.h"
 #include "safe-open.h"
 #include "util.h"
 
@@ -422,14 +423,7 @@ static int write_id_map(pid_t pid, const char *file)
 	int r = xsnprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return negerrno();
-	/* one write(2), as the kernel wants */
-	ssize_t n = write(fd, RUN_ID_MAP, strlen(RUN_ID_MAP));
-	if (n < 0)
-		return negerrno();
-	return (size_t)n == strlen(RUN_ID_MAP) ? 0 : -EIO;
+	return idmap_file_write(AT_FDCWD, path, RUN_ID_MAP);
 }
 
 static void run_kill(pid_t pid)

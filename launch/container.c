@@ -369,26 +369,15 @@ struct map_helper {
 	int result; /* 0 or -errno */
 };
 
-static int map_file_write(int proc_fd, const char *name, const char *text, size_t len)
-{
-	int fd = openat(proc_fd, name, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negerrno();
-	/* The maps must be written in one write(2). */
-	int r = write(fd, text, len) == (ssize_t)len ? 0 : -EPERM;
-	close(fd);
-	return r;
-}
-
 static int map_helper_main(void *arg)
 {
 	struct map_helper *h = arg;
 	char c;
 	if (read(h->go_fd, &c, 1) != 1)
 		return 1;
-	h->result = map_file_write(h->proc_fd, "gid_map", h->gid_text, h->gid_len);
+	h->result = idmap_file_write(h->proc_fd, "gid_map", h->gid_text);
 	if (h->result == 0)
-		h->result = map_file_write(h->proc_fd, "uid_map", h->uid_text, h->uid_len);
+		h->result = idmap_file_write(h->proc_fd, "uid_map", h->uid_text);
 	return 0;
 }
 

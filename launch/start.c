@@ -60,30 +60,18 @@ static pid_t clone_as_user(const struct container_plan *p, int cgroup_fd, int *r
 	return pid;
 }
 
-static int write_proc_file(int proc_fd, const char *name, const char *text)
-{
-	_cleanup_close_ int fd = openat(proc_fd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return negerrno();
-	/* The maps must be written in one write(2). */
-	ssize_t n = write(fd, text, strlen(text));
-	if (n < 0)
-		return negerrno();
-	return (size_t)n == strlen(text) ? 0 : -EIO;
-}
-
 /* Runs in: monitor, host root; child is stopped in step_credentials. */
 static int idmap_write(int proc_fd, const struct container_plan *p, struct error *e)
 {
 	char text[256];
 	int r = idmap_format(&p->gid_map, text, sizeof(text));
 	if (r >= 0)
-		r = write_proc_file(proc_fd, "gid_map", text);
+		r = idmap_file_write(proc_fd, "gid_map", text);
 	if (r < 0)
 		return error_set(e, "id maps", r, "write gid_map");
 	r = idmap_format(&p->uid_map, text, sizeof(text));
 	if (r >= 0)
-		r = write_proc_file(proc_fd, "uid_map", text);
+		r = idmap_file_write(proc_fd, "uid_map", text);
 	if (r < 0)
 		return error_set(e, "id maps", r, "write uid_map");
 	return 0;
