@@ -43,7 +43,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#define EXIT_NOT_SELECTED 2
 
 struct launch_args {
 	const char *command;

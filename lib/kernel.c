@@ -6,6 +6,7 @@
 #include "plan.h"
 #include "idmap.h"
 #include "landlock.h"
+#include "proto.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -19,9 +20,6 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
-#ifndef X86NS_PASTA
-#define X86NS_PASTA "/usr/bin/pasta"
-#endif
 #define HOST_BINFMT_DIR "/proc/sys/fs/binfmt_misc"
 #define NOBODY          65534u
 
