@@ -135,7 +135,7 @@ guest/x86ns-init: guest/init.c
 
 # The session spawner runs inside every guest too: static, like the init.
 # It takes lib/'s headers only (musl cannot link libx86ns.a).
-guest/x86ns-spawner: guest/spawner.c lib/spawn-proto.h lib/cgroup.h
+guest/x86ns-spawner: guest/spawner.c lib/spawn-proto.h lib/cgroup.h lib/fd-pass.h
 	$(MSG) CC $@
 	$(Q)$(INIT_CC) -std=gnu11 $(WARN) -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) -iquote lib -static \
 		-Os $(LDFLAGS) -o $@ $<

@@ -4,6 +4,7 @@
  * about sysctls, LSM policy, file system support or a kernel too old for a
  * flag. */
 #include "check-probe.h"
+#include "idmap.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -66,14 +67,6 @@ int read_sysctl(const char *name, uint64_t *ret)
 	return parse_u64(text, ret);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return negerrno();
-	return write_all(fd, text, strlen(text));
-}
-
 /* ---- probe helpers (all run in the probe child) -------------------------- */
 
 /* Block until the other end of the pipe is closed (or dies). */
@@ -116,7 +109,7 @@ static int unshare_own_userns(int extra_flags, const char **ret_step)
 		return negerrno();
 	for (size_t i = 0; i < ARRAY_SIZE(writes); i++) {
 		*ret_step = writes[i][0];
-		int r = write_file(writes[i][0], writes[i][1]);
+		int r = idmap_file_write(AT_FDCWD, writes[i][0], writes[i][1]);
 		if (r < 0)
 			return r;
 	}
@@ -161,7 +154,7 @@ static int userns_fd_new(void)
 		char path[64];
 		(void)xsnprintf(path, sizeof(path), "/proc/%ld/%s", pid, files[i]);
 		if (i < 2)
-			r = write_file(path, "0 65534 1\n");
+			r = idmap_file_write(AT_FDCWD, path, "0 65534 1\n");
 		else if ((r = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			r = negerrno();
 	}

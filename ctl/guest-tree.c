@@ -9,6 +9,8 @@
 #include "guest-tree.h"
 
 #include "tree.h"
+#include "idmap.h"
+#include "safe-open.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -22,8 +24,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#define RESOLVE_TREE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
 /* Units that cannot work in a user-namespaced x86ns container, masked with
  * a link to /dev/null in the guest's /etc/systemd/system; a unit is masked
@@ -65,18 +65,6 @@ static const struct cache_dir apt_cache_dirs[] = {
 	{ "var/lib/apt/lists/partial", NULL, NULL },
 };
 
-static int open_in_tree(int root_fd, const char *path, int flags, mode_t mode, int *ret_fd)
-{
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
-				.mode = (flags & O_CREAT) ? mode : 0,
-				.resolve = RESOLVE_TREE };
-	long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	*ret_fd = (int)fd;
-	return 0;
-}
-
 static int tree_failed(struct guest_tree *t, const char *path, int r)
 {
 	snprintf(t->failed, sizeof(t->failed), "/%s", path);
@@ -86,7 +74,7 @@ static int tree_failed(struct guest_tree *t, const char *path, int r)
 static int write_tree_file(struct guest_tree *t, const char *path, const char *text, mode_t mode)
 {
 	_cleanup_close_ int fd = -1;
-	int r = open_in_tree(t->root_fd, path, O_WRONLY | O_CREAT | O_TRUNC, mode, &fd);
+	int r = open_beneath_ret(t->root_fd, path, O_WRONLY | O_CREAT | O_TRUNC, mode, &fd);
 	if (r == 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0))
 		r = negerrno();
 	if (r == 0)
@@ -102,7 +90,7 @@ int guest_tree_reset_machine_id(struct guest_tree *t)
 	if (r < 0)
 		return r;
 	_cleanup_close_ int dbus_fd = -1;
-	r = open_in_tree(t->root_fd, "var/lib/dbus", O_RDONLY | O_DIRECTORY, 0, &dbus_fd);
+	r = open_beneath_ret(t->root_fd, "var/lib/dbus", O_RDONLY | O_DIRECTORY, 0, &dbus_fd);
 	if (r == -ENOENT)
 		return 0;
 	struct stat st;
@@ -126,7 +114,7 @@ int guest_tree_set_hostname(struct guest_tree *t, const char *hostname)
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = -1;
-	r = open_in_tree(t->root_fd, "etc/hosts", O_PATH, 0, &fd);
+	r = open_beneath_ret(t->root_fd, "etc/hosts", O_PATH, 0, &fd);
 	if (r != -ENOENT)
 		return r < 0 ? tree_failed(t, "etc/hosts", r) : 0;
 	r = xsnprintf(text, sizeof(text),
@@ -143,12 +131,11 @@ static bool unit_is_shipped(int root_fd, const char *unit)
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		char path[PATH_MAX];
 		/* RESOLVE_IN_ROOT: the guest's own /lib -> usr/lib link applies */
-		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 		if (xsnprintf(path, sizeof(path), "%s/%s", dirs[i], unit) < 0)
 			continue;
-		long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+		int fd = open_resolve(root_fd, path, O_PATH, 0, RESOLVE_IN_ROOT);
 		if (fd >= 0) {
-			close((int)fd);
+			close(fd);
 			return true;
 		}
 	}
@@ -160,7 +147,7 @@ int guest_tree_mask_units(struct guest_tree *t,
 {
 	static const char dir[] = "etc/systemd/system";
 	_cleanup_close_ int dir_fd = -1;
-	int r = open_in_tree(t->root_fd, dir, O_RDONLY | O_DIRECTORY, 0, &dir_fd);
+	int r = open_beneath_ret(t->root_fd, dir, O_RDONLY | O_DIRECTORY, 0, &dir_fd);
 	if (r < 0)
 		return tree_failed(t, dir, r);
 	for (size_t i = 0; i < ARRAY_SIZE(masked_units); i++) {
@@ -189,7 +176,7 @@ int guest_tree_mask_units(struct guest_tree *t,
 static int remove_cache_files(int root_fd, const struct cache_dir *c, uint64_t *bytes)
 {
 	_cleanup_close_ int fd = -1;
-	int r = open_in_tree(root_fd, c->path, O_RDONLY | O_DIRECTORY, 0, &fd);
+	int r = open_beneath_ret(root_fd, c->path, O_RDONLY | O_DIRECTORY, 0, &fd);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -436,14 +423,7 @@ static int write_id_map(pid_t pid, const char *file)
 	int r = xsnprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return negerrno();
-	/* one write(2), as the kernel wants */
-	ssize_t n = write(fd, RUN_ID_MAP, strlen(RUN_ID_MAP));
-	if (n < 0)
-		return negerrno();
-	return (size_t)n == strlen(RUN_ID_MAP) ? 0 : -EIO;
+	return idmap_file_write(AT_FDCWD, path, RUN_ID_MAP);
 }
 
 static void run_kill(pid_t pid)

@@ -17,6 +17,7 @@
  * the socket gains nothing by it. SIGTERM ends the spawner, not the
  * sessions: stopping the guest ends them. */
 #include "cgroup.h"
+#include "fd-pass.h"
 #include "spawn-proto.h"
 
 #include <errno.h>
@@ -62,22 +63,7 @@ static void reply(int fd, int pass_fd, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(text) || fd < 0)
 		return;
-	struct iovec iov = { .iov_base = text, .iov_len = (size_t)n };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (pass_fd >= 0) {
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	(void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)fd_send(fd, text, (size_t)n, &pass_fd, pass_fd >= 0 ? 1 : 0, MSG_DONTWAIT);
 }
 
 /* A parsed request; the strings point into the message buffer. */
@@ -220,37 +206,22 @@ static void connection_request(size_t i)
 	struct connection *c = &conns[i];
 	static char buf[SPAWN_REQUEST_MAX];
 	static struct request r;
-	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0 && errno == EAGAIN)
+	int fds[3];
+	size_t nfds;
+	ssize_t n = fd_recv(c->fd, buf, sizeof(buf), fds, 3, &nfds, MSG_DONTWAIT);
+	if (n == -EAGAIN)
 		return;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	int nfds = cm && cm->cmsg_type == SCM_RIGHTS
-		       ? (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int))
-		       : 0;
-	int fds[3] = { -1, -1, -1 };
-	if (nfds > 0)
-		memcpy(fds, CMSG_DATA(cm), (size_t)(nfds > 3 ? 3 : nfds) * sizeof(int));
-	int err = n <= 0 ? ECONNRESET
-		  : (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds != 3
-		      ? EMSGSIZE
-		      : -request_parse(buf, (size_t)n, &r);
+	int err = n == -EMSGSIZE ? EMSGSIZE
+		  : n <= 0       ? ECONNRESET
+		  : nfds != 3    ? EMSGSIZE
+				 : -request_parse(buf, (size_t)n, &r);
 	if (err == 0) {
 		memcpy(r.fds, fds, sizeof(fds));
 		spawn(c, &r);
 	} else {
 		reply(c->fd, -1, "err errno=%d step=request", err);
 	}
-	for (int k = 0; k < 3 && k < nfds; k++)
-		close(fds[k]);
+	fd_close_all(fds, nfds);
 	if (c->pid == 0)
 		connection_drop(i);
 }

@@ -4,10 +4,10 @@
  * guest's (upper layer); they are parsed here as plain text, never through
  * NSS, and every open is RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS. */
 #include "mounts.h"
+#include "safe-open.h"
 #include "util.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -15,12 +15,9 @@
 
 static int open_guest_file(int root_fd, const char *path, int flags, int *ret_fd)
 {
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK),
-				.resolve =
-				    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+	int fd = open_beneath(root_fd, path, flags | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0)
-		return negerrno();
+		return fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);

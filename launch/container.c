@@ -32,6 +32,7 @@
 
 #include "caps.h"
 #include "confine.h"
+#include "fd-pass.h"
 #include "home.h"
 #include "label.h"
 #include "landlock.h"
@@ -84,21 +85,16 @@ static int step_credentials(struct child_state *s, struct error *e)
 	 * written and we sit in our cgroups. */
 	char buf[8];
 	int fds[2];
-	char control[CMSG_SPACE(sizeof(fds))];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control,
-			      .msg_controllen = sizeof(control) };
-	ssize_t n = recvmsg(s->sync_fd, &msg, MSG_CMSG_CLOEXEC);
+	size_t n_fds;
+	ssize_t n = fd_recv(s->sync_fd, buf, sizeof(buf), fds, 2, &n_fds, 0);
+	if (n <= 0 || n_fds != 2)
+		fd_close_all(fds, n_fds);
 	if (n <= 0)
-		return error_set(e, "credentials", n < 0 ? negerrno() : -ECONNRESET,
+		return error_set(e, "credentials", n < 0 ? (int)n : -ECONNRESET,
 					"no go from the monitor");
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(fds)))
+	if (n_fds != 2)
 		return error_set(e, "credentials", -EBADMSG,
 					"no guest tree and layer received");
-	memcpy(fds, CMSG_DATA(c), sizeof(fds));
 	s->lower_fd = fds[0];
 	s->layer_fd = fds[1];
 
@@ -373,26 +369,15 @@ struct map_helper {
 	int result; /* 0 or -errno */
 };
 
-static int map_file_write(int proc_fd, const char *name, const char *text, size_t len)
-{
-	int fd = openat(proc_fd, name, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negerrno();
-	/* The maps must be written in one write(2). */
-	int r = write(fd, text, len) == (ssize_t)len ? 0 : -EPERM;
-	close(fd);
-	return r;
-}
-
 static int map_helper_main(void *arg)
 {
 	struct map_helper *h = arg;
 	char c;
 	if (read(h->go_fd, &c, 1) != 1)
 		return 1;
-	h->result = map_file_write(h->proc_fd, "gid_map", h->gid_text, h->gid_len);
+	h->result = idmap_file_write(h->proc_fd, "gid_map", h->gid_text);
 	if (h->result == 0)
-		h->result = map_file_write(h->proc_fd, "uid_map", h->uid_text, h->uid_len);
+		h->result = idmap_file_write(h->proc_fd, "uid_map", h->uid_text);
 	return 0;
 }
 

@@ -16,17 +16,15 @@
 
 #include "home.h"
 
+#include "safe-open.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#define RESOLVE_HOME (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
 /* What guest code must not change. A path that does not exist is created
  * (an empty directory, or an empty file, owned by the user, 0700 / 0600)
@@ -67,16 +65,6 @@ static const struct protected_path {
 	{ ".local/share/systemd", true },
 };
 
-static int openat2_home(int dir_fd, const char *name, int flags, int *ret_fd)
-{
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_HOME };
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	*ret_fd = fd;
-	return 0;
-}
-
 /* A placeholder the user owns, as if they had made it themselves (sshd and
  * Kerberos refuse files owned by anyone else). */
 static int placeholder_create(int dir_fd, const char *name, bool directory, uid_t uid, gid_t gid)
@@ -114,12 +102,12 @@ static int protected_open(int home_fd, const struct protected_path *pp, uid_t ui
 		 * fail O_DIRECTORY as ENOTDIR); RESOLVE_NO_SYMLINKS says ELOOP. */
 		int flags = O_PATH | (directory ? O_DIRECTORY : 0);
 		int fd;
-		int r = openat2_home(dir, comp, flags, &fd);
+		int r = open_beneath_ret(dir, comp, flags, 0, &fd);
 		if (r == -ENOENT) {
 			r = placeholder_create(dir, comp, directory, uid, gid);
 			if (r < 0 && r != -EEXIST)
 				return r;
-			r = openat2_home(dir, comp, flags, &fd);
+			r = open_beneath_ret(dir, comp, flags, 0, &fd);
 		}
 		if (r < 0)
 			return r;
@@ -221,7 +209,7 @@ int home_protect(int root_fd, const char *home, uid_t uid, gid_t gid, const char
 		return -EINVAL;
 	*ret_path = "";
 	_cleanup_close_ int home_fd = -1;
-	int r = openat2_home(root_fd, home + 1, O_PATH | O_DIRECTORY, &home_fd);
+	int r = open_beneath_ret(root_fd, home + 1, O_PATH | O_DIRECTORY, 0, &home_fd);
 	if (r < 0)
 		return r;
 	/* Check every path first, so that a refused start creates nothing. */
@@ -229,8 +217,8 @@ int home_protect(int root_fd, const char *home, uid_t uid, gid_t gid, const char
 		const struct protected_path *pp = &protected_paths[i];
 		*ret_path = pp->path;
 		_cleanup_close_ int fd = -1;
-		r = openat2_home(home_fd, pp->path, O_PATH | (pp->directory ? O_DIRECTORY : 0),
-				 &fd);
+		r = open_beneath_ret(home_fd, pp->path, O_PATH | (pp->directory ? O_DIRECTORY : 0),
+				     0, &fd);
 		if (r >= 0)
 			r = hard_links_check(fd, pp->directory);
 		if (r < 0 && r != -ENOENT)

@@ -25,13 +25,13 @@
 #include "binfmt.h"
 #include "translator.h"
 #include "tree.h"
+#include "safe-open.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <sched.h>
@@ -44,8 +44,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#define EXIT_NOT_SELECTED 2
-#define RESOLVE_SAFE      (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
 struct launch_args {
 	const char *command;
@@ -131,12 +129,11 @@ static int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_
 {
 	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
 		return negerrno();
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-				.resolve =
-				    parent_fd == AT_FDCWD ? RESOLVE_NO_SYMLINKS : RESOLVE_SAFE };
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, parent_fd, name, &how, sizeof(how));
+	_cleanup_close_ int fd =
+	    open_resolve(parent_fd, name, O_RDONLY | O_DIRECTORY, 0,
+			 parent_fd == AT_FDCWD ? RESOLVE_NO_SYMLINKS : RESOLVE_SAFE);
 	if (fd < 0)
-		return negerrno();
+		return fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return negerrno();
@@ -160,11 +157,9 @@ static int user_lock(uid_t uid, int *ret_fd)
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	if (mkdirat(base, name, 0700) < 0 && errno != EEXIST)
 		return negerrno();
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_SAFE };
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, base, name, &how, sizeof(how));
+	_cleanup_close_ int fd = open_beneath(base, name, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
-		return negerrno();
+		return fd;
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return negerrno();
@@ -184,12 +179,9 @@ static int log_open(const char *user, int *ret_fd)
 	r = xsnprintf(name, sizeof(name), "%s.log", user);
 	if (r < 0)
 		return r;
-	struct open_how how = { .flags = O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
-				.mode = 0640,
-				.resolve = RESOLVE_SAFE };
-	int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+	int fd = open_beneath(dir, name, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0640);
 	if (fd < 0)
-		return negerrno();
+		return fd;
 	*ret_fd = fd;
 	return 0;
 }

@@ -19,34 +19,20 @@
 #include "layer.h"
 
 #include "proto.h"
+#include "safe-open.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#define RESOLVE_SAFE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
-
 /* Where mke2fs may be: a fixed list, never $PATH. */
 static const char *const mke2fs_paths[] = { "/usr/sbin/mke2fs", "/sbin/mke2fs" };
-
-static int openat2_safe(int dir_fd, const char *name, int flags, mode_t mode, int *ret_fd)
-{
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
-				.mode = (flags & O_CREAT) ? mode : 0,
-				.resolve = RESOLVE_SAFE };
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	*ret_fd = fd;
-	return 0;
-}
 
 static int dir_open_owned(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_t gid,
 			  int *ret_fd)
@@ -54,7 +40,7 @@ static int dir_open_owned(int dir_fd, const char *name, mode_t mode, uid_t uid, 
 	if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
 		return negerrno();
 	_cleanup_close_ int fd = -1;
-	int r = openat2_safe(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, &fd);
+	int r = open_beneath_ret(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, &fd);
 	if (r < 0)
 		return r;
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
@@ -126,7 +112,7 @@ static int image_create(struct container_plan *p, int user_dir, const char *name
 		return r;
 	unlinkat(user_dir, tmp, 0);
 	_cleanup_close_ int fd = -1;
-	r = openat2_safe(user_dir, tmp, O_RDWR | O_CREAT | O_EXCL, 0600, &fd);
+	r = open_beneath_ret(user_dir, tmp, O_RDWR | O_CREAT | O_EXCL, 0600, &fd);
 	if (r < 0)
 		return r;
 	if (ftruncate(fd, (off_t)p->policy->layer_size) < 0)
@@ -154,12 +140,12 @@ static int image_layer_prepare(struct container_plan *p, int user_dir)
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = -1;
-	r = openat2_safe(user_dir, name, O_RDWR, 0, &fd);
+	r = open_beneath_ret(user_dir, name, O_RDWR, 0, &fd);
 	if (r == -ENOENT) {
 		r = image_create(p, user_dir, name);
 		if (r < 0)
 			return r;
-		r = openat2_safe(user_dir, name, O_RDWR, 0, &fd);
+		r = open_beneath_ret(user_dir, name, O_RDWR, 0, &fd);
 	}
 	if (r < 0)
 		return r;

@@ -2,18 +2,16 @@
 #include "mounts.h"
 
 #include "cgroup.h"
+#include "safe-open.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#define RESOLVE_GUEST (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
 /* ",context=..." for the container's own file systems under SELinux. */
 static char label_option[160];
@@ -26,16 +24,6 @@ int mounts_set_label(const char *option)
 static bool takes_label(const char *fstype)
 {
 	return fstype && (strcmp(fstype, "tmpfs") == 0 || strcmp(fstype, "devpts") == 0);
-}
-
-static int openat2_guest(int dir_fd, const char *name, int flags, int *ret_fd)
-{
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_GUEST };
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	*ret_fd = fd;
-	return 0;
 }
 
 int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd)
@@ -53,8 +41,8 @@ int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd)
 			return -EINVAL;
 		bool last = next == NULL;
 		int fd;
-		int r =
-		    openat2_guest(dir, comp, O_PATH | (last && !directory ? 0 : O_DIRECTORY), &fd);
+		int r = open_beneath_ret(dir, comp, O_PATH | (last && !directory ? 0 : O_DIRECTORY),
+					 0, &fd);
 		if (r == -ENOENT) {
 			if (last && !directory) {
 				int cfd = openat(
@@ -66,8 +54,8 @@ int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd)
 			} else if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST) {
 				return negerrno();
 			}
-			r = openat2_guest(dir, comp,
-					  O_PATH | (last && !directory ? 0 : O_DIRECTORY), &fd);
+			r = open_beneath_ret(
+			    dir, comp, O_PATH | (last && !directory ? 0 : O_DIRECTORY), 0, &fd);
 		}
 		if (r < 0)
 			return r;
@@ -270,7 +258,7 @@ static const char *const read_only_proc[] = {
 /* Open an existing path below root_fd, never creating it. */
 static int existing_open(int root_fd, const char *path, int *ret_fd)
 {
-	return openat2_guest(root_fd, path, O_PATH, ret_fd);
+	return open_beneath_ret(root_fd, path, O_PATH, 0, ret_fd);
 }
 
 /* Bind what fd names onto itself, read-only or not (recursively for
@@ -374,8 +362,8 @@ int mounts_binfmt_misc(int root_fd, int *ret_register_fd)
 			 MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
 		return r;
-	return openat2_guest(root_fd, "proc/sys/fs/binfmt_misc/register", O_WRONLY,
-			     ret_register_fd);
+	return open_beneath_ret(root_fd, "proc/sys/fs/binfmt_misc/register", O_WRONLY, 0,
+				ret_register_fd);
 }
 
 int mounts_read_only(int root_fd, const char *path)

@@ -15,6 +15,7 @@
  * enabling controllers there), dies with the monitor (parent-death
  * signal), and is killed and reaped when the container stops. */
 #include "launch.h"
+#include "proto.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -27,9 +28,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#ifndef X86NS_PASTA
-#define X86NS_PASTA "/usr/bin/pasta"
-#endif
 #define NS_USER_FD 3
 #define NS_NET_FD  4
 

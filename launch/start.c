@@ -16,6 +16,7 @@
 #include "layer.h"
 #include "proto.h"
 #include "systemd.h"
+#include "fd-pass.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -59,30 +60,18 @@ static pid_t clone_as_user(const struct container_plan *p, int cgroup_fd, int *r
 	return pid;
 }
 
-static int write_proc_file(int proc_fd, const char *name, const char *text)
-{
-	_cleanup_close_ int fd = openat(proc_fd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return negerrno();
-	/* The maps must be written in one write(2). */
-	ssize_t n = write(fd, text, strlen(text));
-	if (n < 0)
-		return negerrno();
-	return (size_t)n == strlen(text) ? 0 : -EIO;
-}
-
 /* Runs in: monitor, host root; child is stopped in step_credentials. */
 static int idmap_write(int proc_fd, const struct container_plan *p, struct error *e)
 {
 	char text[256];
 	int r = idmap_format(&p->gid_map, text, sizeof(text));
 	if (r >= 0)
-		r = write_proc_file(proc_fd, "gid_map", text);
+		r = idmap_file_write(proc_fd, "gid_map", text);
 	if (r < 0)
 		return error_set(e, "id maps", r, "write gid_map");
 	r = idmap_format(&p->uid_map, text, sizeof(text));
 	if (r >= 0)
-		r = write_proc_file(proc_fd, "uid_map", text);
+		r = idmap_file_write(proc_fd, "uid_map", text);
 	if (r < 0)
 		return error_set(e, "id maps", r, "write uid_map");
 	return 0;
@@ -118,22 +107,9 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 
 int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n)
 {
-	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))] = { 0 };
 	if (n == 0 || n > SYNC_MAX_FDS)
 		return -EINVAL;
-	struct iovec iov = { .iov_base = (char *)word, .iov_len = strlen(word) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control,
-			      .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(n * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0)
-		return negerrno();
-	return 0;
+	return fd_send(sync_fd, word, strlen(word), fds, n, 0);
 }
 
 /* Where systemd runs the units: the child, still waiting for its "go" (it
@@ -239,13 +215,8 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 
 /* "spawner" with a pidfd: the child started x86ns-spawner (the monitor
  * stops the guest when it ends). Takes the fd of any other message. */
-static bool spawner_message(struct msghdr *msg, const char *text, int *ret_pidfd)
+static bool spawner_message(int fd, const char *text, int *ret_pidfd)
 {
-	struct cmsghdr *c = CMSG_FIRSTHDR(msg);
-	int fd = -1;
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-	    c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	if (strcmp(text, "spawner") != 0 || fd < 0 || *ret_pidfd >= 0) {
 		if (fd >= 0)
 			close(fd);
@@ -293,19 +264,14 @@ static int wait_child_exec(int sync_fd, int net_pidfd, const char *user, int *re
 		int r = wait_child_or_network(sync_fd, net_pidfd, user, e);
 		if (r < 0)
 			return r;
-		char control[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { .iov_base = msg, .iov_len = sizeof(msg) - 1 };
-		struct msghdr mh = { .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = control,
-				     .msg_controllen = sizeof(control) };
-		n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
+		int fd;
+		size_t n_fds;
+		n = fd_recv(sync_fd, msg, sizeof(msg) - 1, &fd, 1, &n_fds, 0);
 		if (n < 0)
-			return error_set(e, "start", negerrno(), "wait for the container");
+			return error_set(e, "start", (int)n, "wait for the container");
 		msg[n] = '\0';
-		if (n == 0 || !spawner_message(&mh, msg, ret_spawner_pidfd))
+		/* at the end (n == 0) it closes any fd and says false */
+		if (!spawner_message(fd, msg, ret_spawner_pidfd) || n == 0)
 			break;
 	}
 	if (n == 0 && *ret_spawner_pidfd < 0)

@@ -3,20 +3,19 @@
  * Runs in: host root, host mount namespace (launcher, monitor, x86nsctl). */
 #include "cgroup.h"
 
+#include "safe-open.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 
-#define RESOLVE_SAFE       (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 #define CPU_PERIOD_US      100000ULL
 #define KILL_TIMEOUT_MS    5000
 #define DESTROY_TIMEOUT_MS 2000
@@ -73,19 +72,6 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-static int open_beneath(int dir_fd, const char *path, int flags, int *ret)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_SAFE,
-	};
-	long fd = syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	*ret = (int)fd;
-	return 0;
-}
-
 /* /sys/fs/cgroup itself is the host's and root-owned; RESOLVE_BENEATH
  * starts below it. */
 static int open_cgroup_root(int *ret)
@@ -100,7 +86,7 @@ static int open_cgroup_root(int *ret)
 static int opendir_beneath(int dir_fd, const char *path, DIR **ret)
 {
 	int fd = -1;
-	int r = open_beneath(dir_fd, path, O_RDONLY | O_DIRECTORY, &fd);
+	int r = open_beneath_ret(dir_fd, path, O_RDONLY | O_DIRECTORY, 0, &fd);
 	if (r < 0)
 		return r;
 	DIR *d = fdopendir(fd);
@@ -128,7 +114,7 @@ static int validate_name(const char *name)
 static int write_file_at(int dir_fd, const char *file, const char *value)
 {
 	_cleanup_close_ int fd = -1;
-	int r = open_beneath(dir_fd, file, O_WRONLY, &fd);
+	int r = open_beneath_ret(dir_fd, file, O_WRONLY, 0, &fd);
 	if (r < 0)
 		return r;
 	size_t len = strlen(value);
@@ -141,7 +127,7 @@ static int write_file_at(int dir_fd, const char *file, const char *value)
 static int read_file_at(int dir_fd, const char *file, size_t max, char **ret)
 {
 	_cleanup_close_ int fd = -1;
-	int r = open_beneath(dir_fd, file, O_RDONLY, &fd);
+	int r = open_beneath_ret(dir_fd, file, O_RDONLY, 0, &fd);
 	if (r < 0)
 		return r;
 	return read_fd_bounded(fd, max, ret, NULL);
@@ -365,7 +351,7 @@ static int open_hierarchy(const struct cgroup_hierarchy *h, int *ret)
 	int r = open_cgroup_root(&root_fd);
 	if (r < 0)
 		return r;
-	r = open_beneath(root_fd, *h->dir ? h->dir : ".", O_RDONLY | O_DIRECTORY, &fd);
+	r = open_beneath_ret(root_fd, *h->dir ? h->dir : ".", O_RDONLY | O_DIRECTORY, 0, &fd);
 	if (r < 0)
 		return r;
 	struct statfs fs;
@@ -388,7 +374,7 @@ static int open_group(const struct cgroup_hierarchy *h, const char *name, int *r
 	r = xsnprintf(path, sizeof(path), "%s/%s", group_base, name);
 	if (r < 0)
 		return r;
-	return open_beneath(hier_fd, path, O_RDONLY | O_DIRECTORY, ret);
+	return open_beneath_ret(hier_fd, path, O_RDONLY | O_DIRECTORY, 0, ret);
 }
 
 /* Best effort: a controller the kernel refuses (absent, or cpu with
@@ -461,14 +447,14 @@ static int make_group(const struct cgroup_hierarchy *h, const char *name, int *r
 		enable_v2_controllers(hier_fd, h->controllers);
 	if (mkdirat(hier_fd, CGROUP_BASE, 0755) < 0 && errno != EEXIST)
 		return negerrno();
-	r = open_beneath(hier_fd, CGROUP_BASE, O_RDONLY | O_DIRECTORY, &base_fd);
+	r = open_beneath_ret(hier_fd, CGROUP_BASE, O_RDONLY | O_DIRECTORY, 0, &base_fd);
 	if (r < 0)
 		return r;
 	if (h->v2)
 		enable_v2_controllers(base_fd, h->controllers);
 	if (mkdirat(base_fd, name, 0755) < 0)
 		return negerrno();
-	return open_beneath(base_fd, name, O_RDONLY | O_DIRECTORY, ret);
+	return open_beneath_ret(base_fd, name, O_RDONLY | O_DIRECTORY, 0, ret);
 }
 
 static int create_in_hierarchy(const struct cgroup_hierarchy *h, const char *name,
@@ -640,7 +626,8 @@ int cgroup_attach_handle_open(const char *name, struct cgroup_attach_handle *ret
 			ret->group_fd[i] = group_fd;
 			ret->procs_fd[i] = -1;
 			ret->count++;
-			r = open_beneath(group_fd, "cgroup.procs", O_WRONLY, &ret->procs_fd[i]);
+			r = open_beneath_ret(group_fd, "cgroup.procs", O_WRONLY, 0,
+					     &ret->procs_fd[i]);
 		}
 		if (r < 0) {
 			cgroup_attach_handle_close(ret);
@@ -664,9 +651,9 @@ static int write_pid_leaf(int group_fd, const char *text, size_t len)
 	if (mkdirat(group_fd, CGROUP_SESSION_LEAF, 0755) < 0 && errno != EEXIST)
 		return negerrno();
 	_cleanup_close_ int leaf = -1, procs = -1;
-	int r = open_beneath(group_fd, CGROUP_SESSION_LEAF, O_RDONLY | O_DIRECTORY, &leaf);
+	int r = open_beneath_ret(group_fd, CGROUP_SESSION_LEAF, O_RDONLY | O_DIRECTORY, 0, &leaf);
 	if (r >= 0)
-		r = open_beneath(leaf, "cgroup.procs", O_WRONLY, &procs);
+		r = open_beneath_ret(leaf, "cgroup.procs", O_WRONLY, 0, &procs);
 	return r < 0 ? r : write_pid(procs, text, len);
 }
 
@@ -735,7 +722,7 @@ static int walk_tree(int dir_fd, unsigned depth, visit_fn visit, void *userdata)
 		if (depth >= WALK_DEPTH_MAX)
 			return -ELOOP;
 		_cleanup_close_ int child_fd = -1;
-		r = open_beneath(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY, &child_fd);
+		r = open_beneath_ret(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY, 0, &child_fd);
 		if (r == -ENOENT)
 			continue; /* removed meanwhile */
 		if (r >= 0)
@@ -930,7 +917,7 @@ static int destroy_in(const struct cgroup_hierarchy *h, const char *name, uint64
 	_cleanup_close_ int hier_fd = -1, base_fd = -1;
 	int r = open_hierarchy(h, &hier_fd);
 	if (r >= 0)
-		r = open_beneath(hier_fd, CGROUP_BASE, O_RDONLY | O_DIRECTORY, &base_fd);
+		r = open_beneath_ret(hier_fd, CGROUP_BASE, O_RDONLY | O_DIRECTORY, 0, &base_fd);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
 	for (;;) {

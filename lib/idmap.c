@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <shadow/subid.h>
 
 /* Ids inside the container span at most 65536 (a classic 16-bit range is
@@ -118,4 +119,17 @@ int subid_range_for(const char *user, int gid_type, uint64_t *ret_start, uint64_
 	*ret_count = ranges[best].count;
 	free(ranges);
 	return 0;
+}
+
+int idmap_file_write(int proc_fd, const char *name, const char *text)
+{
+	int fd = openat(proc_fd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return negerrno();
+	/* A map must come in one write(2); a second one is refused. */
+	size_t len = strlen(text);
+	ssize_t n = write(fd, text, len);
+	int r = n < 0 ? negerrno() : (size_t)n == len ? 0 : -EIO;
+	close(fd);
+	return r;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The uid/gid maps of a user's container: the user's own id maps to itself,
  * every other guest id (root first) maps into the user's subordinate range.
- * Pure computation plus the libsubid look-up; the writing is done by the
- * launcher (idmap_write in launch/start.c). */
+ * Pure computation plus the libsubid look-up, and the one writer of the
+ * /proc/<pid>/{uid_map,gid_map,setgroups} files (idmap_file_write). */
 #pragma once
 
 #include <stddef.h>
@@ -30,6 +30,17 @@ int idmap_compute(uint32_t own_id, uint64_t sub_start, uint64_t sub_count, struc
 
 /* "inside outside count\n" lines as /proc/PID/uid_map wants them. */
 int idmap_format(const struct idmap *m, char *buf, size_t len);
+
+/* Writes text (NUL-terminated) to name (uid_map, gid_map or setgroups) below
+ * proc_fd (a /proc/<pid> directory fd, or AT_FDCWD with an absolute path),
+ * in the one write(2) the kernel takes for a map. Returns 0, -errno, or
+ * -EIO for a short write.
+ * Runs in: any process, and also a CLONE_VM child on a small stack of its
+ * own (the inner maps' helper of launch/container.c): it makes three system
+ * calls (openat, write, close), allocates nothing, takes no lock and keeps
+ * no state. In such a child errno is its parent's: the parent must make no
+ * failing system call until the child has ended (it waits in waitpid). */
+int idmap_file_write(int proc_fd, const char *name, const char *text);
 
 /* Host id of inside id `inside`, or -ERANGE when unmapped. */
 int64_t idmap_to_host(const struct idmap *m, uint32_t inside);

@@ -4,7 +4,9 @@
  * version: distributions backport features (and RHEL 9 reported a Landlock
  * ABI it did not implement), so each one is tried. */
 #include "plan.h"
+#include "idmap.h"
 #include "landlock.h"
+#include "proto.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -18,17 +20,8 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
-#ifndef X86NS_PASTA
-#define X86NS_PASTA "/usr/bin/pasta"
-#endif
 #define HOST_BINFMT_DIR "/proc/sys/fs/binfmt_misc"
 #define NOBODY          65534u
-
-static int write_text(const char *path, const char *text)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	return fd < 0 ? negerrno() : write_all(fd, text, strlen(text));
-}
 
 /* Runs in: the probe child, host root, until it becomes "nobody". Mount a
  * binfmt_misc instance in a user namespace of its own, as the container
@@ -39,9 +32,9 @@ static int binfmt_userns_child(void)
 	    setresuid(NOBODY, NOBODY, NOBODY) < 0 || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0 ||
 	    unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
 		return 1;
-	if (write_text("/proc/self/setgroups", "deny") < 0 ||
-	    write_text("/proc/self/uid_map", "0 65534 1\n") < 0 ||
-	    write_text("/proc/self/gid_map", "0 65534 1\n") < 0)
+	if (idmap_file_write(AT_FDCWD, "/proc/self/setgroups", "deny") < 0 ||
+	    idmap_file_write(AT_FDCWD, "/proc/self/uid_map", "0 65534 1\n") < 0 ||
+	    idmap_file_write(AT_FDCWD, "/proc/self/gid_map", "0 65534 1\n") < 0)
 		return 1;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("x86ns-probe", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0 ||

@@ -53,6 +53,16 @@
 #define X86NS_LOGDIR   "/var/log/x86ns"
 #define PROTO_MSG_MAX  1024
 
+/* x86ns-launch's exit status for a user whose configuration selects no
+ * guest: pam_x86ns then answers PAM_IGNORE. */
+#define EXIT_NOT_SELECTED 2
+
+/* The user-mode network stack (Debian package passt); the launcher runs
+ * it, the kernel probe checks that it is there. */
+#ifndef X86NS_PASTA
+#define X86NS_PASTA "/usr/bin/pasta"
+#endif
+
 #define MONITOR_BACKLOG         64
 #define MONITOR_CLIENTS_PER_UID 64
 #define MONITOR_IDLE_SEC        10

@@ -2,6 +2,7 @@
 #include "spawn.h"
 #include "pty.h"
 
+#include "fd-pass.h"
 #include "spawn-proto.h"
 #include "util.h"
 
@@ -45,46 +46,21 @@ static int request_build(const struct spawn_request *req, char *buf, size_t *ret
 
 static int send_request(int fd, const char *buf, size_t len, const int fds[3])
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
-	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : negerrno();
+	return fd_send(fd, buf, len, fds, 3, 0);
 }
 
 /* "ok pid=N" with the session's pidfd, or "err errno=N step=WORD". */
 static int receive_reply(int fd, int *ret_pidfd, const char **step)
 {
 	static char text[SPAWN_REPLY_MAX];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) - 1 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	ssize_t n;
-	while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	if (n <= 0)
-		return n < 0 ? negerrno() : -ECONNRESET;
+	int pidfd;
+	size_t n_fds;
+	ssize_t n = fd_recv(fd, text, sizeof(text) - 1, &pidfd, 1, &n_fds, 0);
+	if (n <= 0) {
+		fd_close_all(&pidfd, n_fds);
+		return n < 0 ? (int)n : -ECONNRESET;
+	}
 	text[n] = '\0';
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int pidfd = -1;
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&pidfd, CMSG_DATA(c), sizeof(int));
 	int err = 0;
 	if (strncmp(text, "ok ", 3) == 0 && pidfd >= 0) {
 		*ret_pidfd = pidfd;

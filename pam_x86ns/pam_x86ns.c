@@ -14,6 +14,7 @@
 
 #include "audit-record.h"
 #include "config.h"
+#include "proto.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -41,7 +42,6 @@ struct session_data {
 };
 #define LAUNCH_TIMEOUT_MS (10 * 60 * 1000)
 #define LAUNCH_OUTPUT_MAX 2048
-#define EXIT_NOT_SELECTED 2
 
 struct module_args {
 	const char *config;

@@ -2,11 +2,12 @@
 #include "agent.h"
 
 #include "seccomp.h"
+#include "fd-pass.h"
+#include "safe-open.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -59,12 +60,10 @@ static int agent_dir_open(const char *path, uid_t uid, const char **ret_name)
 	char dir[4096];
 	if (xsnprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) < 0)
 		return -ENAMETOOLONG;
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	_cleanup_close_ int fd =
-	    (int)syscall(SYS_openat2, AT_FDCWD, dir[0] ? dir : "/", &how, sizeof(how));
+	_cleanup_close_ int fd = open_resolve(AT_FDCWD, dir[0] ? dir : "/", O_PATH | O_DIRECTORY, 0,
+					      RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
-		return negerrno();
+		return fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return negerrno();
@@ -181,26 +180,16 @@ static void relay_cleanup(struct relay_state *s)
  * directory and its parent. */
 static int relay_receive(struct relay_state *s)
 {
-	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = s->dir_name, .iov_len = sizeof(s->dir_name) - 1 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	ssize_t n;
-	while ((n = recvmsg(s->control, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	if (n <= 0)
-		return n < 0 ? negerrno() : -ECONNRESET;
-	s->dir_name[n] = '\0';
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(3 * sizeof(int)))
-		return -EBADMSG;
 	int fds[3];
-	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	size_t n_fds;
+	ssize_t n = fd_recv(s->control, s->dir_name, sizeof(s->dir_name) - 1, fds, 3, &n_fds, 0);
+	if (n <= 0 || n_fds != 3)
+		fd_close_all(fds, n_fds);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ECONNRESET;
+	s->dir_name[n] = '\0';
+	if (n_fds != 3)
+		return -EBADMSG;
 	s->listener = fds[0];
 	s->sock_dir = fds[1];
 	s->parent = fds[2];
@@ -411,21 +400,7 @@ static int listener_bind(int dir)
 
 static int send_to_relay(int control, const char *name, const int fds[3])
 {
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} control_buf;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control_buf.buf,
-			      .msg_controllen = sizeof(control_buf.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
-	return sendmsg(control, &msg, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : negerrno();
+	return fd_send(control, name, strlen(name), fds, 3, 0);
 }
 
 int agent_guest_listen(struct agent_forward *a, uid_t uid, char *env, size_t envlen)
