@@ -69,8 +69,9 @@ HELPER_WRITABLE="x86ns_net_t:devpts_t,tun_tap_device_t x86ns_mkfs_t:x86ns_upper_
 HELPER_FS="x86ns_net_t:tmpfs_t:mount x86ns_net_t:fs_t:unmount"
 # The ioctls the launcher may issue on loop devices, which Debian 12 labels
 # like every disk: LOOP_CONFIGURE on /dev/loopN, LOOP_CTL_GET_FREE on
-# /dev/loop-control.
-LOOP_IOCTLS="fixed_disk_device_t:blk_file:0x4c0a loop_control_device_t:chr_file:0x4c82"
+# /dev/loop-control; the character disk nodes, which the same interface
+# opens, get that one number too, meaningless there.
+LOOP_IOCTLS="fixed_disk_device_t:blk_file:0x4c0a fixed_disk_device_t:chr_file:0x4c0a loop_control_device_t:chr_file:0x4c82"
 
 # What each feature needs, "FEATURE|SOURCE|TARGET|CLASS|PERMS|why": every
 # PERM must be allowed (by any rule, attributes included).
