@@ -58,6 +58,77 @@ x86ns_container_t x86ns_container_t:lockdown"
 # The one switch that lets a guest write host files, off by default.
 HOME_BOOLEAN=x86ns_container_use_home
 
+# The launcher's helper domains: pasta (network = private) and mke2fs (a new
+# layer image).  Only the launcher enters them, each from one file type;
+# the guest has no permission on them; each writes only what it must.
+HELPER_ENTRIES="x86ns_net_t:bin_t x86ns_mkfs_t:fsadm_exec_t"
+# SOURCE:TYPES it may write (file classes), beyond the baseline devices.
+HELPER_WRITABLE="x86ns_net_t:devpts_t,tun_tap_device_t x86ns_mkfs_t:x86ns_upper_t"
+# SOURCE:TYPE:PERMS of the filesystem class: pasta's sandbox only (a tmpfs
+# root, the old root detached, in its own mount namespace).
+HELPER_FS="x86ns_net_t:tmpfs_t:mount x86ns_net_t:fs_t:unmount"
+# The ioctls the launcher may issue on loop devices, which Debian 12 labels
+# like every disk: LOOP_CONFIGURE on /dev/loopN, LOOP_CTL_GET_FREE on
+# /dev/loop-control; the character disk nodes, which the same interface
+# opens, get that one number too, meaningless there.
+LOOP_IOCTLS="fixed_disk_device_t:blk_file:0x4c0a fixed_disk_device_t:chr_file:0x4c0a loop_control_device_t:chr_file:0x4c82"
+
+# What each feature needs, "FEATURE|SOURCE|TARGET|CLASS|PERMS|why": every
+# PERM must be allowed (by any rule, attributes included).
+NEEDS="network|x86ns_launch_t|x86ns_net_t|process|transition|the monitor-to-be starts pasta in a domain of its own
+network|x86ns_launch_t|x86ns_net_t|process2|nnp_transition|pasta is executed with no_new_privs
+network|x86ns_net_t|bin_t|file|entrypoint|/usr/bin/passt is bin_t in Debian 12
+network|x86ns_net_t|x86ns_launch_t|fd|use|inherited /dev/null and namespace fds
+network|x86ns_net_t|nsfs_t|file|open,read,getattr|the namespaces as /proc/self/fd/3 and 4
+network|x86ns_net_t|x86ns_net_t|cap_userns|sys_admin,net_admin,setpcap|setns, the tap device, its sandbox, in the user's namespaces
+network|x86ns_net_t|tun_tap_device_t|chr_file|open,read,write,ioctl|/dev/net/tun
+network|x86ns_net_t|x86ns_net_t|tun_socket|create|TUNSETIFF creates eth0
+network|x86ns_net_t|x86ns_net_t|netlink_route_socket|create,bind,nlmsg_read,nlmsg_write|eth0's addresses and routes
+network|x86ns_net_t|x86ns_net_t|tcp_socket|create,connect,read,write|the host side of the guest's TCP flows
+network|x86ns_net_t|x86ns_net_t|udp_socket|create,bind,read,write|the host side of the guest's UDP flows
+network|x86ns_net_t|devpts_t|chr_file|write|its messages on the guest's console
+network|x86ns_net_t|tmpfs_t|filesystem|mount|its sandbox's tmpfs root
+network|x86ns_net_t|net_conf_t|file|open,read|the host's resolv.conf
+network|x86ns_monitor_t|x86ns_net_t|process|sigkill|the monitor stops pasta
+network|x86ns_net_t|x86ns_monitor_t|process|sigchld|and reaps it
+layer|x86ns_launch_t|x86ns_upper_t|file|create,write,lock,rename,unlink|<guest>.img made, truncated, locked, renamed
+layer|x86ns_launch_t|x86ns_mkfs_t|process|transition|mke2fs on a new image
+layer|x86ns_mkfs_t|fsadm_exec_t|file|entrypoint|/sbin/mke2fs
+layer|x86ns_mkfs_t|x86ns_upper_t|file|open,read,write|the image, fd 3
+layer|x86ns_mkfs_t|x86ns_launch_t|fd|use|the image's fd and /dev/null
+layer|x86ns_launch_t|loop_control_device_t|chr_file|open,read,write,ioctl|/dev/loop-control
+layer|x86ns_launch_t|fixed_disk_device_t|blk_file|open,read,write,ioctl|/dev/loopN
+layer|x86ns_launch_t|fs_t|filesystem|mount|fsopen(ext4) on the loop device
+socket|x86ns_launch_t|x86ns_runtime_t|sock_file|create,setattr|monitor.sock bound and given to the user
+socket|x86ns_shell_t|x86ns_runtime_t|sock_file|write|connect needs write on monitor.sock
+socket|x86ns_shell_t|x86ns_launch_t|unix_stream_socket|connectto|monitor.sock is the launcher's socket
+socket|x86ns_ctl_t|x86ns_launch_t|unix_stream_socket|connectto|x86nsctl status, stop
+socket|sshd_t|x86ns_launch_t|unix_stream_socket|connectto|pam_x86ns asks the monitor
+socket|x86ns_monitor_t|x86ns_launch_t|unix_stream_socket|accept,getopt,read,write|accept, SO_PEERCRED
+agent|x86ns_shell_t|sshd_t|unix_stream_socket|connectto|sshd's agent socket
+agent|x86ns_shell_t|sshd_tmp_t|sock_file|write|its file in /tmp/ssh-XXXX
+agent|x86ns_shell_t|x86ns_file_t|dir|create,rmdir,add_name,remove_name|x86ns-agent-XXXX in the guest
+agent|x86ns_shell_t|x86ns_file_t|sock_file|create,unlink|agent.sock in the guest
+agent|x86ns_container_t|x86ns_shell_t|unix_stream_socket|connectto|guest ssh clients reach the relay
+agent|x86ns_ctl_t|sshd_exec_t|file|execute,execute_no_trans|x86nsctl check runs sshd -T
+agent|x86ns_ctl_t|sshd_key_t|file|read|sshd -T loads the host keys
+systemd|x86ns_launch_t|system_dbusd_t|unix_stream_socket|connectto|the system bus
+systemd|x86ns_launch_t|init_t|dbus|send_msg|method calls to systemd
+systemd|init_t|x86ns_launch_t|dbus|send_msg|replies and JobRemoved
+systemd|x86ns_launch_t|init_t|system|start|StartTransientUnit
+systemd|x86ns_launch_t|systemd_transient_unit_t|service|start,stop,reload|a left-over scope: StopUnit, ResetFailedUnit
+systemd|x86ns_launch_t|init_t|unix_stream_socket|connectto|/run/systemd/private without a bus
+systemd|x86ns_launch_t|systemd_machined_t|dbus|send_msg|RegisterMachine
+systemd|systemd_machined_t|x86ns_launch_t|dbus|send_msg|its reply
+systemd|x86ns_launch_t|cgroup_t|file|setattr|guest root owns the scope's files
+systemd|x86ns_launch_t|cgroup_t|dir|setattr|and the scope's group
+systemd|x86ns_launch_t|lib_t|file|open,read,map,execute|dlopen(libsystemd.so.0)
+systemd|x86ns_ctl_t|system_dbusd_t|unix_stream_socket|connectto|x86nsctl check
+systemd|x86ns_ctl_t|init_t|unix_stream_socket|connectto|x86nsctl check without a bus"
+# "SOURCE TARGET:process NEW": the automatic transitions of the launcher.
+TRANSITIONS="x86ns_launch_t bin_t:process x86ns_net_t
+x86ns_launch_t fsadm_exec_t:process x86ns_mkfs_t"
+
 FILE_CLASSES=file,dir,lnk_file,chr_file,blk_file,sock_file,fifo_file
 WRITE_PERMS=write,append,create,setattr,unlink,link,rename,add_name,remove_name,reparent,rmdir,relabelfrom,relabelto,mounton,quotaon
 FS_CHANGE_PERMS=mount,remount,unmount,relabelfrom,relabelto,quotamod,watch
@@ -271,6 +342,118 @@ find_launcher_entrances() {
 	done < <(sesearch -A -s x86ns_launch_t -c file -p entrypoint "$pol")
 }
 
+# The guest has no permission at all on the helpers (pasta handles its
+# packets; nothing of the guest may signal, trace or feed it), and cannot
+# connect to a socket of the launcher or the monitor (monitor.sock).
+find_container_reaching_helpers() {
+	local pol=$1 line t
+	VIOLATIONS=()
+	while IFS= read -r line; do
+		parse_rule "$line" || { violation "unparsed: $line"; continue; }
+		is_baseline && continue
+		expand "$pol" "$R_TGT"
+		for t in $EXPANDED; do
+			in_list "$t" "x86ns_net_t x86ns_mkfs_t" && { violation "$line (on $t)"; break; }
+		done
+	done < <(sesearch -A -s x86ns_container_t -t x86ns_net_t "$pol"
+		sesearch -A -s x86ns_container_t -t x86ns_mkfs_t "$pol")
+	while IFS= read -r line; do
+		violation "$line (the guest connects to the launcher's or monitor's socket)"
+	done < <(sesearch -A -s x86ns_container_t -t x86ns_launch_t -c unix_stream_socket -p connectto "$pol"
+		sesearch -A -s x86ns_container_t -t x86ns_monitor_t -c unix_stream_socket -p connectto "$pol")
+}
+
+# Only the launcher enters the helpers, each through its one file type, and
+# they enter nothing.
+find_helper_entrances() {
+	local pol=$1 entry dom file line t
+	VIOLATIONS=()
+	for entry in $HELPER_ENTRIES; do
+		dom=${entry%%:*} file=${entry#*:}
+		while IFS= read -r line; do
+			parse_rule "$line" || { violation "unparsed: $line"; continue; }
+			expand "$pol" "$R_SRC"
+			for t in $EXPANDED; do
+				[[ $t == x86ns_launch_t ]] || { violation "$line (from $t)"; break; }
+			done
+		done < <(sesearch -A -t "$dom" -c process -p transition,dyntransition "$pol"
+			sesearch -A -t "$dom" -c process2 -p nnp_transition,nosuid_transition "$pol")
+		while IFS= read -r line; do
+			parse_rule "$line" || { violation "unparsed: $line"; continue; }
+			[[ $R_TGT == "$file" ]] || violation "$line (entrypoint $R_TGT)"
+		done < <(sesearch -A -s "$dom" -c file -p entrypoint "$pol")
+		while IFS= read -r line; do
+			violation "$line ($dom changes domain)"
+		done < <(sesearch -A -s "$dom" -c process \
+			-p transition,dyntransition,setexec,setcurrent "$pol" | grep -v '^allow domain ')
+	done
+}
+
+# The helpers hold no host capability and no kernel class, and write only
+# their own objects: pasta the console and the tap device, mke2fs the image.
+find_helper_privileges() {
+	local pol=$1 entry dom writable line t
+	VIOLATIONS=()
+	for entry in $HELPER_WRITABLE; do
+		dom=${entry%%:*} writable=${entry#*:}
+		writable=${writable//,/ }
+		while IFS= read -r line; do
+			parse_rule "$line" || { violation "unparsed: $line"; continue; }
+			is_baseline && continue
+			[[ $R_CLASS == lockdown && $R_SRC == "$R_TGT" ]] && continue
+			violation "$line"
+		done < <(sesearch -A -s "$dom" -c "$KERNEL_CLASSES" "$pol")
+		while IFS= read -r line; do
+			parse_rule "$line" || { violation "unparsed: $line"; continue; }
+			is_baseline && continue
+			expand "$pol" "$R_TGT"
+			for t in $EXPANDED; do
+				in_list "$t" "$writable $WRITABLE_DEVICES" && continue
+				# Its own /proc/<pid> files; the launcher's pipes it inherits.
+				[[ $t == "$dom" ]] && continue
+				[[ $t == x86ns_launch_t && $R_CLASS == fifo_file ]] && continue
+				# pasta's sandbox: mount points of its own mount namespace.
+				[[ $dom == x86ns_net_t && $R_PERMS == mounton && $t =~ ^(root_t|tmp_t)$ ]] && continue
+				violation "$line (on $t)"
+				break
+			done
+		done < <(sesearch -A -s "$dom" -c "$FILE_CLASSES" -p "$WRITE_PERMS" "$pol")
+		while IFS= read -r line; do
+			parse_rule "$line" || { violation "unparsed: $line"; continue; }
+			local perm
+			for perm in $R_PERMS; do
+				in_list "$dom:$R_TGT:$perm" "$HELPER_FS" || violation "$line ($perm on $R_TGT)"
+			done
+		done < <(sesearch -A -s "$dom" -c filesystem -p "$FS_CHANGE_PERMS" "$pol")
+	done
+	while IFS= read -r line; do
+		violation "$line (mke2fs in the user's namespaces)"
+	done < <(sesearch -A -s x86ns_mkfs_t -c cap_userns,cap2_userns "$pol")
+}
+
+# On loop devices (labelled like every disk) the launcher issues only the
+# loop ioctls it needs.
+find_loop_ioctls() {
+	local pol=$1 entry tgt class want line cmd
+	VIOLATIONS=()
+	for entry in $LOOP_IOCTLS; do
+		IFS=: read -r tgt class want <<<"$entry"
+		local found=0
+		while IFS= read -r line; do
+			[[ $line =~ ioctl\ (\{\ ([^}]*)\ \}|([^ ;]+)) ]] || { violation "unparsed: $line"; continue; }
+			for cmd in ${BASH_REMATCH[2]:-${BASH_REMATCH[3]}}; do
+				if [[ $cmd == "$want" ]]; then
+					found=1
+				else
+					violation "allowxperm x86ns_launch_t $tgt:$class ioctl $cmd (only $want)"
+				fi
+			done
+		done < <(sesearch --allowxperm -s x86ns_launch_t -t "$tgt" -c "$class" "$pol")
+		# Without an allowxperm rule every ioctl would be allowed.
+		((found)) || violation "x86ns_launch_t $tgt:$class: no allowxperm rule, every ioctl allowed"
+	done
+}
+
 run_checks() {
 	local pol=$1
 	find_container_process_outside "$pol"
@@ -285,6 +468,14 @@ run_checks() {
 	report "only $CONTAINER_ENTRANTS enter x86ns_container_t, and it enters nothing"
 	find_launcher_entrances "$pol"
 	report "only $LAUNCH_ENTRANTS enter x86ns_launch_t, through x86ns_launch_exec_t"
+	find_container_reaching_helpers "$pol"
+	report "x86ns_container_t has no permission on pasta or mke2fs, and cannot connect to monitor.sock"
+	find_helper_entrances "$pol"
+	report "only x86ns_launch_t enters x86ns_net_t (from bin_t) and x86ns_mkfs_t (from fsadm_exec_t); they enter nothing"
+	find_helper_privileges "$pol"
+	report "pasta and mke2fs hold no host capability or kernel class and write only the console, the tap device, the image"
+	find_loop_ioctls "$pol"
+	report "the launcher issues only LOOP_CONFIGURE and LOOP_CTL_GET_FREE on loop devices"
 }
 
 # ---- build and link --------------------------------------------------------
@@ -342,6 +533,49 @@ check_match "the offline store lists the x86ns module" '^x86ns$' "$modules"
 
 run_checks "$POLICY"
 
+# ---- what the features need is there -----------------------------------------
+
+declare -A RULES_OF
+
+# allowed_perms POLICY SOURCE TARGET CLASS: set ALLOWED to the permissions
+# that SOURCE has on TARGET:CLASS, through any rule (attributes expanded).
+allowed_perms() {
+	local pol=$1 src=$2 tgt=$3 class=$4 line t
+	if [[ -z ${RULES_OF["$pol|$src"]+x} ]]; then
+		RULES_OF["$pol|$src"]=$(sesearch -A -s "$src" "$pol")
+	fi
+	ALLOWED=" "
+	while IFS= read -r line; do
+		parse_rule "$line" || continue
+		[[ $R_CLASS == "$class" ]] || continue
+		[[ $R_TGT == self ]] && R_TGT=$src
+		expand "$pol" "$R_TGT"
+		for t in $EXPANDED; do
+			[[ $t == "$tgt" ]] && { ALLOWED+="$R_PERMS "; break; }
+		done
+	done <<<"${RULES_OF["$pol|$src"]}"
+}
+
+while IFS='|' read -r feature src tgt class perms why; do
+	allowed_perms "$POLICY" "$src" "$tgt" "$class"
+	missing=
+	for perm in ${perms//,/ }; do
+		[[ $ALLOWED == *" $perm "* ]] || missing+=" $perm"
+	done
+	desc="$feature: $src may ${perms//,/ } on $tgt:$class ($why)"
+	if [[ -z $missing ]]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "missing:$missing"
+	fi
+done <<<"$NEEDS"
+
+while read -r src rest new; do
+	rule=$(sesearch -T -s "$src" -t "${rest%%:*}" -c process "$POLICY")
+	check_match "the launcher's exec of ${rest%%:*} enters $new automatically" \
+		"type_transition $src $rest $new;" "$rule"
+done <<<"$TRANSITIONS"
+
 # ---- MCS and labels --------------------------------------------------------
 
 members_line=$(seinfo "$POLICY" -a mcs_constrained_type -x | awk '/^\t/ { print $1 }' | tr '\n' ' ')
@@ -382,6 +616,13 @@ check_label "/lib/$multiarch/security/pam_x86ns.so" lib_t
 check_label /etc/security/x86ns.conf x86ns_conf_t
 check_label /etc/security/x86ns.conf.d/10-site.conf x86ns_conf_t
 check_label /var/lib/x86ns/1000/upper x86ns_upper_t
+check_label /var/lib/x86ns/1000/debian.img x86ns_upper_t
+check_label /var/lib/x86ns/1000/debian.img.new x86ns_upper_t
+check_label /sbin/mke2fs fsadm_exec_t
+check_label /usr/bin/passt bin_t
+check_label /dev/net/tun tun_tap_device_t
+check_label /dev/loop-control loop_control_device_t
+check_label /dev/loop0 fixed_disk_device_t
 check_label /var/lib/x86ns-guests/debian x86ns_guest_t
 check_label /srv/x86ns/busybox/bin/sh x86ns_guest_t
 check_label /run/x86ns/1000/monitor.sock x86ns_runtime_t
@@ -412,7 +653,8 @@ fi
 # ---- the checks bite: a variant with broad rules ---------------------------
 
 # One rule per check; each must make its check fail, and be named in the
-# failure.
+# failure (by the start of the rule sesearch prints: a planted permission
+# may be merged into the rule of the same source, target and class).
 PLANTED=(
 	"allow x86ns_container_t domain:process sigkill;"
 	"allow x86ns_container_t sshd_t:fd use;"
@@ -421,6 +663,12 @@ PLANTED=(
 	"allow x86ns_container_t sysctl_kernel_t:file write;"
 	"allow unconfined_t x86ns_container_t:process transition;"
 	"allow user_t x86ns_launch_t:process transition;"
+	"allow x86ns_container_t x86ns_net_t:process ptrace;"
+	"allow x86ns_container_t x86ns_launch_t:unix_stream_socket connectto;"
+	"allow unconfined_t x86ns_net_t:process transition;"
+	"allow x86ns_net_t self:capability net_admin;"
+	"allow x86ns_mkfs_t etc_t:file write;"
+	"allowxperm x86ns_launch_t fixed_disk_device_t:blk_file ioctl 0x1277;"
 )
 PLANTED_CHECK=(
 	find_container_process_outside
@@ -430,6 +678,12 @@ PLANTED_CHECK=(
 	find_container_kernel_access
 	find_container_entrances
 	find_launcher_entrances
+	find_container_reaching_helpers
+	find_container_reaching_helpers
+	find_helper_entrances
+	find_helper_privileges
+	find_helper_privileges
+	find_loop_ioctls
 )
 PLANTED_MATCH=(
 	"allow x86ns_container_t domain:process sigkill;"
@@ -439,6 +693,12 @@ PLANTED_MATCH=(
 	"allow x86ns_container_t sysctl_kernel_t:file write;"
 	"allow unconfined_t x86ns_container_t:process transition;"
 	"allow user_t x86ns_launch_t:process transition;"
+	"allow x86ns_container_t x86ns_net_t:process ptrace;"
+	"allow x86ns_container_t x86ns_launch_t:unix_stream_socket "
+	"allow unconfined_t x86ns_net_t:process transition;"
+	"allow x86ns_net_t x86ns_net_t:capability net_admin;"
+	"allow x86ns_mkfs_t etc_t:file "
+	"allowxperm x86ns_launch_t fixed_disk_device_t:blk_file ioctl 0x1277"
 )
 
 build_module "$TST_TMP/broad" || tst_bail "the broad variant builds" "copy failed"
@@ -447,7 +707,7 @@ build_module "$TST_TMP/broad" || tst_bail "the broad variant builds" "copy faile
 	echo "# Planted by tests/selinux/t-policy.sh: each rule must fail a check."
 	echo "gen_require(\`"
 	echo "	attribute domain;"
-	echo "	type sshd_t, etc_t, kernel_t, sysctl_kernel_t, unconfined_t, user_t;"
+	echo "	type sshd_t, etc_t, kernel_t, sysctl_kernel_t, unconfined_t, user_t, fixed_disk_device_t;"
 	echo "	class system module_request;"
 	echo "')"
 	printf '%s\n' "${PLANTED[@]}"
