@@ -75,6 +75,7 @@ struct child_state {
 	int root_fd;            /* merged/ */
 	int notify_dir_fd;      /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
 	bool binfmt_registered; /* the translator runs every program of its machines */
+	char label[160];        /* SELinux: ",context=..." of our tmpfs and devpts mounts, or "" */
 	char staging[64];
 };
 
@@ -174,10 +175,7 @@ static int step_overlay(struct child_state *s, struct error *e)
 	if (mount_move_fd(s->layer_fd, s->staging_fd, STAGING_LAYER) < 0)
 		return error_set(e, "overlay", negerrno(), "attach the writable layer");
 
-	char label[160];
-	r = label_mount_option(p->user->uid, label, sizeof(label));
-	if (r >= 0)
-		r = mounts_set_label(label);
+	r = label_mount_option(p->user->uid, s->label, sizeof(s->label));
 	if (r < 0)
 		return error_set(e, "overlay", r, "SELinux label of the container's files");
 	_cleanup_close_ int lower = -1, layer = -1, upper = -1, work = -1, merged = -1;
@@ -199,7 +197,7 @@ static int step_overlay(struct child_state *s, struct error *e)
 	r = xsnprintf(opts, sizeof(opts),
 		      "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
 		      "workdir=/proc/self/fd/%d,userxattr%s",
-		      lower, upper, work, label);
+		      lower, upper, work, s->label);
 	if (r >= 0)
 		r = xsnprintf(target, sizeof(target), "/proc/self/fd/%d", merged);
 	if (r < 0)
@@ -223,10 +221,10 @@ static int step_api_filesystems(struct child_state *s, struct error *e)
 	r = mounts_sys(s->root_fd, p->decision.network != NETWORK_HOST);
 	if (r < 0)
 		return error_set(e, "api filesystems", r, "mount /sys");
-	r = mounts_cgroup(s->root_fd);
+	r = mounts_cgroup(s->root_fd, s->label);
 	if (r < 0)
 		return error_set(e, "api filesystems", r, "mount /sys/fs/cgroup");
-	r = mounts_dev(s->root_fd);
+	r = mounts_dev(s->root_fd, s->label);
 	if (r < 0)
 		return error_set(e, "api filesystems", r, "populate /dev");
 	/* By path: a bind source must be a mount of our own namespace, and
@@ -235,10 +233,10 @@ static int step_api_filesystems(struct child_state *s, struct error *e)
 	if (r < 0)
 		return error_set(e, "api filesystems", r, "bind the console pty %s on /dev/console",
 				 p->console_path);
-	r = mounts_tmpfs(s->root_fd, "run", "mode=0755,size=20%");
+	r = mounts_tmpfs(s->root_fd, "run", "mode=0755,size=20%", s->label);
 	if (r < 0)
 		return error_set(e, "api filesystems", r, "mount tmpfs on /run");
-	r = mounts_tmpfs(s->root_fd, "tmp", "mode=1777,size=50%");
+	r = mounts_tmpfs(s->root_fd, "tmp", "mode=1777,size=50%", s->label);
 	if (r < 0)
 		return error_set(e, "api filesystems", r, "mount tmpfs on /tmp");
 	if (s->notify_dir_fd >= 0) {
@@ -251,7 +249,7 @@ static int step_api_filesystems(struct child_state *s, struct error *e)
 
 static int step_masks(struct child_state *s, struct error *e)
 {
-	int r = mounts_mask(s->root_fd, s->plan->decision.network != NETWORK_HOST);
+	int r = mounts_mask(s->root_fd, s->plan->decision.network != NETWORK_HOST, s->label);
 	if (r < 0)
 		return error_set(e, "masks", r, "mask /proc and /sys");
 	return 0;

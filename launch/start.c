@@ -97,8 +97,7 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, p->guest->root,
 						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
-		return error_set(e, "guest tree", negerrno(), "open guest tree %s",
-					p->guest->root);
+		return error_set(e, "guest tree", negerrno(), "open guest tree %s", p->guest->root);
 	_cleanup_close_ int userns = openat(proc_fd, "ns/user", O_RDONLY | O_CLOEXEC);
 	if (userns < 0)
 		return error_set(e, "guest tree", negerrno(), "open the user namespace");
@@ -109,9 +108,9 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 		    sizeof(attr)) < 0)
 		return error_set(e, "guest tree", negerrno(),
-					"idmapped mount of %s (the file system must support "
-					"idmapped mounts)",
-					p->guest->root);
+				 "idmapped mount of %s (the file system must support "
+				 "idmapped mounts)",
+				 p->guest->root);
 	*ret_fd = TAKE_FD(tree);
 	return 0;
 }
@@ -163,28 +162,25 @@ static int guest_scope_create(const struct container_plan *p, pid_t pid, struct 
 		return error_set(e, "systemd unit", r, "%s", err);
 	r = cgroup_delegate(p->cgroup_name, p->root_uid, p->root_gid);
 	if (r < 0)
-		return error_set(e, "cgroup", r, "delegate %s/%s", SYSTEMD_SLICE,
-					p->cgroup_name);
+		return error_set(e, "cgroup", r, "delegate %s/%s", SYSTEMD_SLICE, p->cgroup_name);
 	unsigned have = 0;
 	r = cgroup_enforced_controllers(p->cgroup_name, &have);
 	if (r < 0)
-		return error_set(e, "cgroup", r, "read %s/%s", SYSTEMD_SLICE,
-					p->cgroup_name);
+		return error_set(e, "cgroup", r, "read %s/%s", SYSTEMD_SLICE, p->cgroup_name);
 	const char *missing = pol->pids_max && !(have & CGROUP_CONTROLLER_PIDS)       ? "pids"
 			      : pol->memory_max && !(have & CGROUP_CONTROLLER_MEMORY) ? "memory"
 			      : pol->cpu_percent && !(have & CGROUP_CONTROLLER_CPU)   ? "cpu"
 										      : NULL;
 	if (missing)
 		return error_set(e, "cgroup", -EOPNOTSUPP,
-					"the configuration sets a %s limit for %s, but systemd "
-					"did not enable the %s controller",
-					missing, p->user->name, missing);
+				 "the configuration sets a %s limit for %s, but systemd "
+				 "did not enable the %s controller",
+				 missing, p->user->name, missing);
 	return 0;
 }
 
 /* Everything between clone and the child's "go". */
-static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
-			 unsigned long long *ret_userns_ino, struct error *e)
+static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd, struct error *e)
 {
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
@@ -212,8 +208,7 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 	} else {
 		r = cgroup_attach_v1(p->cgroup_name, pid);
 		if (r < 0)
-			return error_set(e, "cgroup", r,
-						"move the container into its cgroup");
+			return error_set(e, "cgroup", r, "move the container into its cgroup");
 	}
 	_cleanup_close_ int tree = -1;
 	r = guest_tree_idmapped(p, proc_fd, &tree, e);
@@ -222,14 +217,10 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 	_cleanup_close_ int layer = -1;
 	r = layer_mount(p, &layer);
 	if (r < 0)
-		return error_set(
-		    e, "layer", r, "mount the writable layer (%s; layer-size): %s",
-		    p->layer_is_image ? "an ext4 image on a loop device" : "a directory",
-		    layer_mount_error(r));
-	struct stat st;
-	if (fstatat(proc_fd, "ns/user", &st, 0) < 0)
-		return error_set(e, "id maps", negerrno(), "stat the user namespace");
-	*ret_userns_ino = (unsigned long long)st.st_ino;
+		return error_set(e, "layer", r, "mount the writable layer (%s; layer-size): %s",
+				 p->layer_is_image ? "an ext4 image on a loop device"
+						   : "a directory",
+				 layer_mount_error(r));
 	/* "go" carries the guest tree and the writable layer, in that order. */
 	r = sync_send_fds(sync_fd, "go", (int[]){ tree, layer }, 2);
 	if (r < 0)
@@ -258,8 +249,7 @@ static bool spawner_message(struct msghdr *msg, const char *text, int *ret_pidfd
 /* A user-mode network stack that ends before the guest runs (pasta
  * refused its options, AppArmor, no route on the host) fails the start at
  * once, instead of the child's wait for a configured network. */
-static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
-				 struct error *e)
+static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user, struct error *e)
 {
 	struct pollfd p[2] = { { .fd = sync_fd, .events = POLLIN },
 			       { .fd = net_pidfd, .events = POLLIN } };
@@ -273,11 +263,11 @@ static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
 			return 0;
 		siginfo_t si = { 0 };
 		(void)waitid(P_PIDFD, (id_t)net_pidfd, &si, WEXITED | WNOHANG);
-		return error_set(
-		    e, "network", -ENETDOWN,
-		    "%s ended (%s %d) before the guest started; its messages are "
-		    "in " X86NS_LOGDIR "/%s.log",
-		    "pasta", si.si_code == CLD_EXITED ? "status" : "signal", si.si_status, user);
+		return error_set(e, "network", -ENETDOWN,
+				 "%s ended (%s %d) before the guest started; its messages are "
+				 "in " X86NS_LOGDIR "/%s.log",
+				 "pasta", si.si_code == CLD_EXITED ? "status" : "signal",
+				 si.si_status, user);
 	}
 }
 
@@ -357,9 +347,9 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 	close(child_end);
 	if (pid < 0)
 		return error_set(err, "clone", pid,
-					"create the namespaces (are user namespaces allowed?)");
+				 "create the namespaces (are user namespaces allowed?)");
 
-	r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
+	r = prepare_child(plan, pid, parent_end, err);
 	if (r >= 0)
 		r = wait_child_exec(parent_end, plan->net_pidfd, plan->user->name,
 				    &plan->spawner_pidfd, err);
