@@ -35,6 +35,7 @@
 #include "home.h"
 #include "label.h"
 #include "landlock.h"
+#include "launch-proto.h"
 #include "launch.h"
 #include "mounts.h"
 #include "proto.h"
@@ -81,10 +82,10 @@ struct child_state {
 
 static int step_credentials(struct child_state *s, struct error *e)
 {
-	/* The monitor sends "go" with the idmapped guest tree once the maps are
-	 * written and we sit in our cgroups. */
-	char buf[8];
-	int fds[2];
+	/* The monitor sends "go" with the idmapped guest tree and the
+	 * writable layer once the maps are written and we sit in our cgroups. */
+	char buf[16];
+	int fds[SYNC_MAX_FDS];
 	char control[CMSG_SPACE(sizeof(fds))];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct msghdr msg = { .msg_iov = &iov,
@@ -96,9 +97,16 @@ static int step_credentials(struct child_state *s, struct error *e)
 		return error_set(e, "credentials", n < 0 ? negerrno() : -ECONNRESET,
 				 "no go from the monitor");
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(fds)))
+	size_t n_fds = 0;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len <= CMSG_LEN(sizeof(fds))) {
+		n_fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(c), n_fds * sizeof(int));
+	}
+	struct sync_message m;
+	int r = sync_message_parse(buf, (size_t)n, n_fds, &m);
+	if (r < 0 || m.kind != SYNC_GO)
 		return error_set(e, "credentials", -EBADMSG, "no guest tree and layer received");
-	memcpy(fds, CMSG_DATA(c), sizeof(fds));
 	s->lower_fd = fds[0];
 	s->layer_fd = fds[1];
 
@@ -511,7 +519,7 @@ static int spawner_start(struct child_state *s, struct error *e)
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return error_set(e, "exec init", negerrno(), "pidfd of x86ns-spawner");
-	r = sync_send_fds(s->sync_fd, "spawner", &pidfd, 1);
+	r = sync_send(s->sync_fd, &(struct sync_message){ .kind = SYNC_SPAWNER }, &pidfd, 1);
 	if (r < 0)
 		return error_set(e, "exec init", r, "hand x86ns-spawner to the monitor");
 	return 0;
@@ -658,9 +666,7 @@ void container_child_main(const struct container_plan *plan, int sync_fd)
 	/* Die with the monitor: an orphaned half-built container helps no one. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)child_steps_run(&s, &e);
-	char msg[PROTO_MSG_MAX];
-	if (xsnprintf(msg, sizeof(msg), "%s: %s", e.step, e.message) < 0)
-		msg[sizeof(msg) - 1] = '\0';
-	(void)!send(sync_fd, msg, strlen(msg), MSG_NOSIGNAL);
+	struct sync_message failed = { .kind = SYNC_FAILED, .error = e };
+	(void)sync_send(sync_fd, &failed, NULL, 0);
 	_exit(127);
 }

@@ -45,12 +45,12 @@ struct container_plan {
 	int state_fd; /* /var/lib/x86ns/<uid> (flocked by the launcher) */
 	int layer_fd; /* the writable layer: <guest>.img, or the <guest> directory */
 	bool layer_is_image;
-	int init_fd;           /* O_PATH of the builtin init or the translator; -1 */
-	int spawner_fd;        /* O_PATH of x86ns-spawner */
-	int spawner_pidfd;     /* the running spawner, from the container child */
-	int console_fd;        /* slave of the console pty: init's stdio, /dev/console */
-	char console_path[32]; /* its /dev/pts/N, for the bind in the child's namespace */
-	int notify_fd;         /* ready = notify: the monitor's sd_notify socket; else -1 */
+	int init_fd;                /* O_PATH of the builtin init or the translator; -1 */
+	int spawner_fd;             /* O_PATH of x86ns-spawner */
+	int spawner_pidfd;          /* the running spawner, from the container child */
+	int console_fd;             /* slave of the console pty: init's stdio, /dev/console */
+	char console_path[32];      /* its /dev/pts/N, for the bind in the child's namespace */
+	int notify_fd;              /* ready = notify: the monitor's sd_notify socket; else -1 */
 	struct guest_plan decision; /* what this kernel lets the start do (lib/plan.h) */
 	pid_t net_pid;              /* network private: the user-mode stack (pasta); else 0 */
 	int net_pidfd;              /* its pidfd; else -1 */
@@ -61,11 +61,10 @@ struct container_plan {
 int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 		    unsigned long long *ret_userns_ino, struct error *err);
 
-/* start.c — send one word and up to SYNC_MAX_FDS fds over the sync socket
- * ("go" with the guest tree and the writable layer to the child, "spawner"
- * with its pidfd to the monitor). */
-#define SYNC_MAX_FDS 2
-int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n);
+/* start.c — send one message of the sync socket (lib/launch-proto.h) with
+ * the n fds its kind carries. */
+struct sync_message;
+int sync_send(int sync_fd, const struct sync_message *m, const int *fds, size_t n);
 
 /* container.c — Runs in: container child (new user namespace). Never
  * returns on success (execs the guest init); writes the error to sync_fd. */

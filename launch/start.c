@@ -12,6 +12,7 @@
  * the child with the user's power only (container.c). */
 
 #include "cgroup.h"
+#include "launch-proto.h"
 #include "launch.h"
 #include "layer.h"
 #include "proto.h"
@@ -115,21 +116,26 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 	return 0;
 }
 
-int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n)
+int sync_send(int sync_fd, const struct sync_message *m, const int *fds, size_t n)
 {
 	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))] = { 0 };
-	if (n == 0 || n > SYNC_MAX_FDS)
+	char text[PROTO_MSG_MAX];
+	if (n != sync_message_fds(m->kind))
 		return -EINVAL;
-	struct iovec iov = { .iov_base = (char *)word, .iov_len = strlen(word) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control,
-			      .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(n * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	int len = sync_message_format(m, text, sizeof(text));
+	if (len < 0)
+		return len;
+	struct iovec iov = { .iov_base = text, .iov_len = (size_t)len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (n > 0) {
+		msg.msg_control = control;
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
 	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0)
 		return negerrno();
 	return 0;
@@ -222,28 +228,45 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd, struc
 						   : "a directory",
 				 layer_mount_error(r));
 	/* "go" carries the guest tree and the writable layer, in that order. */
-	r = sync_send_fds(sync_fd, "go", (int[]){ tree, layer }, 2);
+	r = sync_send(sync_fd, &(struct sync_message){ .kind = SYNC_GO }, (int[]){ tree, layer },
+		      2);
 	if (r < 0)
 		return error_set(e, "start", r, "wake the container child");
 	return 0;
 }
 
-/* "spawner" with a pidfd: the child started x86ns-spawner (the monitor
- * stops the guest when it ends). Takes the fd of any other message. */
-static bool spawner_message(struct msghdr *msg, const char *text, int *ret_pidfd)
+/* One message of the child; the fd it carried (if any) is in *ret_fd. */
+static int child_message_recv(int sync_fd, struct sync_message *ret, int *ret_fd)
 {
-	struct cmsghdr *c = CMSG_FIRSTHDR(msg);
-	int fd = -1;
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-	    c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	if (strcmp(text, "spawner") != 0 || fd < 0 || *ret_pidfd >= 0) {
-		if (fd >= 0)
-			close(fd);
-		return false;
+	char text[PROTO_MSG_MAX];
+	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))];
+	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control) };
+	ssize_t n;
+	while ((n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return n < 0 ? negerrno() : 0;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int fds[SYNC_MAX_FDS];
+	size_t n_fds = 0;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+		n_fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (n_fds > SYNC_MAX_FDS)
+			n_fds = SYNC_MAX_FDS;
+		memcpy(fds, CMSG_DATA(c), n_fds * sizeof(int));
 	}
-	*ret_pidfd = fd;
-	return true;
+	int r = sync_message_parse(text, (size_t)n, n_fds, ret);
+	if (r < 0 || n_fds != 1) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return r < 0 ? r : 1;
+	}
+	*ret_fd = fds[0];
+	return 1;
 }
 
 /* A user-mode network stack that ends before the guest runs (pasta
@@ -272,41 +295,37 @@ static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user, s
 }
 
 /* The child closes its end at exec (CLOEXEC): EOF means the guest init is
- * running; before it comes the spawner's pidfd; any other message is the
- * failing step. */
+ * running; before it comes the spawner's pidfd; a "failed" message names
+ * the failing step. */
 static int wait_child_exec(int sync_fd, int net_pidfd, const char *user, int *ret_spawner_pidfd,
 			   struct error *e)
 {
-	char msg[PROTO_MSG_MAX];
-	ssize_t n;
 	for (;;) {
 		int r = wait_child_or_network(sync_fd, net_pidfd, user, e);
 		if (r < 0)
 			return r;
-		char control[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { .iov_base = msg, .iov_len = sizeof(msg) - 1 };
-		struct msghdr mh = { .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = control,
-				     .msg_controllen = sizeof(control) };
-		n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return error_set(e, "start", negerrno(), "wait for the container");
-		msg[n] = '\0';
-		if (n == 0 || !spawner_message(&mh, msg, ret_spawner_pidfd))
+		struct sync_message m;
+		int fd = -1;
+		r = child_message_recv(sync_fd, &m, &fd);
+		if (r < 0)
+			return error_set(e, "start", r, "the container child's message");
+		if (r == 0)
 			break;
+		if (m.kind == SYNC_FAILED) {
+			*e = m.error;
+			return -EIO;
+		}
+		if (m.kind != SYNC_SPAWNER || *ret_spawner_pidfd >= 0) {
+			if (fd >= 0)
+				close(fd);
+			return error_set(e, "start", -EBADMSG,
+					 "unexpected message from the container child");
+		}
+		*ret_spawner_pidfd = fd;
 	}
-	if (n == 0 && *ret_spawner_pidfd < 0)
+	if (*ret_spawner_pidfd < 0)
 		return error_set(e, "spawner", -EBADMSG, "no pidfd of x86ns-spawner");
-	if (n == 0)
-		return 0;
-	char *colon = strstr(msg, ": ");
-	snprintf(e->step, sizeof(e->step), "%.*s", colon ? (int)(colon - msg) : 0, msg);
-	snprintf(e->message, sizeof(e->message), "%.*s", (int)sizeof(e->message) - 1,
-		 colon ? colon + 2 : msg);
-	return -EIO;
+	return 0;
 }
 
 /* The user namespace init ended up in (the inner one, see step_lock_mounts):
