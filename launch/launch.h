@@ -81,5 +81,17 @@ void user_net_stop(struct container_plan *plan);
  * Wait until the stack has configured the namespace (a default route). */
 int user_net_wait_configured(unsigned timeout_ms);
 
+/* console.c — Runs in: the monitor-to-be, host root. The guest's console
+ * pty (its slave path in p->console_path), and on a failed start its
+ * first output copied into the user's log. */
+int console_open(struct container_plan *p, int *ret_master, int *ret_slave);
+void console_drain(int master, int log_fd);
+
+/* scope.c — Runs in: the monitor-to-be, host root, where systemd runs the
+ * units: the monitor's own scope (opens p->systemd), and the machine that
+ * machined lists (machined = yes). */
+int monitor_scope_create(struct container_plan *p, struct error *e);
+int machine_register(const struct container_plan *p, pid_t init_pid, struct error *e);
+
 /* The directory of the running executable's siblings (monitor, init). */
 int launch_sibling_path(const char *name, char *buf, size_t len);
