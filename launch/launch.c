@@ -11,8 +11,8 @@
  *   x86ns-launch stop  --uid U
  *   x86ns-launch reset --uid U [--guest NAME]
  *
- * stdout: one line of key=value results for the caller; stderr: one line
- * for the user when something fails. Exit: 0 done, 2 user not selected by
+ * stdout: lines of key=value results for the caller (lib/launch-proto.h);
+ * stderr: one line for the user when something fails. Exit: 0 done, 2 user not selected by
  * the configuration, 1 failure. */
 
 #include "cgroup.h"
@@ -23,21 +23,15 @@
 #include "systemd.h"
 #include "cli.h"
 #include "binfmt.h"
-#include "translator.h"
-#include "tree.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <sched.h>
-#include <sys/file.h>
 #include <sys/personality.h>
-#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -45,7 +39,6 @@
 #include <sys/wait.h>
 
 #define EXIT_NOT_SELECTED 2
-#define RESOLVE_SAFE      (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
 struct launch_args {
 	const char *command;
@@ -129,221 +122,6 @@ static int parse_args(int argc, char **argv, struct launch_args *a, struct error
 	if (a->user.uid == (uid_t)-1)
 		return error_set_text(e, "arguments", -EINVAL, "--uid is required");
 	return 0;
-}
-
-/* A root-owned directory that nobody else can write, created if missing. */
-static int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_fd)
-{
-	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
-		return negerrno();
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-				.resolve =
-				    parent_fd == AT_FDCWD ? RESOLVE_NO_SYMLINKS : RESOLVE_SAFE };
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, parent_fd, name, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return negerrno();
-	if (st.st_uid != 0 || (st.st_mode & 022))
-		return -EPERM;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
-/* The per-user lock is a flock on the user's state directory
- * /var/lib/x86ns/<uid>, which outlives containers by design (it holds the
- * upper layer), so no lock file is left in /run. Serializes start, join and
- * the wait for a stopping container; the monitor never takes it. */
-static int user_lock(uid_t uid, int *ret_fd)
-{
-	_cleanup_close_ int base = -1;
-	int r = root_dir_open(AT_FDCWD, X86NS_STATEDIR, 0755, &base);
-	if (r < 0)
-		return r;
-	char name[16];
-	snprintf(name, sizeof(name), "%u", (unsigned)uid);
-	if (mkdirat(base, name, 0700) < 0 && errno != EEXIST)
-		return negerrno();
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_SAFE };
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, base, name, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return negerrno();
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
-static int log_open(const char *user, int *ret_fd)
-{
-	if (!user || !*user || strchr(user, '/') || user[0] == '.')
-		return -EINVAL;
-	_cleanup_close_ int dir = -1;
-	int r = root_dir_open(AT_FDCWD, X86NS_LOGDIR, 0750, &dir);
-	if (r < 0)
-		return r;
-	char name[300];
-	r = xsnprintf(name, sizeof(name), "%s.log", user);
-	if (r < 0)
-		return r;
-	struct open_how how = { .flags = O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
-				.mode = 0640,
-				.resolve = RESOLVE_SAFE };
-	int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
-	if (fd < 0)
-		return negerrno();
-	*ret_fd = fd;
-	return 0;
-}
-
-/* Whatever a crashed earlier container left behind. */
-static void leftovers_remove(uid_t uid, const char *cgroup_name)
-{
-	if (cgroup_populated(cgroup_name))
-		cgroup_kill(cgroup_name);
-	cgroup_destroy(cgroup_name);
-	char path[108];
-	if (runtime_socket_path(uid, path, sizeof(path)) >= 0)
-		unlink(path);
-	runtime_ready_remove(uid);
-	runtime_notify_remove(uid);
-	if (runtime_dir(uid, path, sizeof(path)) >= 0)
-		rmdir(path);
-}
-
-/* The uid or gid map of the user's container, from the subordinate range. */
-static int idmap_for_user(const char *user, uint32_t own_id, bool gid, struct idmap *ret,
-			  struct error *e)
-{
-	const char *kind = gid ? "gid" : "uid";
-	uint64_t start, count;
-	int r = subid_range_for(user, gid, &start, &count);
-	if (r == -ELIBACC || r == -ELIBBAD)
-		return error_set_text(e, "id maps", r,
-				      "cannot use shadow's libsubid (libsubid.so.4, Debian package "
-				      "libsubid4) to look up subordinate ids: %s",
-				      strerror(-r));
-	if (r == -ENOENT)
-		return error_set_text(
-		    e, "id maps", r,
-		    "user %s has no subordinate %s range (/etc/sub%s or the subid "
-		    "service); see x86ns.conf(5)",
-		    user, kind, kind);
-	if (r < 0 || (r = idmap_compute(own_id, start, count, ret)) < 0)
-		return error_set_text(e, "id maps", r,
-				      "user %s: unusable subordinate %s range %llu+%llu", user,
-				      kind, (unsigned long long)start, (unsigned long long)count);
-	return 0;
-}
-
-/* The ids, the cgroup names and the units: who the container is. */
-static int plan_identity(const struct launch_args *a, struct container_plan *p, struct error *e)
-{
-	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
-		return error_set_text(e, "arguments", -EINVAL,
-				      "--user, --gid and an absolute --home are required");
-	int r = idmap_for_user(a->user.name, a->user.uid, false, &p->uid_map, e);
-	if (r >= 0)
-		r = idmap_for_user(a->user.name, a->user.gid, true, &p->gid_map, e);
-	if (r < 0)
-		return r;
-	p->root_uid = (uid_t)idmap_to_host(&p->uid_map, 0);
-	p->root_gid = (gid_t)idmap_to_host(&p->gid_map, 0);
-	/* Decided once per start, before any cgroup is touched: the
-	 * launcher, the monitor-to-be and the monitor agree on it. */
-	p->systemd_units = systemd_units_wanted();
-	if (p->systemd_units) {
-		cgroup_use_systemd_slice(SYSTEMD_SLICE);
-		systemd_guest_unit(a->user.uid, p->cgroup_name, sizeof(p->cgroup_name));
-		systemd_monitor_unit(a->user.uid, p->monitor_unit, sizeof(p->monitor_unit));
-	} else {
-		snprintf(p->cgroup_name, sizeof(p->cgroup_name), "%u", (unsigned)a->user.uid);
-	}
-	return 0;
-}
-
-/* O_PATH fds of the programs the container child execs: the builtin init
- * or the translator, and x86ns-spawner. */
-static int plan_programs(struct container_plan *p, struct error *e)
-{
-	const char *exe = p->guest->init ? p->guest->translator : NULL;
-	char init_path[4096];
-	if (!p->guest->init) {
-		int r = launch_sibling_path("x86ns-init", init_path, sizeof(init_path));
-		exe = r < 0 ? NULL : init_path;
-	}
-	if (exe) {
-		p->init_fd = open(exe, O_PATH | O_CLOEXEC);
-		if (p->init_fd < 0)
-			return error_set(e, "programs", negerrno(), "cannot open %s", exe);
-	}
-	char spawner[4096];
-	int r = launch_sibling_path("x86ns-spawner", spawner, sizeof(spawner));
-	if (r < 0)
-		return error_set(e, "programs", r, "cannot locate x86ns-spawner");
-	p->spawner_fd = open(spawner, O_PATH | O_CLOEXEC);
-	if (p->spawner_fd < 0)
-		return error_set(e, "programs", negerrno(), "cannot open %s", spawner);
-	return 0;
-}
-
-static int plan_prepare(const struct launch_args *a, const struct user_policy *pol, int state_fd,
-			struct container_plan *p, struct error *e)
-{
-	*p = (struct container_plan){ .user = &a->user,
-				      .policy = pol,
-				      .guest = pol->guest,
-				      .state_fd = state_fd,
-				      .notify_fd = -1,
-				      .layer_fd = -1,
-				      .init_fd = -1,
-				      .spawner_fd = -1,
-				      .spawner_pidfd = -1,
-				      .console_fd = -1,
-				      .net_pidfd = -1 };
-	int r = plan_identity(a, p, e);
-	if (r < 0)
-		return r;
-	r = layer_prepare(p);
-	if (r == -EEXIST)
-		return error_set_text(
-		    e, "layer", r,
-		    "the writable layer %s/%u/%s of %s %s: \"x86nsctl reset %s\" discards it, "
-		    "or set \"layer-size = max\" for %s",
-		    X86NS_STATEDIR, (unsigned)a->user.uid, p->guest->name, a->user.name,
-		    layer_prepare_error(r), a->user.name, a->user.name);
-	if (r < 0)
-		return error_set_text(
-		    e, "layer", r,
-		    "cannot prepare the writable layer of %s in %s/%u (layer-size): %s",
-		    a->user.name, X86NS_STATEDIR, (unsigned)a->user.uid, layer_prepare_error(r));
-	r = translator_check(p->guest);
-	if (r < 0)
-		return error_set_text(
-		    e, "translator", r, "guest '%s': cannot use the translator %s: %s",
-		    p->guest->name, p->guest->translator, translator_file_error(r));
-	/* What this kernel lets the start do, decided as x86nsctl check
-	 * decides it: a guest that cannot work is refused here, in one line,
-	 * rather than started to fail every login. */
-	struct kernel_features k;
-	kernel_features_probe(guest_plan_probes(p->guest), &k);
-	guest_plan_make(p->guest, pol->network, &k, &p->decision);
-	if (!p->decision.startable)
-		return error_set_text(e, "kernel", -EOPNOTSUPP, "cannot start for %s: %s",
-				      a->user.name, p->decision.text);
-	return plan_programs(p, e);
-}
-
-/* The plan's fds in the launcher (the monitor-to-be has its own copies). */
-static void plan_release(struct container_plan *p)
-{
-	closep(&p->init_fd);
-	closep(&p->spawner_fd);
-	closep(&p->layer_fd);
-	closep(&p->notify_fd);
 }
 
 static int enter_host_mount_namespace(void)
@@ -750,7 +528,7 @@ static pid_t container_start(const struct launch_args *a, const struct user_poli
 	struct start s = {
 		.a = a, .pol = pol, .run_fd = -1, .listen_fd = -1, .monitor_cgroup = -1
 	};
-	int r = plan_prepare(a, pol, state_fd, &s.plan, e);
+	int r = plan_prepare(&a->user, pol, state_fd, &s.plan, e);
 	if (r < 0) {
 		start_release(&s);
 		return r;
@@ -957,29 +735,6 @@ static int cmd_stop(const struct launch_args *a, struct error *e)
 	return cmd_close_or_stop(a, true, e);
 }
 
-/* Remove the user's layers: one guest's, or all. */
-static int layers_remove(int state_fd, const char *guest)
-{
-	if (guest) {
-		char image[300];
-		int r = xsnprintf(image, sizeof(image), "%s.img", guest);
-		if (r >= 0)
-			r = tree_remove_at(state_fd, guest);
-		if (r >= 0)
-			r = tree_remove_at(state_fd, image);
-		return r;
-	}
-	DIR *d = fdopendir(fcntl(state_fd, F_DUPFD_CLOEXEC, 3));
-	struct dirent *de;
-	int r = d ? 0 : negerrno();
-	while (d && r >= 0 && (de = readdir(d)))
-		if (de->d_name[0] != '.')
-			r = tree_remove_at(state_fd, de->d_name);
-	if (d)
-		closedir(d);
-	return r;
-}
-
 /* Discard the user's writable layer(s): the guest trees as shipped come
  * back at the next start. Only while no container runs, under the lock. */
 static int cmd_reset(const struct launch_args *a, struct error *e)
@@ -996,7 +751,7 @@ static int cmd_reset(const struct launch_args *a, struct error *e)
 				      (unsigned)a->user.uid);
 	if (a->guest && !config_guest_name_is_valid(a->guest))
 		return error_set_text(e, "arguments", -EINVAL, "bad guest name '%s'", a->guest);
-	r = layers_remove(lock, a->guest);
+	r = layer_remove(lock, a->guest);
 	if (r < 0)
 		return error_set(e, "reset", r, "cannot remove the writable layer of uid %u",
 				 (unsigned)a->user.uid);

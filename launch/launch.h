@@ -81,6 +81,23 @@ void user_net_stop(struct container_plan *plan);
  * Wait until the stack has configured the namespace (a default route). */
 int user_net_wait_configured(unsigned timeout_ms);
 
+/* prepare.c — Runs in: the launcher, host root, under the user's lock.
+ * The plan of a start (ids, layer, translator, this kernel's decision, the
+ * fds of the programs the child execs); plan_release closes its fds. */
+int plan_prepare(const struct launch_user *u, const struct user_policy *pol, int state_fd,
+		 struct container_plan *p, struct error *e);
+void plan_release(struct container_plan *p);
+
+/* runtime.c — Runs in: the launcher or the monitor-to-be, host root.
+ * A root-owned directory nobody else writes (created if missing); the
+ * per-user lock (flock on /var/lib/x86ns/<uid>, which outlives containers);
+ * the user's log in /var/log/x86ns; removal of what a crashed container
+ * left (cgroups, socket, ready file, notify directory). */
+int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_fd);
+int user_lock(uid_t uid, int *ret_fd);
+int log_open(const char *user, int *ret_fd);
+void leftovers_remove(uid_t uid, const char *cgroup_name);
+
 /* console.c — Runs in: the monitor-to-be, host root. The guest's console
  * pty (its slave path in p->console_path), and on a failed start its
  * first output copied into the user's log. */
