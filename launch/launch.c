@@ -149,7 +149,7 @@ struct monitor_setup {
 /* Runs in: the monitor-to-be. One record of the status pipe. */
 static void status_write(int status_fd, const struct launch_status *st)
 {
-	char text[PROTO_MSG_MAX];
+	char text[sizeof(struct error) + 32];
 	int n = launch_status_format(st, text, sizeof(text));
 	if (n > 0)
 		(void)write_all(status_fd, text, (size_t)n);
@@ -778,12 +778,13 @@ int main(int argc, char **argv)
 	struct launch_args a = { 0 };
 	struct error e = { "", "" };
 	int r = parse_args(argc, argv, &a, &e);
-	if (r >= 0) {
+	size_t i = 0;
+	while (r >= 0 && i < ARRAY_SIZE(commands) && strcmp(a.command, commands[i].name) != 0)
+		i++;
+	if (r >= 0 && i == ARRAY_SIZE(commands))
 		r = error_set_text(&e, "arguments", -EINVAL, "unknown command '%s'", a.command);
-		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-			if (strcmp(a.command, commands[i].name) == 0)
-				r = commands[i].run(&a, &e);
-	}
+	if (r >= 0)
+		r = commands[i].run(&a, &e);
 	if (r < 0)
 		cli_die("%s", e.message[0] ? e.message : strerror(-r));
 	return r;

@@ -119,7 +119,7 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 int sync_send(int sync_fd, const struct sync_message *m, const int *fds, size_t n)
 {
 	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))] = { 0 };
-	char text[PROTO_MSG_MAX];
+	char text[sizeof(struct error) + 32];
 	if (n != sync_message_fds(m->kind))
 		return -EINVAL;
 	int len = sync_message_format(m, text, sizeof(text));
@@ -238,7 +238,7 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd, struc
 /* One message of the child; the fd it carried (if any) is in *ret_fd. */
 static int child_message_recv(int sync_fd, struct sync_message *ret, int *ret_fd)
 {
-	char text[PROTO_MSG_MAX];
+	char text[sizeof(struct error) + 32];
 	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))];
 	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) };
 	struct msghdr mh = { .msg_iov = &iov,

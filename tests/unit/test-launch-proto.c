@@ -154,8 +154,28 @@ static void check_sync(void)
 		     "sync: a NUL inside is refused");
 }
 
+/* The launcher's complete lines (a layer's path, both ways out) are longer
+ * than a short buffer: they go through error_set_text and the status pipe
+ * whole. */
+static void check_long_message(void)
+{
+	char want[600];
+	memset(want, 'x', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	struct launch_status st = { .ok = false }, got;
+	CHECK_INT_EQ(error_set_text(&st.error, "layer", -EEXIST, "%s", want), -EEXIST,
+		     "error_set_text returns the error");
+	CHECK_INT_EQ(strlen(st.error.message), sizeof(want) - 1,
+		     "error_set_text keeps a 599-byte line whole");
+	char buf[sizeof(struct error) + 32];
+	CHECK(launch_status_format(&st, buf, sizeof(buf)) > 0, "status: a long err formats");
+	CHECK(launch_status_parse(buf, &got) == 0 && !got.ok, "status: a long err parses");
+	CHECK_STR_EQ(got.error.message, want, "status: the long message comes back whole");
+}
+
 int main(void)
 {
+	check_long_message();
 	check_reply_round_trip();
 	check_reply_refused();
 	check_status();
