@@ -36,6 +36,7 @@
 #include "home.h"
 #include "label.h"
 #include "landlock.h"
+#include "launch-proto.h"
 #include "launch.h"
 #include "mounts.h"
 #include "proto.h"
@@ -76,25 +77,27 @@ struct child_state {
 	int root_fd;            /* merged/ */
 	int notify_dir_fd;      /* ready = notify: /run/x86ns/<uid>/notify, opened before staging */
 	bool binfmt_registered; /* the translator runs every program of its machines */
+	char label[160];        /* SELinux: ",context=..." of our tmpfs and devpts mounts, or "" */
 	char staging[64];
 };
 
 static int step_credentials(struct child_state *s, struct error *e)
 {
-	/* The monitor sends "go" with the idmapped guest tree once the maps are
-	 * written and we sit in our cgroups. */
-	char buf[8];
-	int fds[2];
-	size_t n_fds;
-	ssize_t n = fd_recv(s->sync_fd, buf, sizeof(buf), fds, 2, &n_fds, 0);
-	if (n <= 0 || n_fds != 2)
-		fd_close_all(fds, n_fds);
+	/* The monitor sends "go" with the idmapped guest tree and the
+	 * writable layer once the maps are written and we sit in our cgroups. */
+	char buf[16];
+	int fds[SYNC_MAX_FDS];
+	size_t n_fds = 0;
+	ssize_t n = fd_recv(s->sync_fd, buf, sizeof(buf), fds, SYNC_MAX_FDS, &n_fds, 0);
 	if (n <= 0)
 		return error_set(e, "credentials", n < 0 ? (int)n : -ECONNRESET,
-					"no go from the monitor");
-	if (n_fds != 2)
-		return error_set(e, "credentials", -EBADMSG,
-					"no guest tree and layer received");
+				 "no go from the monitor");
+	struct sync_message m;
+	int r = sync_message_parse(buf, (size_t)n, n_fds, &m);
+	if (r < 0 || m.kind != SYNC_GO) {
+		fd_close_all(fds, n_fds);
+		return error_set(e, "credentials", -EBADMSG, "no guest tree and layer received");
+	}
 	s->lower_fd = fds[0];
 	s->layer_fd = fds[1];
 
@@ -130,12 +133,12 @@ static int step_namespaces(struct child_state *s, struct error *e)
 	if (s->plan->decision.network == NETWORK_NONE) {
 		int r = loopback_up();
 		if (r < 0)
-			return error_set(e, "network", r, "bring up the loopback device");
+			return error_set(e, "namespaces", r, "bring up the loopback device");
 	}
 	if (unshare(CLONE_NEWCGROUP) < 0)
-		return error_set(e, "cgroup namespace", negerrno(), "unshare");
+		return error_set(e, "namespaces", negerrno(), "unshare the cgroup namespace");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return error_set(e, "mount propagation", negerrno(), "make / private");
+		return error_set(e, "namespaces", negerrno(), "make / private");
 	return 0;
 }
 
@@ -152,14 +155,13 @@ static int step_overlay(struct child_state *s, struct error *e)
 		char notify[96];
 		r = xsnprintf(notify, sizeof(notify), "%s/" NOTIFY_DIR_NAME, s->staging);
 		if (r < 0)
-			return error_set(e, "notify", r, "path");
+			return error_set(e, "overlay", r, "notify directory path");
 		s->notify_dir_fd = open(notify, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (s->notify_dir_fd < 0)
-			return error_set(e, "notify", negerrno(), "open %s", notify);
+			return error_set(e, "overlay", negerrno(), "open %s", notify);
 	}
 	if (mount("x86ns", s->staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
-		return error_set(e, "overlay", negerrno(), "staging tmpfs on %s",
-					s->staging);
+		return error_set(e, "overlay", negerrno(), "staging tmpfs on %s", s->staging);
 	s->staging_fd = open(s->staging, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->staging_fd < 0)
 		return error_set(e, "overlay", negerrno(), "open %s", s->staging);
@@ -172,12 +174,9 @@ static int step_overlay(struct child_state *s, struct error *e)
 	if (mount_move_fd(s->layer_fd, s->staging_fd, STAGING_LAYER) < 0)
 		return error_set(e, "overlay", negerrno(), "attach the writable layer");
 
-	char label[160];
-	r = label_mount_option(p->user->uid, label, sizeof(label));
-	if (r >= 0)
-		r = mounts_set_label(label);
+	r = label_mount_option(p->user->uid, s->label, sizeof(s->label));
 	if (r < 0)
-		return error_set(e, "selinux", r, "label of the container's files");
+		return error_set(e, "overlay", r, "SELinux label of the container's files");
 	_cleanup_close_ int lower = -1, layer = -1, upper = -1, work = -1, merged = -1;
 	r = mountpoint_open(s->staging_fd, STAGING_LOWER, true, &lower);
 	if (r >= 0)
@@ -197,15 +196,14 @@ static int step_overlay(struct child_state *s, struct error *e)
 	r = xsnprintf(opts, sizeof(opts),
 		      "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
 		      "workdir=/proc/self/fd/%d,userxattr%s",
-		      lower, upper, work, label);
+		      lower, upper, work, s->label);
 	if (r >= 0)
 		r = xsnprintf(target, sizeof(target), "/proc/self/fd/%d", merged);
 	if (r < 0)
 		return error_set(e, "overlay", r, "options too long");
 	if (mount("overlay", target, "overlay", 0, opts) < 0)
-		return error_set(e, "overlay", negerrno(),
-					"mount overlay of guest '%s' (%s)", p->guest->name,
-					p->guest->root);
+		return error_set(e, "overlay", negerrno(), "mount overlay of guest '%s' (%s)",
+				 p->guest->name, p->guest->root);
 	/* Again by name: the fd above names the directory below the mount. */
 	r = mountpoint_open(s->staging_fd, STAGING_MERGED, true, &s->root_fd);
 	if (r < 0)
@@ -218,39 +216,39 @@ static int step_api_filesystems(struct child_state *s, struct error *e)
 	const struct container_plan *p = s->plan;
 	int r = mounts_proc(s->root_fd);
 	if (r < 0)
-		return error_set(e, "/proc", r, "mount proc");
+		return error_set(e, "api filesystems", r, "mount proc on /proc");
 	r = mounts_sys(s->root_fd, p->decision.network != NETWORK_HOST);
 	if (r < 0)
-		return error_set(e, "/sys", r, "mount sysfs");
-	r = mounts_cgroup(s->root_fd);
+		return error_set(e, "api filesystems", r, "mount /sys");
+	r = mounts_cgroup(s->root_fd, s->label);
 	if (r < 0)
-		return error_set(e, "/sys/fs/cgroup", r, "mount cgroup");
-	r = mounts_dev(s->root_fd);
+		return error_set(e, "api filesystems", r, "mount /sys/fs/cgroup");
+	r = mounts_dev(s->root_fd, s->label);
 	if (r < 0)
-		return error_set(e, "/dev", r, "populate /dev");
+		return error_set(e, "api filesystems", r, "populate /dev");
 	/* By path: a bind source must be a mount of our own namespace, and
 	 * the fd we inherited names the monitor's. */
 	r = mounts_bind(s->root_fd, p->console_path, "/dev/console", false);
 	if (r < 0)
-		return error_set(e, "/dev/console", r, "bind the console pty %s",
-					p->console_path);
-	r = mounts_tmpfs(s->root_fd, "run", "mode=0755,size=20%");
+		return error_set(e, "api filesystems", r, "bind the console pty %s on /dev/console",
+				 p->console_path);
+	r = mounts_tmpfs(s->root_fd, "run", "mode=0755,size=20%", s->label);
 	if (r < 0)
-		return error_set(e, "/run", r, "mount tmpfs");
-	r = mounts_tmpfs(s->root_fd, "tmp", "mode=1777,size=50%");
+		return error_set(e, "api filesystems", r, "mount tmpfs on /run");
+	r = mounts_tmpfs(s->root_fd, "tmp", "mode=1777,size=50%", s->label);
 	if (r < 0)
-		return error_set(e, "/tmp", r, "mount tmpfs");
+		return error_set(e, "api filesystems", r, "mount tmpfs on /tmp");
 	if (s->notify_dir_fd >= 0) {
 		r = mounts_bind_fd(s->root_fd, s->notify_dir_fd, "run/host/notify", true);
 		if (r < 0)
-			return error_set(e, "notify", r, "bind the notify socket");
+			return error_set(e, "api filesystems", r, "bind the notify socket");
 	}
 	return 0;
 }
 
 static int step_masks(struct child_state *s, struct error *e)
 {
-	int r = mounts_mask(s->root_fd, s->plan->decision.network != NETWORK_HOST);
+	int r = mounts_mask(s->root_fd, s->plan->decision.network != NETWORK_HOST, s->label);
 	if (r < 0)
 		return error_set(e, "masks", r, "mask /proc and /sys");
 	return 0;
@@ -262,14 +260,12 @@ static int step_translator(struct child_state *s, struct error *e)
 	int r = translator_register(s->root_fd, g, s->plan->decision.translation,
 				    s->plan->console_fd, &s->binfmt_registered);
 	if (r < 0)
-		return error_set(e, "translator", r, "register %s in binfmt_misc",
-					g->translator);
+		return error_set(e, "translator", r, "register %s in binfmt_misc", g->translator);
 	if (g->translator && g->init) {
 		r = translator_reset_credentials(s->root_fd, g->translator_profile);
 		if (r < 0)
-			return error_set(e, "translator", r,
-						"credential drop-ins of profile %s",
-						g->translator_profile->name);
+			return error_set(e, "translator", r, "credential drop-ins of profile %s",
+					 g->translator_profile->name);
 	}
 	return 0;
 }
@@ -279,7 +275,7 @@ static int step_binds(struct child_state *s, struct error *e)
 	const struct container_plan *p = s->plan;
 	int r = mounts_bind(s->root_fd, p->user->home, p->user->home, false);
 	if (r < 0)
-		return error_set(e, "home", r, "bind %s", p->user->home);
+		return error_set(e, "binds", r, "bind the home %s", p->user->home);
 	for (size_t i = 0; i < p->policy->n_binds; i++) {
 		const struct bind_mount *b = &p->policy->binds[i];
 		char source[4096];
@@ -289,11 +285,11 @@ static int step_binds(struct child_state *s, struct error *e)
 		else
 			r = xsnprintf(source, sizeof(source), "%s", b->source);
 		if (r < 0)
-			return error_set(e, "bind", r, "source path too long");
+			return error_set(e, "binds", r, "source path too long");
 		const char *target = b->target ? b->target : source;
 		r = mounts_bind(s->root_fd, source, target, b->read_only);
 		if (r < 0)
-			return error_set(e, "bind", r, "bind %s to %s", source, target);
+			return error_set(e, "binds", r, "bind %s to %s", source, target);
 	}
 	return 0;
 }
@@ -307,10 +303,10 @@ static int step_protect_home(struct child_state *s, struct error *e)
 	const char *path;
 	int r = home_protect(s->root_fd, p->user->home, p->user->uid, p->user->gid, &path);
 	if (r < 0)
-		return error_set(e, "home", -EPERM,
-					"%s/%s cannot be made read-only (%s); fix it or "
-					"set \"protect-home = no\" for %s",
-					p->user->home, path, home_protect_error(r), p->user->name);
+		return error_set(e, "protect home", -EPERM,
+				 "%s/%s cannot be made read-only (%s); fix it or "
+				 "set \"protect-home = no\" for %s",
+				 p->user->home, path, home_protect_error(r), p->user->name);
 	return 0;
 }
 
@@ -320,7 +316,7 @@ static int step_account(struct child_state *s, struct error *e)
 	int r = guest_account_ensure(s->root_fd, u->name, u->uid, u->gid, u->gecos, u->home);
 	if (r < 0)
 		return error_set(e, "user account", r, "add %s to the guest's passwd/group",
-					u->name);
+				 u->name);
 	return 0;
 }
 
@@ -329,15 +325,15 @@ static int step_pivot(struct child_state *s, struct error *e)
 	const struct guest_config *g = s->plan->guest;
 	const char *hostname = g->hostname ? g->hostname : g->name;
 	if (sethostname(hostname, strlen(hostname)) < 0)
-		return error_set(e, "hostname", negerrno(), "sethostname %s", hostname);
+		return error_set(e, "pivot", negerrno(), "sethostname %s", hostname);
 	if (fchdir(s->root_fd) < 0)
-		return error_set(e, "pivot_root", negerrno(), "chdir to the guest root");
+		return error_set(e, "pivot", negerrno(), "chdir to the guest root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return error_set(e, "pivot_root", negerrno(), "pivot_root");
+		return error_set(e, "pivot", negerrno(), "pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
-		return error_set(e, "pivot_root", negerrno(), "detach the host root");
+		return error_set(e, "pivot", negerrno(), "detach the host root");
 	if (chdir("/") < 0)
-		return error_set(e, "pivot_root", negerrno(), "chdir /");
+		return error_set(e, "pivot", negerrno(), "chdir /");
 	return 0;
 }
 
@@ -465,12 +461,12 @@ static int spawner_start(struct child_state *s, struct error *e)
 	_cleanup_close_ int listen_fd = -1;
 	int r = spawner_socket(&listen_fd);
 	if (r < 0)
-		return error_set(e, "spawner", r, "socket %s", SPAWN_SOCKET_PATH);
+		return error_set(e, "exec init", r, "socket %s", SPAWN_SOCKET_PATH);
 	/* The spawner reports a failed exec here: a guest without it would run,
 	 * but refuse every login. */
 	int err_pipe[2];
 	if (pipe2(err_pipe, O_CLOEXEC) < 0)
-		return error_set(e, "spawner", negerrno(), "pipe");
+		return error_set(e, "exec init", negerrno(), "pipe");
 	pid_t pid = fork();
 	if (pid == 0) {
 		int err_fd = err_pipe[1];
@@ -494,18 +490,18 @@ static int spawner_start(struct child_state *s, struct error *e)
 	ssize_t n = pid < 0 ? 0 : read(err_pipe[0], &err, sizeof(err));
 	close(err_pipe[0]);
 	if (pid < 0)
-		return error_set(e, "spawner", -saved, "fork");
+		return error_set(e, "exec init", -saved, "fork");
 	if (n == (ssize_t)sizeof(err))
-		return error_set(e, "spawner", -err, "exec x86ns-spawner");
+		return error_set(e, "exec init", -err, "exec x86ns-spawner");
 	/* The monitor watches it: guest root may end it, and a guest without
 	 * its spawner refuses every login, so the monitor then stops the guest
 	 * (our child is not reaped yet: the pid is still the spawner's). */
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
-		return error_set(e, "spawner", negerrno(), "pidfd of x86ns-spawner");
-	r = sync_send_fds(s->sync_fd, "spawner", &pidfd, 1);
+		return error_set(e, "exec init", negerrno(), "pidfd of x86ns-spawner");
+	r = sync_send(s->sync_fd, &(struct sync_message){ .kind = SYNC_SPAWNER }, &pidfd, 1);
 	if (r < 0)
-		return error_set(e, "spawner", r, "hand x86ns-spawner to the monitor");
+		return error_set(e, "exec init", r, "hand x86ns-spawner to the monitor");
 	return 0;
 }
 
@@ -518,8 +514,8 @@ static int step_network(struct child_state *s, struct error *e)
 	int r = user_net_wait_configured(USER_NET_TIMEOUT_MS);
 	if (r < 0)
 		return error_set(e, "network", r,
-					"pasta did not configure the guest's network within %u s",
-					USER_NET_TIMEOUT_MS / 1000);
+				 "pasta did not configure the guest's network within %u s",
+				 USER_NET_TIMEOUT_MS / 1000);
 	return 0;
 }
 
@@ -534,11 +530,11 @@ static int step_confine(struct child_state *s, struct error *e)
 	if (s->plan->decision.landlock) {
 		int r = landlock_scope_self();
 		if (r < 0)
-			return error_set(e, "landlock", r, "scope the guest");
+			return error_set(e, "confine", r, "Landlock scope of the guest");
 	}
 	int r = seccomp_apply_guest_filter(g->relax);
 	if (r < 0)
-		return error_set(e, "seccomp", r, "load the system call filter");
+		return error_set(e, "confine", r, "load the system call filter");
 	return 0;
 }
 
@@ -587,23 +583,54 @@ static int step_exec_init(struct child_state *s, struct error *e)
 		argv[n++] = g->init;
 		argv[n] = NULL;
 		syscall(SYS_execveat, p->init_fd, "", argv, envp, AT_EMPTY_PATH);
-		return error_set(e, "exec init", negerrno(), "exec %s %s", g->translator,
-					g->init);
+		return error_set(e, "exec init", negerrno(), "exec %s %s", g->translator, g->init);
 	}
 	char *argv[] = { g->init, NULL };
 	execve(g->init, argv, envp);
-	return error_set(e, "exec init", negerrno(), "exec %s in guest '%s'", g->init,
-				g->name);
+	return error_set(e, "exec init", negerrno(), "exec %s in guest '%s'", g->init, g->name);
 }
 
-typedef int (*child_step_fn)(struct child_state *s, struct error *e);
-
-static const child_step_fn child_steps[] = {
-	step_credentials, step_namespaces, step_overlay,     step_api_filesystems,
-	step_masks,       step_translator, step_binds,       step_protect_home,
-	step_account,     step_pivot,      step_lock_mounts, step_capabilities,
-	step_network,     step_confine,    step_exec_init,
+/* The steps in order (the ordering rules are at the top of this file);
+ * each name is the one docs/ARCHITECTURE.md's step table gives, and the
+ * one the user's error names when the step fails. */
+struct child_step {
+	const char *name;
+	int (*run)(struct child_state *s, struct error *e);
 };
+
+static const struct child_step child_steps[] = {
+	{ "credentials", step_credentials },
+	{ "namespaces", step_namespaces },
+	{ "overlay", step_overlay },
+	{ "api filesystems", step_api_filesystems },
+	{ "masks", step_masks },
+	{ "translator", step_translator },
+	{ "binds", step_binds },
+	{ "protect home", step_protect_home },
+	{ "user account", step_account },
+	{ "pivot", step_pivot },
+	{ "lock mounts", step_lock_mounts },
+	{ "capabilities", step_capabilities },
+	{ "network", step_network },
+	{ "confine", step_confine },
+	{ "exec init", step_exec_init },
+};
+
+/* Run the steps until one fails; the failing step's name goes into e
+ * whatever name its helpers used. Returns only on failure. */
+static int child_steps_run(struct child_state *s, struct error *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(child_steps); i++) {
+		int r = child_steps[i].run(s, e);
+		if (r < 0) {
+			snprintf(e->step, sizeof(e->step), "%s", child_steps[i].name);
+			if (!e->message[0])
+				error_set(e, child_steps[i].name, r, "failed");
+			return r;
+		}
+	}
+	return error_set(e, "exec init", -ENOEXEC, "the guest init did not start");
+}
 
 void container_child_main(const struct container_plan *plan, int sync_fd)
 {
@@ -618,12 +645,8 @@ void container_child_main(const struct container_plan *plan, int sync_fd)
 
 	/* Die with the monitor: an orphaned half-built container helps no one. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (size_t i = 0; i < ARRAY_SIZE(child_steps); i++)
-		if (child_steps[i](&s, &e) < 0)
-			break;
-	char msg[PROTO_MSG_MAX];
-	if (xsnprintf(msg, sizeof(msg), "%s: %s", e.step, e.message) < 0)
-		msg[sizeof(msg) - 1] = '\0';
-	(void)!send(sync_fd, msg, strlen(msg), MSG_NOSIGNAL);
+	(void)child_steps_run(&s, &e);
+	struct sync_message failed = { .kind = SYNC_FAILED, .error = e };
+	(void)sync_send(sync_fd, &failed, NULL, 0);
 	_exit(127);
 }

@@ -11,11 +11,12 @@
  *   x86ns-launch stop  --uid U
  *   x86ns-launch reset --uid U [--guest NAME]
  *
- * stdout: one line of key=value results for the caller; stderr: one line
- * for the user when something fails. Exit: 0 done, 2 user not selected by
+ * stdout: lines of key=value results for the caller (lib/launch-proto.h);
+ * stderr: one line for the user when something fails. Exit: 0 done, 2 user not selected by
  * the configuration, 1 failure. */
 
 #include "cgroup.h"
+#include "launch-proto.h"
 #include "launch.h"
 #include "layer.h"
 #include "monitor-args.h"
@@ -23,21 +24,15 @@
 #include "systemd.h"
 #include "cli.h"
 #include "binfmt.h"
-#include "translator.h"
-#include "tree.h"
-#include "safe-open.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <poll.h>
 #include <signal.h>
 #include <sched.h>
-#include <sys/file.h>
 #include <sys/personality.h>
-#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -67,7 +62,7 @@ int launch_sibling_path(const char *name, char *buf, size_t len)
 	return xsnprintf(buf, len, "%s/%s", self, name);
 }
 
-static void parse_args(int argc, char **argv, struct launch_args *a)
+static int parse_args(int argc, char **argv, struct launch_args *a, struct error *e)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'n' },
@@ -82,7 +77,8 @@ static void parse_args(int argc, char **argv, struct launch_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	if (argc < 2)
-		cli_die("usage: x86ns-launch open|start|close|stop [options]");
+		return error_set_text(e, "arguments", -EINVAL,
+				      "usage: x86ns-launch open|start|close|stop [options]");
 	a->command = argv[1];
 	a->user.uid = (uid_t)-1;
 	a->user.gid = (gid_t)-1;
@@ -95,202 +91,36 @@ static void parse_args(int argc, char **argv, struct launch_args *a)
 		case 'n': a->user.name = optarg; break;
 		case 'u':
 			if (parse_u32(optarg, &v) < 0)
-				cli_die("bad --uid %s", optarg);
+				return error_set_text(e, "arguments", -EINVAL, "bad --uid %s",
+						      optarg);
 			a->user.uid = v;
 			break;
 		case 'g':
 			if (parse_u32(optarg, &v) < 0)
-				cli_die("bad --gid %s", optarg);
+				return error_set_text(e, "arguments", -EINVAL, "bad --gid %s",
+						      optarg);
 			a->user.gid = v;
 			break;
 		case 'h': a->user.home = optarg; break;
 		case 'c': a->user.gecos = optarg; break;
 		case 'G':
 			if (a->user.n_groups == LAUNCH_GROUPS_MAX)
-				cli_die("too many --group");
+				return error_set_text(e, "arguments", -EINVAL, "too many --group");
 			a->user.groups[a->user.n_groups++] = optarg;
 			break;
 		case 'p':
 			if (parse_u32(optarg, &v) < 0 || v == 0)
-				cli_die("bad --session-pid %s", optarg);
+				return error_set_text(e, "arguments", -EINVAL,
+						      "bad --session-pid %s", optarg);
 			a->session_pid = (pid_t)v;
 			break;
 		case 'C': a->config = optarg; break;
 		case 'R': a->guest = optarg; break;
-		default: cli_die("bad arguments");
+		default: return error_set_text(e, "arguments", -EINVAL, "bad arguments");
 		}
 	}
 	if (a->user.uid == (uid_t)-1)
-		cli_die("--uid is required");
-}
-
-/* A root-owned directory that nobody else can write, created if missing. */
-static int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_fd)
-{
-	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
-		return negerrno();
-	_cleanup_close_ int fd =
-	    open_resolve(parent_fd, name, O_RDONLY | O_DIRECTORY, 0,
-			 parent_fd == AT_FDCWD ? RESOLVE_NO_SYMLINKS : RESOLVE_SAFE);
-	if (fd < 0)
-		return fd;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return negerrno();
-	if (st.st_uid != 0 || (st.st_mode & 022))
-		return -EPERM;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
-/* The per-user lock is a flock on the user's state directory
- * /var/lib/x86ns/<uid>, which outlives containers by design (it holds the
- * upper layer), so no lock file is left in /run. Serializes start, join and
- * the wait for a stopping container; the monitor never takes it. */
-static int user_lock(uid_t uid, int *ret_fd)
-{
-	_cleanup_close_ int base = -1;
-	int r = root_dir_open(AT_FDCWD, X86NS_STATEDIR, 0755, &base);
-	if (r < 0)
-		return r;
-	char name[16];
-	snprintf(name, sizeof(name), "%u", (unsigned)uid);
-	if (mkdirat(base, name, 0700) < 0 && errno != EEXIST)
-		return negerrno();
-	_cleanup_close_ int fd = open_beneath(base, name, O_RDONLY | O_DIRECTORY, 0);
-	if (fd < 0)
-		return fd;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return negerrno();
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
-static int log_open(const char *user, int *ret_fd)
-{
-	if (!user || !*user || strchr(user, '/') || user[0] == '.')
-		return -EINVAL;
-	_cleanup_close_ int dir = -1;
-	int r = root_dir_open(AT_FDCWD, X86NS_LOGDIR, 0750, &dir);
-	if (r < 0)
-		return r;
-	char name[300];
-	r = xsnprintf(name, sizeof(name), "%s.log", user);
-	if (r < 0)
-		return r;
-	int fd = open_beneath(dir, name, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0640);
-	if (fd < 0)
-		return fd;
-	*ret_fd = fd;
-	return 0;
-}
-
-/* Whatever a crashed earlier container left behind. */
-static void leftovers_remove(uid_t uid, const char *cgroup_name)
-{
-	if (cgroup_populated(cgroup_name))
-		cgroup_kill(cgroup_name);
-	cgroup_destroy(cgroup_name);
-	char path[108];
-	if (runtime_socket_path(uid, path, sizeof(path)) >= 0)
-		unlink(path);
-	runtime_ready_remove(uid);
-	runtime_notify_remove(uid);
-	if (runtime_dir(uid, path, sizeof(path)) >= 0)
-		rmdir(path);
-}
-
-/* The uid or gid map of the user's container, from the subordinate range. */
-static void idmap_for_user(const char *user, uint32_t own_id, bool gid, struct idmap *ret)
-{
-	const char *kind = gid ? "gid" : "uid";
-	uint64_t start, count;
-	int r = subid_range_for(user, gid, &start, &count);
-	if (r == -ELIBACC || r == -ELIBBAD)
-		cli_die("cannot use shadow's libsubid (libsubid.so.4, Debian package libsubid4) to "
-			"look up subordinate ids: %s",
-			strerror(-r));
-	if (r == -ENOENT)
-		cli_die("user %s has no subordinate %s range (/etc/sub%s or the subid service); "
-			"see x86ns.conf(5)",
-			user, kind, kind);
-	if (r < 0 || idmap_compute(own_id, start, count, ret) < 0)
-		cli_die("user %s: unusable subordinate %s range %llu+%llu", user, kind,
-			(unsigned long long)start, (unsigned long long)count);
-}
-
-static int plan_prepare(const struct launch_args *a, const struct user_policy *pol, int state_fd,
-			struct container_plan *p)
-{
-	*p = (struct container_plan){ .user = &a->user,
-				      .policy = pol,
-				      .guest = pol->guest,
-				      .state_fd = state_fd,
-				      .notify_fd = -1,
-				      .layer_fd = -1,
-				      .init_fd = -1,
-				      .spawner_fd = -1,
-				      .spawner_pidfd = -1,
-				      .console_fd = -1,
-				      .net_pidfd = -1 };
-	if (!a->user.name || a->user.gid == (gid_t)-1 || !a->user.home || a->user.home[0] != '/')
-		cli_die("--user, --gid and an absolute --home are required");
-	idmap_for_user(a->user.name, a->user.uid, false, &p->uid_map);
-	idmap_for_user(a->user.name, a->user.gid, true, &p->gid_map);
-	p->root_uid = (uid_t)idmap_to_host(&p->uid_map, 0);
-	p->root_gid = (gid_t)idmap_to_host(&p->gid_map, 0);
-	/* Decided once per start, before any cgroup is touched: the
-	 * launcher, the monitor-to-be and the monitor agree on it. */
-	p->systemd_units = systemd_units_wanted();
-	if (p->systemd_units) {
-		cgroup_use_systemd_slice(SYSTEMD_SLICE);
-		systemd_guest_unit(a->user.uid, p->cgroup_name, sizeof(p->cgroup_name));
-		systemd_monitor_unit(a->user.uid, p->monitor_unit, sizeof(p->monitor_unit));
-	} else {
-		snprintf(p->cgroup_name, sizeof(p->cgroup_name), "%u", (unsigned)a->user.uid);
-	}
-
-	int r = layer_prepare(p);
-	if (r == -EEXIST)
-		cli_die("the writable layer %s/%u/%s of %s %s: \"x86nsctl reset %s\" discards it, "
-			"or set \"layer-size = max\" for %s",
-			X86NS_STATEDIR, (unsigned)a->user.uid, p->guest->name, a->user.name,
-			layer_prepare_error(r), a->user.name, a->user.name);
-	if (r < 0)
-		cli_die("cannot prepare the writable layer of %s in %s/%u (layer-size): %s",
-			a->user.name, X86NS_STATEDIR, (unsigned)a->user.uid,
-			layer_prepare_error(r));
-	r = translator_check(p->guest);
-	if (r < 0)
-		cli_die("guest '%s': cannot use the translator %s: %s", p->guest->name,
-			p->guest->translator, translator_file_error(r));
-	/* What this kernel lets the start do, decided as x86nsctl check
-	 * decides it: a guest that cannot work is refused here, in one line,
-	 * rather than started to fail every login. */
-	struct kernel_features k;
-	kernel_features_probe(guest_plan_probes(p->guest), &k);
-	guest_plan_make(p->guest, pol->network, &k, &p->decision);
-	if (!p->decision.startable)
-		cli_die("cannot start for %s: %s", a->user.name, p->decision.text);
-	const char *exe = p->guest->init ? p->guest->translator : NULL;
-	char init_path[4096];
-	if (!p->guest->init) {
-		r = launch_sibling_path("x86ns-init", init_path, sizeof(init_path));
-		exe = r < 0 ? NULL : init_path;
-	}
-	if (exe) {
-		p->init_fd = open(exe, O_PATH | O_CLOEXEC);
-		if (p->init_fd < 0)
-			cli_die("cannot open %s: %m", exe);
-	}
-	char spawner[4096];
-	r = launch_sibling_path("x86ns-spawner", spawner, sizeof(spawner));
-	if (r < 0)
-		cli_die("cannot locate x86ns-spawner: %s", strerror(-r));
-	p->spawner_fd = open(spawner, O_PATH | O_CLOEXEC);
-	if (p->spawner_fd < 0)
-		cli_die("cannot open %s: %m", spawner);
+		return error_set_text(e, "arguments", -EINVAL, "--uid is required");
 	return 0;
 }
 
@@ -304,172 +134,110 @@ static int enter_host_mount_namespace(void)
 	return chdir("/") < 0 ? negerrno() : 0;
 }
 
-/* The guest's console: a pty whose slave is init's stdio and /dev/console,
- * owned by guest root and the guest's tty group, and whose master the
- * monitor copies into the user's log. Output post-processing is off so the
- * log gets the guest's bytes as they are. */
-static int console_open(struct container_plan *p, int *ret_master, int *ret_slave)
+/* What the monitor-to-be has made so far (its failure path undoes it) and
+ * hands to x86ns-monitor. */
+struct monitor_setup {
+	int log_fd;
+	int console_master;
+	int pidfd; /* the guest's init, once it runs; else -1 */
+	pid_t pid;
+	unsigned long long userns_ino;
+	int session_pidfd;
+	char monitor[4096]; /* the path of x86ns-monitor */
+};
+
+/* Runs in: the monitor-to-be. One record of the status pipe. */
+static void status_write(int status_fd, const struct launch_status *st)
 {
-	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (master < 0)
-		return negerrno();
-	char name[64];
-	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)))
-		return negerrno();
-	if (xsnprintf(p->console_path, sizeof(p->console_path), "%s", name) < 0)
-		return -ENAMETOOLONG;
-	_cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return negerrno();
-	struct termios t;
-	if (tcgetattr(slave, &t) == 0) {
-		t.c_oflag &= ~(tcflag_t)OPOST;
-		tcsetattr(slave, TCSANOW, &t);
-	}
-	int64_t tty_gid = idmap_to_host(&p->gid_map, 5);
-	if (fchown(slave, p->root_uid, tty_gid >= 0 ? (gid_t)tty_gid : p->root_gid) < 0 ||
-	    fchmod(slave, 0620) < 0)
-		return negerrno();
-	*ret_master = TAKE_FD(master);
-	*ret_slave = TAKE_FD(slave);
-	return 0;
+	char text[sizeof(struct error) + 32];
+	int n = launch_status_format(st, text, sizeof(text));
+	if (n > 0)
+		(void)write_all(status_fd, text, (size_t)n);
 }
 
-/* Runs in: the monitor-to-be, host root. Where systemd runs the units, the
- * monitor gets a scope of its own in x86ns.slice (so that systemctl and
- * the shutdown ordering know it); its SIGTERM at shutdown is the monitor's
- * cue to stop the guest in order, which may take the guest's stop-timeout
- * and the kill's few seconds. */
-static int monitor_scope_create(const struct launch_args *a, struct container_plan *p,
-				struct error *e)
+/* Runs in: the monitor-to-be, host root. The mount namespace and the
+ * cgroup (or systemd scope) it builds the container from. */
+static int monitor_place(struct container_plan *p, struct error *e)
 {
-	char err[SYSTEMD_ERROR_MAX] = "", description[128];
-	int r = systemd_bus_open(&p->systemd, err, sizeof(err));
-	if (r < 0)
-		return error_set(e, "systemd unit", r, "%s", err);
-	snprintf(description, sizeof(description), "x86ns monitor of %s (guest %s)", a->user.name,
-		 p->guest->name);
-	struct systemd_scope scope = {
-		.name = p->monitor_unit,
-		.description = description,
-		.pid = getpid(),
-		.timeout_stop_usec = ((uint64_t)p->guest->stop_timeout_sec + 15) * 1000000,
-	};
-	r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
-	return r < 0 ? error_set(e, "systemd unit", r, "%s", err) : 0;
-}
-
-/* machined = yes: the guest becomes a machine that machinectl lists, in
- * the scope its init runs in. */
-static int machine_register(const struct launch_args *a, const struct container_plan *p,
-			    pid_t init_pid, struct error *e)
-{
-	char name[80], err[SYSTEMD_ERROR_MAX] = "";
-	int r = systemd_machine_name(a->user.name, a->user.uid, name, sizeof(name));
-	if (r >= 0)
-		r = systemd_machine_register(p->systemd, name, init_pid, p->guest->root, err,
-					     sizeof(err));
-	if (r < 0)
-		return error_set(e, "machined", r,
-					"%s (machined = yes; is systemd-container installed?)",
-					err[0] ? err : name);
-	return 0;
-}
-
-/* A start that failed: what the console holds (pasta's messages, the
- * guest's first lines) goes to the user's log, which the error names. */
-static void console_drain(int master, int log_fd)
-{
-	char buf[4096];
-	ssize_t n;
-	for (size_t total = 0; total < 16 * 1024 && (n = read(master, buf, sizeof(buf))) > 0;
-	     total += (size_t)n)
-		(void)write_all(log_fd, buf, (size_t)n);
-}
-
-/* Runs in: the detached monitor process (grandchild of the launcher). Builds
- * the container, then becomes x86ns-monitor; on failure tells the launcher
- * through status_fd and removes what it made. */
-static void monitor_process(const struct launch_args *a, struct container_plan *p, int listen_fd,
-			    int status_fd) __attribute__((noreturn));
-static void monitor_process(const struct launch_args *a, struct container_plan *p, int listen_fd,
-			    int status_fd)
-{
-	struct error e = { "monitor", "" };
 	/* The container derives from the host's mount namespace, not from the
 	 * PAM application's: sshd may run in a namespace of its own (systemd's
 	 * ProtectSystem=, PrivateTmp=), whose view the guest must not inherit.
 	 * Where PID 1's namespace is out of reach (PID 1 shielded from ptrace
 	 * access, as in some sandboxes), the caller's namespace is used. */
 	int r = enter_host_mount_namespace();
-	if (r < 0 && r != -EACCES && r != -EPERM) {
-		error_set(&e, "mount namespace", r, "enter the mount namespace of PID 1");
-		goto fail;
-	}
-	if (p->systemd_units) {
-		r = monitor_scope_create(a, p, &e);
-		if (r < 0)
-			goto fail;
-	} else {
-		/* Born in x86ns/monitors of cgroup2; the v1 hierarchies (hybrid
-		 * and legacy hosts) need a move, whose grace period the
-		 * container child's move then shares. */
-		r = cgroup_attach_v1(CGROUP_MONITOR_GROUP, getpid());
-		if (r < 0) {
-			error_set(&e, "cgroup", r, "move the monitor to x86ns/monitors");
-			goto fail;
-		}
-	}
-	_cleanup_close_ int log_fd = -1;
-	r = log_open(a->user.name, &log_fd);
-	if (r < 0) {
-		error_set(&e, "log", r, "open %s/%s.log", X86NS_LOGDIR, a->user.name);
-		goto fail;
-	}
-	int console_master = -1;
-	r = console_open(p, &console_master, &p->console_fd);
-	if (r < 0) {
-		error_set(&e, "console", r, "allocate the console pty");
-		goto fail;
-	}
-	dprintf(log_fd, "x86ns: guest %s on this kernel: %s\n", p->guest->name, p->decision.text);
-	int pidfd;
-	pid_t pid;
-	unsigned long long userns_ino;
-	r = container_spawn(p, &pidfd, &pid, &userns_ino, &e);
-	if (r < 0) {
-		console_drain(console_master, log_fd);
-		goto fail;
-	}
+	if (r < 0 && r != -EACCES && r != -EPERM)
+		return error_set(e, "mount namespace", r, "enter the mount namespace of PID 1");
+	if (p->systemd_units)
+		return monitor_scope_create(p, e);
+	/* Born in x86ns/monitors of cgroup2; the v1 hierarchies (hybrid and
+	 * legacy hosts) need a move, whose grace period the container child's
+	 * move then shares. */
+	r = cgroup_attach_v1(CGROUP_MONITOR_GROUP, getpid());
+	if (r < 0)
+		return error_set(e, "cgroup", r, "move the monitor to x86ns/monitors");
+	return 0;
+}
 
+/* Runs in: the monitor-to-be, host root. The log, the console and the
+ * container itself (start.c), registered with machined if asked. */
+static int monitor_container_create(const struct launch_args *a, struct container_plan *p,
+				    struct monitor_setup *m, struct error *e)
+{
+	int r = log_open(a->user.name, &m->log_fd);
+	if (r < 0)
+		return error_set(e, "log", r, "open %s/%s.log", X86NS_LOGDIR, a->user.name);
+	r = console_open(p, &m->console_master, &p->console_fd);
+	if (r < 0)
+		return error_set(e, "console", r, "allocate the console pty");
+	dprintf(m->log_fd, "x86ns: guest %s on this kernel: %s\n", p->guest->name,
+		p->decision.text);
+	r = container_spawn(p, &m->pidfd, &m->pid, &m->userns_ino, e);
+	if (r < 0) {
+		console_drain(m->console_master, m->log_fd);
+		return r;
+	}
 	if (p->systemd && p->policy->machined) {
-		r = machine_register(a, p, pid, &e);
+		r = machine_register(p, m->pid, e);
 		if (r < 0)
-			goto fail_running;
+			return r;
 	}
 	/* The monitor talks to no bus: systemd and machined follow the
 	 * scopes' processes themselves. */
 	systemd_bus_close(p->systemd);
 	p->systemd = NULL;
+	return 0;
+}
 
-	char monitor[4096];
-	r = launch_sibling_path("x86ns-monitor", monitor, sizeof(monitor));
-	if (r < 0) {
-		error_set(&e, "monitor", r, "locate x86ns-monitor");
-		goto fail_running;
-	}
+/* Runs in: the monitor-to-be, host root. What x86ns-monitor takes over
+ * besides the container: its own path, and the session of an "open". */
+static int monitor_handover_prepare(const struct launch_args *a, const struct container_plan *p,
+				    struct monitor_setup *m, struct error *e)
+{
+	int r = launch_sibling_path("x86ns-monitor", m->monitor, sizeof(m->monitor));
+	if (r < 0)
+		return error_set(e, "monitor", r, "locate x86ns-monitor");
 	/* A guest that is ready once its init runs is ready now: the launcher
 	 * answers the login itself and hands its session to the monitor,
 	 * pinned here while the PAM application still waits for us. */
-	int session_pidfd = -1;
 	if (a->session_pid > 0 && p->notify_fd < 0) {
-		session_pidfd = (int)syscall(SYS_pidfd_open, a->session_pid, 0);
-		if (session_pidfd < 0) {
-			error_set(&e, "monitor", negerrno(), "track session process %d",
+		m->session_pidfd = (int)syscall(SYS_pidfd_open, a->session_pid, 0);
+		if (m->session_pidfd < 0)
+			return error_set(e, "monitor", negerrno(), "track session process %d",
 					 (int)a->session_pid);
-			goto fail_running;
-		}
 	}
+	return 0;
+}
+
+/* Runs in: the monitor-to-be, host root. Become x86ns-monitor; returns
+ * only if the exec failed. */
+static int monitor_exec(const struct launch_args *a, const struct container_plan *p,
+			const struct monitor_setup *m, int listen_fd, int status_fd,
+			struct error *e)
+{
+	int pidfd = m->pidfd, console_master = m->console_master, log_fd = m->log_fd;
+	int session_pidfd = m->session_pidfd;
+	pid_t pid = m->pid;
+	unsigned long long userns_ino = m->userns_ino;
 	const struct user_policy *pol = p->policy;
 	const struct guest_config *g = p->guest;
 	struct monitor_args ma;
@@ -519,9 +287,9 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 		ma.session_pidfd = session_pidfd;
 	}
 	struct monitor_argv argv;
-	r = monitor_args_to_argv(&ma, &argv, &e);
+	int r = monitor_args_to_argv(&ma, &argv, e);
 	if (r < 0)
-		goto fail_running;
+		return r;
 	/* These fds are the monitor's to keep across exec. */
 	int keep[] = { listen_fd,    pidfd,         console_master,   p->console_fd, log_fd,
 		       p->notify_fd, session_pidfd, p->spawner_pidfd, p->net_pidfd };
@@ -530,15 +298,36 @@ static void monitor_process(const struct launch_args *a, struct container_plan *
 			fcntl(keep[i], F_SETFD, 0);
 	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	/* Read by the launcher at EOF, which the exec makes (CLOEXEC). */
-	dprintf(status_fd, "ok pid=%d\n", (int)pid);
-	execve(monitor, argv.argv, envp);
-	error_set(&e, "monitor", negerrno(), "exec %s", monitor);
-fail_running:
-	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	waitpid(pid, NULL, 0);
+	status_write(status_fd, &(struct launch_status){ .ok = true, .init_pid = (uint32_t)pid });
+	execve(m->monitor, argv.argv, envp);
+	return error_set(e, "monitor", negerrno(), "exec %s", m->monitor);
+}
+
+/* Runs in: the detached monitor process (grandchild of the launcher). Builds
+ * the container, then becomes x86ns-monitor; on failure tells the launcher
+ * through status_fd and removes what it made, in one place. */
+static void monitor_process(const struct launch_args *a, struct container_plan *p, int listen_fd,
+			    int status_fd) __attribute__((noreturn));
+static void monitor_process(const struct launch_args *a, struct container_plan *p, int listen_fd,
+			    int status_fd)
+{
+	struct launch_status failed = { .ok = false, .error = { "monitor", "" } };
+	struct monitor_setup m = {
+		.log_fd = -1, .console_master = -1, .pidfd = -1, .session_pidfd = -1
+	};
+	int r = monitor_place(p, &failed.error);
+	if (r >= 0)
+		r = monitor_container_create(a, p, &m, &failed.error);
+	if (r >= 0)
+		r = monitor_handover_prepare(a, p, &m, &failed.error);
+	if (r >= 0)
+		monitor_exec(a, p, &m, listen_fd, status_fd, &failed.error);
+	if (m.pidfd >= 0) {
+		syscall(SYS_pidfd_send_signal, m.pidfd, SIGKILL, NULL, 0);
+		waitpid(m.pid, NULL, 0);
+	}
 	user_net_stop(p);
-fail:
-	dprintf(status_fd, "err %s: %s", e.step, e.message);
+	status_write(status_fd, &failed);
 	leftovers_remove(a->user.uid, p->cgroup_name);
 	systemd_bus_close(p->systemd);
 	_exit(EXIT_FAILURE); /* our own scope, empty now, goes with us */
@@ -560,121 +349,210 @@ static const char *limits_unenforced(const char *cgroup_name, const struct cgrou
 	return NULL;
 }
 
-/* Start the container (the caller holds the user's lock). Returns when the
- * guest init runs and the monitor listens, or dies with the reason. A guest
- * that is ready once its init runs is ready then: the init's pid is
- * returned, and the session of an "open" is the monitor's already; a notify
- * guest returns 0 (ask the monitor, which answers at READY=1). */
-static pid_t container_start(const struct launch_args *a, const struct user_policy *pol,
-			     int state_fd)
-{
+/* A start in the launcher: the plan and what is made for the monitor. */
+struct start {
+	const struct launch_args *a;
+	const struct user_policy *pol;
 	struct container_plan plan;
-	plan_prepare(a, pol, state_fd, &plan);
-	leftovers_remove(a->user.uid, plan.cgroup_name);
+	char run_dir[64];
+	int run_fd, listen_fd, monitor_cgroup;
+};
 
-	_cleanup_close_ int run = -1;
-	char dir[64];
-	runtime_dir(a->user.uid, dir, sizeof(dir));
-	int r = root_dir_open(AT_FDCWD, dir, 0755, &run);
+static void start_release(struct start *s)
+{
+	plan_release(&s->plan);
+	closep(&s->run_fd);
+	closep(&s->listen_fd);
+	closep(&s->monitor_cgroup);
+}
+
+static int start_runtime_dir(struct start *s, struct error *e)
+{
+	int r = runtime_dir(s->a->user.uid, s->run_dir, sizeof(s->run_dir));
+	if (r >= 0)
+		r = root_dir_open(AT_FDCWD, s->run_dir, 0755, &s->run_fd);
+	return r < 0 ? error_set(e, "runtime directory", r, "cannot prepare %s", s->run_dir) : 0;
+}
+
+/* With systemd units, the monitor-to-be has systemd make the scopes
+ * (monitor_scope_create, then start.c) and checks the limits there. */
+static int start_cgroups(struct start *s, struct error *e)
+{
+	const struct container_plan *p = &s->plan;
+	if (p->systemd_units)
+		return 0;
+	struct cgroup_limits limits = { .pids_max = s->pol->pids_max,
+					.memory_max = s->pol->memory_max,
+					.cpu_percent = s->pol->cpu_percent };
+	int r = cgroup_create_monitor_group();
+	if (r >= 0)
+		r = cgroup_create(p->cgroup_name, &limits, p->root_uid, p->root_gid);
 	if (r < 0)
-		cli_die("cannot prepare %s: %s", dir, strerror(-r));
-	struct cgroup_limits limits = { .pids_max = pol->pids_max,
-					.memory_max = pol->memory_max,
-					.cpu_percent = pol->cpu_percent };
-	/* With systemd units, the monitor-to-be has systemd make the scopes
-	 * (monitor_scope_create, then start.c) and checks the limits there. */
-	r = plan.systemd_units ? 0 : cgroup_create_monitor_group();
-	if (r >= 0 && !plan.systemd_units)
-		r = cgroup_create(plan.cgroup_name, &limits, plan.root_uid, plan.root_gid);
-	if (r < 0) {
-		leftovers_remove(a->user.uid, plan.cgroup_name);
-		cli_die("cannot create the cgroup x86ns/%s: %s", plan.cgroup_name, strerror(-r));
+		return error_set(e, "cgroup", r, "cannot create the cgroup x86ns/%s",
+				 p->cgroup_name);
+	const char *missing = limits_unenforced(p->cgroup_name, &limits);
+	if (missing)
+		return error_set_text(e, "cgroup", -EOPNOTSUPP,
+				      "the configuration sets a %s limit for %s, but this host has "
+				      "no %s cgroup controller to enforce it",
+				      missing, s->a->user.name, missing);
+	return 0;
+}
+
+static int start_notify_socket(struct start *s, struct error *e)
+{
+	struct container_plan *p = &s->plan;
+	if (s->pol->guest->ready != READY_NOTIFY)
+		return 0;
+	int r = runtime_notify_create(s->a->user.uid, p->root_uid, p->root_gid, &p->notify_fd);
+	if (r < 0)
+		return error_set(e, "notify socket", r, "cannot create the notify socket in %s",
+				 s->run_dir);
+	return 0;
+}
+
+static int start_monitor_socket(struct start *s, struct error *e)
+{
+	int r = monitor_listen(s->a->user.uid, &s->listen_fd);
+	if (r < 0)
+		return error_set(e, "monitor socket", r, "cannot listen on %s/monitor.sock",
+				 s->run_dir);
+	return 0;
+}
+
+static int start_monitor_cgroup(struct start *s, struct error *e)
+{
+	int r = s->plan.systemd_units ? -ENOENT
+				      : cgroup_open_v2(CGROUP_MONITOR_GROUP, &s->monitor_cgroup);
+	if (r < 0 && r != -ENOENT)
+		return error_set(e, "monitor cgroup", r, "cannot open the cgroup x86ns/%s",
+				 CGROUP_MONITOR_GROUP);
+	return 0;
+}
+
+/* The launcher's steps of a start, in order, after the plan: each makes
+ * something the monitor-to-be takes over, and leftovers_remove() undoes
+ * them all. Their messages are complete lines; the step names them in e. */
+static const struct {
+	const char *name;
+	int (*run)(struct start *s, struct error *e);
+} start_steps[] = {
+	{ "runtime directory", start_runtime_dir }, { "cgroup", start_cgroups },
+	{ "notify socket", start_notify_socket },   { "monitor socket", start_monitor_socket },
+	{ "monitor cgroup", start_monitor_cgroup },
+};
+
+/* Runs in: the first child of the launcher. Detach: own session, parent
+ * gone, stdio off the PAM caller's pipes (or the caller would wait for the
+ * monitor's exit); the second fork is born in x86ns/monitors. */
+static void monitor_detach(struct start *s, const int status[2]) __attribute__((noreturn));
+static void monitor_detach(struct start *s, const int status[2])
+{
+	setsid();
+	pid_t second = clone3_fork(0, s->monitor_cgroup, NULL);
+	if (second < 0) {
+		struct launch_status failed = { .ok = false };
+		error_set(&failed.error, "monitor", second, "create the monitor in x86ns/%s",
+			  CGROUP_MONITOR_GROUP);
+		status_write(status[1], &failed);
+		_exit(EXIT_FAILURE);
 	}
-	const char *missing =
-	    plan.systemd_units ? NULL : limits_unenforced(plan.cgroup_name, &limits);
-	if (missing) {
-		leftovers_remove(a->user.uid, plan.cgroup_name);
-		cli_die("the configuration sets a %s limit for %s, but this host has no %s cgroup "
-			"controller to enforce it",
-			missing, a->user.name, missing);
-	}
-	_cleanup_close_ int notify_fd = -1;
-	if (pol->guest->ready == READY_NOTIFY) {
-		r = runtime_notify_create(a->user.uid, plan.root_uid, plan.root_gid, &notify_fd);
-		if (r < 0) {
-			leftovers_remove(a->user.uid, plan.cgroup_name);
-			cli_die("cannot create the notify socket in %s: %s", dir, strerror(-r));
-		}
-	}
-	plan.notify_fd = notify_fd;
-	_cleanup_close_ int listen_fd = -1;
-	r = monitor_listen(a->user.uid, &listen_fd);
-	if (r < 0) {
-		leftovers_remove(a->user.uid, plan.cgroup_name);
-		cli_die("cannot listen on %s/monitor.sock: %s", dir, strerror(-r));
-	}
-	_cleanup_close_ int monitor_cgroup = -1;
-	r = plan.systemd_units ? -ENOENT : cgroup_open_v2(CGROUP_MONITOR_GROUP, &monitor_cgroup);
-	if (r < 0 && r != -ENOENT) {
-		leftovers_remove(a->user.uid, plan.cgroup_name);
-		cli_die("cannot open the cgroup x86ns/%s: %s", CGROUP_MONITOR_GROUP, strerror(-r));
-	}
+	if (second > 0)
+		_exit(EXIT_SUCCESS);
+	close(status[0]);
+	closep(&s->monitor_cgroup);
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(null_fd, 0);
+	dup2(null_fd, 1);
+	dup2(null_fd, 2);
+	monitor_process(s->a, &s->plan, s->listen_fd, status[1]);
+}
+
+/* Fork the monitor-to-be; *ret_status_fd reads its status pipe. */
+static int monitor_fork(struct start *s, int *ret_status_fd, struct error *e)
+{
 	int status[2];
-	if (pipe2(status, O_CLOEXEC) < 0) {
-		leftovers_remove(a->user.uid, plan.cgroup_name);
-		cli_die("pipe: %m");
-	}
+	if (pipe2(status, O_CLOEXEC) < 0)
+		return error_set(e, "monitor", negerrno(), "pipe");
 	pid_t first = fork();
 	if (first < 0) {
-		leftovers_remove(a->user.uid, plan.cgroup_name);
-		cli_die("fork: %m");
-	}
-	if (first == 0) {
-		/* Detach: own session, parent gone, stdio off the PAM caller's
-		 * pipes (or the caller would wait for the monitor's exit). */
-		setsid();
-		pid_t second = clone3_fork(0, monitor_cgroup, NULL);
-		if (second < 0) {
-			dprintf(status[1], "err monitor: create the monitor in x86ns/%s: %s",
-				CGROUP_MONITOR_GROUP, strerror(-second));
-			_exit(EXIT_FAILURE);
-		}
-		if (second > 0)
-			_exit(EXIT_SUCCESS);
+		int r = error_set(e, "monitor", negerrno(), "fork");
 		close(status[0]);
-		if (monitor_cgroup >= 0)
-			close(monitor_cgroup);
-		int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		dup2(null_fd, 0);
-		dup2(null_fd, 1);
-		dup2(null_fd, 2);
-		monitor_process(a, &plan, listen_fd, status[1]);
+		close(status[1]);
+		return r;
 	}
+	if (first == 0)
+		monitor_detach(s, status);
 	close(status[1]);
 	waitpid(first, NULL, 0);
-	/* "ok pid=N" and EOF: the monitor runs; "err ..." (after it or alone):
-	 * what failed. */
-	char msg[2 * PROTO_MSG_MAX];
+	*ret_status_fd = status[0];
+	return 0;
+}
+
+/* "ok pid=N" and EOF: the monitor runs; "err STEP: MESSAGE" (after it or
+ * alone): what failed. */
+static int monitor_status_read(int status_fd, const struct start *s, uint32_t *ret_pid,
+			       struct error *e)
+{
+	char text[2 * PROTO_MSG_MAX];
 	size_t len = 0;
 	ssize_t n;
-	while (len < sizeof(msg) - 1 &&
-	       ((n = read(status[0], msg + len, sizeof(msg) - 1 - len)) > 0 ||
+	while (len < sizeof(text) - 1 &&
+	       ((n = read(status_fd, text + len, sizeof(text) - 1 - len)) > 0 ||
 		(n < 0 && errno == EINTR)))
 		len += n > 0 ? (size_t)n : 0;
-	close(status[0]);
-	msg[len] = '\0';
-	const char *err = strstr(msg, "err ");
-	uint32_t pid = 0;
-	if (!err) {
-		msg[strcspn(msg, "\n")] = '\0';
-		if (strncmp(msg, "ok pid=", 7) != 0 || parse_u32(msg + 7, &pid) < 0 || pid == 0)
-			err = "err the monitor ended without a word";
+	text[len] = '\0';
+	struct launch_status st;
+	const char *guest = s->pol->guest->name, *user = s->a->user.name;
+	if (launch_status_parse(text, &st) < 0)
+		return error_set_text(e, "monitor", -EIO,
+				      "cannot start guest '%s' for %s: the monitor ended without "
+				      "a word",
+				      guest, user);
+	if (!st.ok)
+		return error_set_text(e, st.error.step, -EIO,
+				      "cannot start guest '%s' for %s: %s: %s", guest, user,
+				      st.error.step, st.error.message);
+	*ret_pid = st.init_pid;
+	return 0;
+}
+
+/* Start the container (the caller holds the user's lock). Returns when the
+ * guest init runs and the monitor listens. A guest that is ready once its
+ * init runs is ready then: the init's pid is returned, and the session of
+ * an "open" is the monitor's already; a notify guest returns 0 (ask the
+ * monitor, which answers at READY=1). */
+static pid_t container_start(const struct launch_args *a, const struct user_policy *pol,
+			     int state_fd, struct error *e)
+{
+	struct start s = {
+		.a = a, .pol = pol, .run_fd = -1, .listen_fd = -1, .monitor_cgroup = -1
+	};
+	int r = plan_prepare(&a->user, pol, state_fd, &s.plan, e);
+	if (r < 0) {
+		start_release(&s);
+		return r;
 	}
-	if (err)
-		cli_die("cannot start guest '%s' for %s: %s", pol->guest->name, a->user.name,
-			err + 4);
+	leftovers_remove(a->user.uid, s.plan.cgroup_name);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(start_steps); i++) {
+		r = start_steps[i].run(&s, e);
+		if (r < 0)
+			snprintf(e->step, sizeof(e->step), "%s", start_steps[i].name);
+	}
+	_cleanup_close_ int status_fd = -1;
+	if (r >= 0)
+		r = monitor_fork(&s, &status_fd, e);
+	if (r < 0)
+		leftovers_remove(a->user.uid, s.plan.cgroup_name);
+	uint32_t pid = 0;
+	if (r >= 0) /* a failed monitor-to-be removed what it made itself */
+		r = monitor_status_read(status_fd, &s, &pid, e);
 	/* As monitor_process decided: a notify guest has its socket. */
-	return plan.notify_fd >= 0 ? 0 : (pid_t)pid;
+	bool notify = s.plan.notify_fd >= 0;
+	start_release(&s);
+	if (r < 0)
+		return r;
+	return notify ? 0 : (pid_t)pid;
 }
 
 /* Wait for a stopping monitor to exit, so that a new start never meets
@@ -691,141 +569,206 @@ static void monitor_wait_exit(const char *reply, unsigned timeout_sec)
 	poll(&pfd, 1, (int)(timeout_sec * 1000));
 }
 
-static int cmd_open(const struct launch_args *a, bool with_session)
+/* One line of the reply to the caller (lib/launch-proto.h), now. */
+static int reply_print(const struct launch_reply *reply, unsigned fields, struct error *e)
+{
+	char line[512];
+	int r = launch_reply_format(reply, fields, line, sizeof(line));
+	if (r < 0)
+		return error_set(e, "reply", r, "answer the caller");
+	fputs(line, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+static int policy_load(const struct launch_args *a, struct user_policy *pol, struct error *e)
 {
 	char err[CONFIG_ERROR_MAX];
 	struct config *c = NULL;
 	_cleanup_free_ char *dropins = config_dropin_dir(a->config);
 	if (config_load(a->config, dropins, &c, err, sizeof(err)) < 0)
-		cli_die("configuration error: %s", err);
+		return error_set_text(e, "configuration", -EINVAL, "configuration error: %s", err);
+	if (config_resolve(c, a->user.name, a->user.groups, a->user.n_groups, pol) < 0)
+		return error_set_text(e, "configuration", -EINVAL,
+				      "cannot resolve the configuration for %s", a->user.name);
+	return 0;
+}
+
+/* Ask the running container's monitor for the session (or the ready
+ * guest): 1 answered, 0 the monitor stopped (try again), -errno. */
+static int monitor_ask(const struct launch_args *a, const struct user_policy *pol, int fd,
+		       bool with_session, struct launch_reply *reply, struct error *e)
+{
+	const struct guest_config *g = pol->guest;
+	char req[64], answer[PROTO_MSG_MAX];
+	if (with_session)
+		snprintf(req, sizeof(req), "open %d", (int)a->session_pid);
+	else
+		snprintf(req, sizeof(req), "wait");
+	/* The monitor answers when the guest is ready or its ready-timeout
+	 * passed; allow it that long and a margin. */
+	int r = proto_call(fd, req, answer, sizeof(answer), (int)(g->ready_timeout_sec + 10) * 1000,
+			   NULL, NULL);
+	if (r == -EPROTO && strncmp(answer, "stopping", 8) == 0) {
+		monitor_wait_exit(answer, g->stop_timeout_sec + 10);
+		return 0;
+	}
+	if (r == -EPROTO)
+		return error_set_text(e, "monitor", r, "guest '%s' for %s: %s", g->name,
+				      a->user.name, answer);
+	if (r < 0)
+		return error_set_text(
+		    e, "monitor", r,
+		    "guest '%s' for %s: no answer from its monitor (see " X86NS_LOGDIR
+		    "/%s.log): %s",
+		    g->name, a->user.name, a->user.name, strerror(-r));
+	char pid[16] = "";
+	proto_get(answer, "pid", pid, sizeof(pid));
+	if (parse_u32(pid, &reply->init_pid) < 0)
+		reply->init_pid = 0;
+	return 1;
+}
+
+/* "open" (with_session) and "start": make sure the container runs. */
+static int cmd_open(const struct launch_args *a, bool with_session, struct error *e)
+{
 	struct user_policy pol;
-	if (config_resolve(c, a->user.name, a->user.groups, a->user.n_groups, &pol) < 0)
-		cli_die("cannot resolve the configuration for %s", a->user.name);
+	int r = policy_load(a, &pol, e);
+	if (r < 0)
+		return r;
 	if (!pol.guest)
 		return EXIT_NOT_SELECTED;
 	/* Said first, so that even a failure can be audited with the guest. */
-	printf("guest=%s translator=%s\n", pol.guest->name,
-	       pol.guest->translator ? pol.guest->translator : "none");
-	fflush(stdout);
+	struct launch_reply reply = { 0 };
+	snprintf(reply.guest, sizeof(reply.guest), "%s", pol.guest->name);
+	snprintf(reply.translator, sizeof(reply.translator), "%s",
+		 pol.guest->translator ? pol.guest->translator : "none");
+	r = reply_print(&reply, LAUNCH_REPLY_GUEST, e);
+	if (r < 0)
+		return r;
 
 	_cleanup_close_ int base = -1, lock = -1;
-	int r = root_dir_open(AT_FDCWD, X86NS_RUNDIR, 0755, &base);
+	r = root_dir_open(AT_FDCWD, X86NS_RUNDIR, 0755, &base);
 	if (r < 0)
-		cli_die("cannot prepare %s: %s", X86NS_RUNDIR, strerror(-r));
+		return error_set(e, "lock", r, "cannot prepare %s", X86NS_RUNDIR);
 	r = user_lock(a->user.uid, &lock);
 	if (r < 0)
-		cli_die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid,
-			strerror(-r));
+		return error_set(e, "lock", r, "cannot lock %s/%u", X86NS_STATEDIR,
+				 (unsigned)a->user.uid);
 
-	bool started = false;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		_cleanup_close_ int fd = -1;
 		r = monitor_connect(a->user.uid, &fd);
 		if (r == -ENOENT || r == -ECONNREFUSED) {
-			pid_t init = container_start(a, &pol, lock);
-			if (init > 0) {
-				printf("pid=%d started=1\n", (int)init);
-				return EXIT_SUCCESS;
-			}
-			started = true;
+			pid_t init = container_start(a, &pol, lock, e);
+			if (init < 0)
+				return init;
+			reply.started = true;
+			reply.init_pid = (uint32_t)init;
+			if (init > 0)
+				return reply_print(&reply, LAUNCH_REPLY_STARTED, e) < 0
+					   ? -EIO
+					   : EXIT_SUCCESS;
 			continue;
 		}
 		if (r < 0)
-			cli_die("cannot reach the monitor of %s: %s", a->user.name, strerror(-r));
-		char req[64], reply[PROTO_MSG_MAX];
-		if (with_session)
-			snprintf(req, sizeof(req), "open %d", (int)a->session_pid);
-		else
-			snprintf(req, sizeof(req), "wait");
-		/* The monitor answers when the guest is ready or its
-		 * ready-timeout passed; allow it that long and a margin. */
-		r = proto_call(fd, req, reply, sizeof(reply),
-			       (int)(pol.guest->ready_timeout_sec + 10) * 1000, NULL, NULL);
-		if (r == -EPROTO && strncmp(reply, "stopping", 8) == 0) {
-			monitor_wait_exit(reply, pol.guest->stop_timeout_sec + 10);
-			continue;
-		}
-		if (r == -EPROTO)
-			cli_die("guest '%s' for %s: %s", pol.guest->name, a->user.name, reply);
+			return error_set(e, "monitor", r, "cannot reach the monitor of %s",
+					 a->user.name);
+		r = monitor_ask(a, &pol, fd, with_session, &reply, e);
 		if (r < 0)
-			cli_die("guest '%s' for %s: no answer from its monitor (see " X86NS_LOGDIR
-				"/%s.log): %s",
-				pol.guest->name, a->user.name, a->user.name, strerror(-r));
-		char pid[16] = "";
-		proto_get(reply, "pid", pid, sizeof(pid));
-		printf("pid=%s started=%d\n", pid, started);
-		return EXIT_SUCCESS;
+			return r;
+		if (r > 0)
+			return reply_print(&reply, LAUNCH_REPLY_STARTED, e) < 0 ? -EIO
+										: EXIT_SUCCESS;
 	}
-	cli_die("guest '%s' for %s did not start", pol.guest->name, a->user.name);
+	return error_set_text(e, "monitor", -EIO, "guest '%s' for %s did not start",
+			      pol.guest->name, a->user.name);
 }
 
-static int cmd_close_or_stop(const struct launch_args *a, bool stop)
+static int cmd_open_session(const struct launch_args *a, struct error *e)
+{
+	if (a->session_pid <= 0)
+		return error_set_text(e, "arguments", -EINVAL, "open needs --session-pid");
+	return cmd_open(a, true, e);
+}
+
+static int cmd_start(const struct launch_args *a, struct error *e)
+{
+	return cmd_open(a, false, e);
+}
+
+static int cmd_close_or_stop(const struct launch_args *a, bool stop, struct error *e)
 {
 	_cleanup_close_ int fd = -1;
 	int r = monitor_connect(a->user.uid, &fd);
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		return EXIT_SUCCESS; /* nothing runs: nothing to close */
 	if (r < 0)
-		cli_die("cannot reach the monitor of uid %u: %s", (unsigned)a->user.uid,
-			strerror(-r));
-	char req[64], reply[PROTO_MSG_MAX];
+		return error_set(e, "monitor", r, "cannot reach the monitor of uid %u",
+				 (unsigned)a->user.uid);
+	char req[64], answer[PROTO_MSG_MAX];
 	if (stop)
 		snprintf(req, sizeof(req), "stop");
 	else
 		snprintf(req, sizeof(req), "close %d", (int)a->session_pid);
-	r = proto_call(fd, req, reply, sizeof(reply), 10000, NULL, NULL);
-	if (r == -EPROTO && strncmp(reply, "stopping", 8) == 0)
+	r = proto_call(fd, req, answer, sizeof(answer), 10000, NULL, NULL);
+	if (r == -EPROTO && strncmp(answer, "stopping", 8) == 0)
 		r = 0;
 	else if (r < 0)
-		cli_die("monitor of uid %u: %s", (unsigned)a->user.uid,
-			r == -EPROTO ? reply : strerror(-r));
+		return error_set_text(e, "monitor", r, "monitor of uid %u: %s",
+				      (unsigned)a->user.uid, r == -EPROTO ? answer : strerror(-r));
 	unsigned long long stopping = 0;
-	proto_get_u64(reply, "stopping", &stopping);
+	proto_get_u64(answer, "stopping", &stopping);
 	if (stop)
-		monitor_wait_exit(reply, 60);
-	printf("stopping=%llu\n", stop ? 1ULL : stopping);
-	return EXIT_SUCCESS;
+		monitor_wait_exit(answer, 60);
+	struct launch_reply reply = { .stopping = stop || stopping };
+	return reply_print(&reply, LAUNCH_REPLY_STOPPING, e) < 0 ? -EIO : EXIT_SUCCESS;
+}
+
+static int cmd_close(const struct launch_args *a, struct error *e)
+{
+	return cmd_close_or_stop(a, false, e);
+}
+
+static int cmd_stop(const struct launch_args *a, struct error *e)
+{
+	return cmd_close_or_stop(a, true, e);
 }
 
 /* Discard the user's writable layer(s): the guest trees as shipped come
  * back at the next start. Only while no container runs, under the lock. */
-static int cmd_reset(const struct launch_args *a)
+static int cmd_reset(const struct launch_args *a, struct error *e)
 {
 	_cleanup_close_ int lock = -1;
 	int r = user_lock(a->user.uid, &lock);
 	if (r < 0)
-		cli_die("cannot lock %s/%u: %s", X86NS_STATEDIR, (unsigned)a->user.uid,
-			strerror(-r));
+		return error_set(e, "lock", r, "cannot lock %s/%u", X86NS_STATEDIR,
+				 (unsigned)a->user.uid);
 	_cleanup_close_ int fd = -1;
 	if (monitor_connect(a->user.uid, &fd) == 0)
-		cli_die("the container of uid %u runs: stop it first (x86nsctl stop)",
-			(unsigned)a->user.uid);
-	if (a->guest) {
-		if (!config_guest_name_is_valid(a->guest))
-			cli_die("bad guest name '%s'", a->guest);
-		char image[300];
-		r = xsnprintf(image, sizeof(image), "%s.img", a->guest);
-		if (r >= 0)
-			r = tree_remove_at(lock, a->guest);
-		if (r >= 0)
-			r = tree_remove_at(lock, image);
-	} else {
-		DIR *d = fdopendir(fcntl(lock, F_DUPFD_CLOEXEC, 3));
-		struct dirent *de;
-		r = d ? 0 : negerrno();
-		while (d && r >= 0 && (de = readdir(d)))
-			if (de->d_name[0] != '.')
-				r = tree_remove_at(lock, de->d_name);
-		if (d)
-			closedir(d);
-	}
+		return error_set_text(e, "reset", -EBUSY,
+				      "the container of uid %u runs: stop it first (x86nsctl stop)",
+				      (unsigned)a->user.uid);
+	if (a->guest && !config_guest_name_is_valid(a->guest))
+		return error_set_text(e, "arguments", -EINVAL, "bad guest name '%s'", a->guest);
+	r = layer_remove(lock, a->guest);
 	if (r < 0)
-		cli_die("cannot remove the writable layer of uid %u: %s", (unsigned)a->user.uid,
-			strerror(-r));
-	printf("reset=1\n");
-	return EXIT_SUCCESS;
+		return error_set(e, "reset", r, "cannot remove the writable layer of uid %u",
+				 (unsigned)a->user.uid);
+	struct launch_reply reply = { .reset = true };
+	return reply_print(&reply, LAUNCH_REPLY_RESET, e) < 0 ? -EIO : EXIT_SUCCESS;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(const struct launch_args *a, struct error *e);
+} commands[] = {
+	{ "open", cmd_open_session }, { "start", cmd_start }, { "close", cmd_close },
+	{ "stop", cmd_stop },         { "reset", cmd_reset },
+};
+
+/* The boundary: every failure below comes back here as -errno with its
+ * message in e, and is said once. Exit: 0 done, EXIT_NOT_SELECTED, 1. */
 int main(int argc, char **argv)
 {
 	if (geteuid() != 0)
@@ -833,19 +776,16 @@ int main(int argc, char **argv)
 		    "x86ns-launch must run as root (it is started by pam_x86ns.so and x86nsctl)");
 	umask(022);
 	struct launch_args a = { 0 };
-	parse_args(argc, argv, &a);
-	if (strcmp(a.command, "open") == 0) {
-		if (a.session_pid <= 0)
-			cli_die("open needs --session-pid");
-		return cmd_open(&a, true);
-	}
-	if (strcmp(a.command, "start") == 0)
-		return cmd_open(&a, false);
-	if (strcmp(a.command, "close") == 0)
-		return cmd_close_or_stop(&a, false);
-	if (strcmp(a.command, "stop") == 0)
-		return cmd_close_or_stop(&a, true);
-	if (strcmp(a.command, "reset") == 0)
-		return cmd_reset(&a);
-	cli_die("unknown command '%s'", a.command);
+	struct error e = { "", "" };
+	int r = parse_args(argc, argv, &a, &e);
+	size_t i = 0;
+	while (r >= 0 && i < ARRAY_SIZE(commands) && strcmp(a.command, commands[i].name) != 0)
+		i++;
+	if (r >= 0 && i == ARRAY_SIZE(commands))
+		r = error_set_text(&e, "arguments", -EINVAL, "unknown command '%s'", a.command);
+	if (r >= 0)
+		r = commands[i].run(&a, &e);
+	if (r < 0)
+		cli_die("%s", e.message[0] ? e.message : strerror(-r));
+	return r;
 }

@@ -45,12 +45,12 @@ struct container_plan {
 	int state_fd; /* /var/lib/x86ns/<uid> (flocked by the launcher) */
 	int layer_fd; /* the writable layer: <guest>.img, or the <guest> directory */
 	bool layer_is_image;
-	int init_fd;           /* O_PATH of the builtin init or the translator; -1 */
-	int spawner_fd;        /* O_PATH of x86ns-spawner */
-	int spawner_pidfd;     /* the running spawner, from the container child */
-	int console_fd;        /* slave of the console pty: init's stdio, /dev/console */
-	char console_path[32]; /* its /dev/pts/N, for the bind in the child's namespace */
-	int notify_fd;         /* ready = notify: the monitor's sd_notify socket; else -1 */
+	int init_fd;                /* O_PATH of the builtin init or the translator; -1 */
+	int spawner_fd;             /* O_PATH of x86ns-spawner */
+	int spawner_pidfd;          /* the running spawner, from the container child */
+	int console_fd;             /* slave of the console pty: init's stdio, /dev/console */
+	char console_path[32];      /* its /dev/pts/N, for the bind in the child's namespace */
+	int notify_fd;              /* ready = notify: the monitor's sd_notify socket; else -1 */
 	struct guest_plan decision; /* what this kernel lets the start do (lib/plan.h) */
 	pid_t net_pid;              /* network private: the user-mode stack (pasta); else 0 */
 	int net_pidfd;              /* its pidfd; else -1 */
@@ -61,11 +61,10 @@ struct container_plan {
 int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 		    unsigned long long *ret_userns_ino, struct error *err);
 
-/* start.c — send one word and up to SYNC_MAX_FDS fds over the sync socket
- * ("go" with the guest tree and the writable layer to the child, "spawner"
- * with its pidfd to the monitor). */
-#define SYNC_MAX_FDS 2
-int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n);
+/* start.c — send one message of the sync socket (lib/launch-proto.h) with
+ * the n fds its kind carries. */
+struct sync_message;
+int sync_send(int sync_fd, const struct sync_message *m, const int *fds, size_t n);
 
 /* container.c — Runs in: container child (new user namespace). Never
  * returns on success (execs the guest init); writes the error to sync_fd. */
@@ -81,6 +80,35 @@ void user_net_stop(struct container_plan *plan);
 /* network.c — Runs in: container child, guest root, after pivot_root.
  * Wait until the stack has configured the namespace (a default route). */
 int user_net_wait_configured(unsigned timeout_ms);
+
+/* prepare.c — Runs in: the launcher, host root, under the user's lock.
+ * The plan of a start (ids, layer, translator, this kernel's decision, the
+ * fds of the programs the child execs); plan_release closes its fds. */
+int plan_prepare(const struct launch_user *u, const struct user_policy *pol, int state_fd,
+		 struct container_plan *p, struct error *e);
+void plan_release(struct container_plan *p);
+
+/* runtime.c — Runs in: the launcher or the monitor-to-be, host root.
+ * A root-owned directory nobody else writes (created if missing); the
+ * per-user lock (flock on /var/lib/x86ns/<uid>, which outlives containers);
+ * the user's log in /var/log/x86ns; removal of what a crashed container
+ * left (cgroups, socket, ready file, notify directory). */
+int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_fd);
+int user_lock(uid_t uid, int *ret_fd);
+int log_open(const char *user, int *ret_fd);
+void leftovers_remove(uid_t uid, const char *cgroup_name);
+
+/* console.c — Runs in: the monitor-to-be, host root. The guest's console
+ * pty (its slave path in p->console_path), and on a failed start its
+ * first output copied into the user's log. */
+int console_open(struct container_plan *p, int *ret_master, int *ret_slave);
+void console_drain(int master, int log_fd);
+
+/* scope.c — Runs in: the monitor-to-be, host root, where systemd runs the
+ * units: the monitor's own scope (opens p->systemd), and the machine that
+ * machined lists (machined = yes). */
+int monitor_scope_create(struct container_plan *p, struct error *e);
+int machine_register(const struct container_plan *p, pid_t init_pid, struct error *e);
 
 /* The directory of the running executable's siblings (monitor, init). */
 int launch_sibling_path(const char *name, char *buf, size_t len);

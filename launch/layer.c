@@ -20,8 +20,10 @@
 
 #include "proto.h"
 #include "safe-open.h"
+#include "tree.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <linux/mount.h>
@@ -266,4 +268,27 @@ int layer_mount(const struct container_plan *p, int *ret_fd)
 		return negerrno();
 	*ret_fd = TAKE_FD(tree);
 	return 0;
+}
+
+/* Remove the user's layers: one guest's, or all. */
+int layer_remove(int state_fd, const char *guest)
+{
+	if (guest) {
+		char image[300];
+		int r = xsnprintf(image, sizeof(image), "%s.img", guest);
+		if (r >= 0)
+			r = tree_remove_at(state_fd, guest);
+		if (r >= 0)
+			r = tree_remove_at(state_fd, image);
+		return r;
+	}
+	DIR *d = fdopendir(fcntl(state_fd, F_DUPFD_CLOEXEC, 3));
+	struct dirent *de;
+	int r = d ? 0 : negerrno();
+	while (d && r >= 0 && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			r = tree_remove_at(state_fd, de->d_name);
+	if (d)
+		closedir(d);
+	return r;
 }

@@ -19,3 +19,8 @@ const char *layer_prepare_error(int r);
 int layer_mount(const struct container_plan *p, int *ret_fd);
 /* Why layer_mount failed (EBUSY: an earlier container's mount lives on). */
 const char *layer_mount_error(int r);
+
+/* Runs in: the launcher, host root, user's lock held, no container
+ * running. Remove one guest's layer (its directory and its image), or with
+ * guest NULL every layer of the user: state_fd is /var/lib/x86ns/<uid>. */
+int layer_remove(int state_fd, const char *guest);

@@ -13,19 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* ",context=..." for the container's own file systems under SELinux. */
-static char label_option[160];
-
-int mounts_set_label(const char *option)
-{
-	return xsnprintf(label_option, sizeof(label_option), "%s", option) < 0 ? -ENAMETOOLONG : 0;
-}
-
-static bool takes_label(const char *fstype)
-{
-	return fstype && (strcmp(fstype, "tmpfs") == 0 || strcmp(fstype, "devpts") == 0);
-}
-
 int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd)
 {
 	char buf[4096];
@@ -87,17 +74,26 @@ static int mount_at(int root_fd, const char *path, bool directory, const char *s
 	r = fd_path(fd, target, sizeof(target));
 	if (r < 0)
 		return r;
+	if (mount(source, target, fstype, flags, data) < 0)
+		return negerrno();
+	return 0;
+}
+
+/* A file system of the container's own (tmpfs, devpts) on the directory
+ * `path`: under SELinux it carries the label (",context=...", or "" or
+ * NULL for none). */
+static int mount_own_fs(int root_fd, const char *path, const char *fstype, unsigned long flags,
+			const char *data, const char *label)
+{
 	char options[512];
-	if (label_option[0] && takes_label(fstype) && !(flags & MS_REMOUNT)) {
-		r = xsnprintf(options, sizeof(options), "%s%s", data ? data : "",
-			      data ? label_option : label_option + 1);
+	if (label && label[0]) {
+		int r = xsnprintf(options, sizeof(options), "%s%s", data ? data : "",
+				  data ? label : label + 1);
 		if (r < 0)
 			return r;
 		data = options;
 	}
-	if (mount(source, target, fstype, flags, data) < 0)
-		return negerrno();
-	return 0;
+	return mount_at(root_fd, path, true, fstype, fstype, flags, data);
 }
 
 int mount_move_fd(int mount_fd, int dir_fd, const char *name)
@@ -144,7 +140,7 @@ int mounts_sys(int root_fd, bool own_network)
 /* The guest sees only its own cgroup (we are in a cgroup namespace rooted
  * at the container's cgroup): the host's hierarchies below the /sys bind
  * are covered. */
-int mounts_cgroup(int root_fd)
+int mounts_cgroup(int root_fd, const char *label)
 {
 	enum cgroup_layout layout;
 	int r = cgroup_detect(&layout);
@@ -155,7 +151,7 @@ int mounts_cgroup(int root_fd)
 	 * host's cgroup2 sits right here on a unified host, and the kernel
 	 * refuses to mount a file system on the root of a mount of the same
 	 * one (EBUSY). */
-	r = mount_at(root_fd, "sys/fs/cgroup", true, "tmpfs", "tmpfs", flags, "mode=0755,size=64k");
+	r = mount_own_fs(root_fd, "sys/fs/cgroup", "tmpfs", flags, "mode=0755,size=64k", label);
 	if (r < 0)
 		return r;
 	if (layout == CGROUP_UNIFIED)
@@ -189,10 +185,10 @@ static const struct {
 	{ "stderr", "/proc/self/fd/2" },
 };
 
-int mounts_dev(int root_fd)
+int mounts_dev(int root_fd, const char *label)
 {
-	int r = mount_at(root_fd, "dev", true, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
-			 "mode=0755,size=64k,nr_inodes=512");
+	int r = mount_own_fs(root_fd, "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			     "mode=0755,size=64k,nr_inodes=512", label);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int dev_fd = -1;
@@ -212,12 +208,12 @@ int mounts_dev(int root_fd)
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		if (symlinkat(dev_links[i].target, dev_fd, dev_links[i].name) < 0)
 			return negerrno();
-	r = mount_at(root_fd, "dev/pts", true, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-		     "newinstance,ptmxmode=0666,mode=0620,gid=5,max=1024");
+	r = mount_own_fs(root_fd, "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+			 "newinstance,ptmxmode=0666,mode=0620,gid=5,max=1024", label);
 	if (r < 0)
 		return r;
-	r = mount_at(root_fd, "dev/shm", true, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		     "mode=1777,size=25%");
+	r = mount_own_fs(root_fd, "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			 "mode=1777,size=25%", label);
 	if (r < 0)
 		return r;
 	r = mount_at(root_fd, "dev/mqueue", true, "mqueue", "mqueue",
@@ -299,7 +295,7 @@ static int dev_null_open(int *ret_fd)
 	return 0;
 }
 
-int mounts_mask(int root_fd, bool own_network)
+int mounts_mask(int root_fd, bool own_network, const char *label)
 {
 	_cleanup_close_ int null_fd = -1;
 	int r = dev_null_open(&null_fd);
@@ -321,9 +317,9 @@ int mounts_mask(int root_fd, bool own_network)
 		if (r == -ENOENT)
 			continue;
 		if (r >= 0)
-			r = mount_at(root_fd, masked_dirs[i], true, "tmpfs", "tmpfs",
-				     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				     "mode=0555,size=0,nr_inodes=1");
+			r = mount_own_fs(root_fd, masked_dirs[i], "tmpfs",
+					 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					 "mode=0555,size=0,nr_inodes=1", label);
 		if (r < 0)
 			return r;
 	}
@@ -372,9 +368,9 @@ int mounts_read_only(int root_fd, const char *path)
 			MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
-int mounts_tmpfs(int root_fd, const char *path, const char *options)
+int mounts_tmpfs(int root_fd, const char *path, const char *options, const char *label)
 {
-	return mount_at(root_fd, path, true, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, options);
+	return mount_own_fs(root_fd, path, "tmpfs", MS_NOSUID | MS_NODEV, options, label);
 }
 
 int mounts_bind_fd(int root_fd, int source_fd, const char *target, bool read_only)

@@ -9,10 +9,6 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* SELinux: the ",context=..." option for tmpfs and devpts mounts (set
- * once, before the first mount; "" for none). */
-int mounts_set_label(const char *option);
-
 /* Open (creating missing directories 0755) the mount point `path` below
  * root_fd as an O_PATH fd. */
 int mountpoint_open(int root_fd, const char *path, bool directory, int *ret_fd);
@@ -22,14 +18,16 @@ int mount_move_fd(int mount_fd, int dir_fd, const char *name);
 
 int mounts_proc(int root_fd);
 int mounts_sys(int root_fd, bool own_network);
-int mounts_cgroup(int root_fd);
-int mounts_dev(int root_fd);
-int mounts_tmpfs(int root_fd, const char *path, const char *options);
+/* `label` (in these and mounts_mask): under SELinux the ",context=..."
+ * option of the container's own tmpfs and devpts mounts; "" for none. */
+int mounts_cgroup(int root_fd, const char *label);
+int mounts_dev(int root_fd, const char *label);
+int mounts_tmpfs(int root_fd, const char *path, const char *options, const char *label);
 /* Make the mount at `path` (a directory below root_fd) read-only. */
 int mounts_read_only(int root_fd, const char *path);
 /* Mask and make read-only the /proc and /sys paths that reach the host
  * (after proc and sys are mounted). */
-int mounts_mask(int root_fd, bool own_network);
+int mounts_mask(int root_fd, bool own_network, const char *label);
 /* Mount the container's own binfmt_misc instance on /proc/sys/fs/binfmt_misc
  * and open its register file. */
 int mounts_binfmt_misc(int root_fd, int *ret_register_fd);

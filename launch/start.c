@@ -12,6 +12,7 @@
  * the child with the user's power only (container.c). */
 
 #include "cgroup.h"
+#include "launch-proto.h"
 #include "launch.h"
 #include "layer.h"
 #include "proto.h"
@@ -86,8 +87,7 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, p->guest->root,
 						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
-		return error_set(e, "guest tree", negerrno(), "open guest tree %s",
-					p->guest->root);
+		return error_set(e, "guest tree", negerrno(), "open guest tree %s", p->guest->root);
 	_cleanup_close_ int userns = openat(proc_fd, "ns/user", O_RDONLY | O_CLOEXEC);
 	if (userns < 0)
 		return error_set(e, "guest tree", negerrno(), "open the user namespace");
@@ -98,18 +98,22 @@ static int guest_tree_idmapped(const struct container_plan *p, int proc_fd, int 
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 		    sizeof(attr)) < 0)
 		return error_set(e, "guest tree", negerrno(),
-					"idmapped mount of %s (the file system must support "
-					"idmapped mounts)",
-					p->guest->root);
+				 "idmapped mount of %s (the file system must support "
+				 "idmapped mounts)",
+				 p->guest->root);
 	*ret_fd = TAKE_FD(tree);
 	return 0;
 }
 
-int sync_send_fds(int sync_fd, const char *word, const int *fds, size_t n)
+int sync_send(int sync_fd, const struct sync_message *m, const int *fds, size_t n)
 {
-	if (n == 0 || n > SYNC_MAX_FDS)
+	char text[sizeof(struct error) + 32];
+	if (n != sync_message_fds(m->kind))
 		return -EINVAL;
-	return fd_send(sync_fd, word, strlen(word), fds, n, 0);
+	int len = sync_message_format(m, text, sizeof(text));
+	if (len < 0)
+		return len;
+	return fd_send(sync_fd, text, (size_t)len, fds, n, 0);
 }
 
 /* Where systemd runs the units: the child, still waiting for its "go" (it
@@ -139,28 +143,25 @@ static int guest_scope_create(const struct container_plan *p, pid_t pid, struct 
 		return error_set(e, "systemd unit", r, "%s", err);
 	r = cgroup_delegate(p->cgroup_name, p->root_uid, p->root_gid);
 	if (r < 0)
-		return error_set(e, "cgroup", r, "delegate %s/%s", SYSTEMD_SLICE,
-					p->cgroup_name);
+		return error_set(e, "cgroup", r, "delegate %s/%s", SYSTEMD_SLICE, p->cgroup_name);
 	unsigned have = 0;
 	r = cgroup_enforced_controllers(p->cgroup_name, &have);
 	if (r < 0)
-		return error_set(e, "cgroup", r, "read %s/%s", SYSTEMD_SLICE,
-					p->cgroup_name);
+		return error_set(e, "cgroup", r, "read %s/%s", SYSTEMD_SLICE, p->cgroup_name);
 	const char *missing = pol->pids_max && !(have & CGROUP_CONTROLLER_PIDS)       ? "pids"
 			      : pol->memory_max && !(have & CGROUP_CONTROLLER_MEMORY) ? "memory"
 			      : pol->cpu_percent && !(have & CGROUP_CONTROLLER_CPU)   ? "cpu"
 										      : NULL;
 	if (missing)
 		return error_set(e, "cgroup", -EOPNOTSUPP,
-					"the configuration sets a %s limit for %s, but systemd "
-					"did not enable the %s controller",
-					missing, p->user->name, missing);
+				 "the configuration sets a %s limit for %s, but systemd "
+				 "did not enable the %s controller",
+				 missing, p->user->name, missing);
 	return 0;
 }
 
 /* Everything between clone and the child's "go". */
-static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
-			 unsigned long long *ret_userns_ino, struct error *e)
+static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd, struct error *e)
 {
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
@@ -188,8 +189,7 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 	} else {
 		r = cgroup_attach_v1(p->cgroup_name, pid);
 		if (r < 0)
-			return error_set(e, "cgroup", r,
-						"move the container into its cgroup");
+			return error_set(e, "cgroup", r, "move the container into its cgroup");
 	}
 	_cleanup_close_ int tree = -1;
 	r = guest_tree_idmapped(p, proc_fd, &tree, e);
@@ -198,39 +198,41 @@ static int prepare_child(struct container_plan *p, pid_t pid, int sync_fd,
 	_cleanup_close_ int layer = -1;
 	r = layer_mount(p, &layer);
 	if (r < 0)
-		return error_set(
-		    e, "layer", r, "mount the writable layer (%s; layer-size): %s",
-		    p->layer_is_image ? "an ext4 image on a loop device" : "a directory",
-		    layer_mount_error(r));
-	struct stat st;
-	if (fstatat(proc_fd, "ns/user", &st, 0) < 0)
-		return error_set(e, "id maps", negerrno(), "stat the user namespace");
-	*ret_userns_ino = (unsigned long long)st.st_ino;
+		return error_set(e, "layer", r, "mount the writable layer (%s; layer-size): %s",
+				 p->layer_is_image ? "an ext4 image on a loop device"
+						   : "a directory",
+				 layer_mount_error(r));
 	/* "go" carries the guest tree and the writable layer, in that order. */
-	r = sync_send_fds(sync_fd, "go", (int[]){ tree, layer }, 2);
+	r = sync_send(sync_fd, &(struct sync_message){ .kind = SYNC_GO }, (int[]){ tree, layer },
+		      2);
 	if (r < 0)
 		return error_set(e, "start", r, "wake the container child");
 	return 0;
 }
 
-/* "spawner" with a pidfd: the child started x86ns-spawner (the monitor
- * stops the guest when it ends). Takes the fd of any other message. */
-static bool spawner_message(int fd, const char *text, int *ret_pidfd)
+/* One message of the child; the fd it carried (if any) is in *ret_fd.
+ * Returns 1 for a message, 0 at the end of the stream, or -errno. */
+static int child_message_recv(int sync_fd, struct sync_message *ret, int *ret_fd)
 {
-	if (strcmp(text, "spawner") != 0 || fd < 0 || *ret_pidfd >= 0) {
-		if (fd >= 0)
-			close(fd);
-		return false;
+	char text[sizeof(struct error) + 32];
+	int fds[SYNC_MAX_FDS];
+	size_t n_fds = 0;
+	ssize_t n = fd_recv(sync_fd, text, sizeof(text), fds, SYNC_MAX_FDS, &n_fds, 0);
+	if (n <= 0)
+		return (int)n;
+	int r = sync_message_parse(text, (size_t)n, n_fds, ret);
+	if (r < 0 || n_fds != 1) {
+		fd_close_all(fds, n_fds);
+		return r < 0 ? r : 1;
 	}
-	*ret_pidfd = fd;
-	return true;
+	*ret_fd = fds[0];
+	return 1;
 }
 
 /* A user-mode network stack that ends before the guest runs (pasta
  * refused its options, AppArmor, no route on the host) fails the start at
  * once, instead of the child's wait for a configured network. */
-static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
-				 struct error *e)
+static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user, struct error *e)
 {
 	struct pollfd p[2] = { { .fd = sync_fd, .events = POLLIN },
 			       { .fd = net_pidfd, .events = POLLIN } };
@@ -244,45 +246,46 @@ static int wait_child_or_network(int sync_fd, int net_pidfd, const char *user,
 			return 0;
 		siginfo_t si = { 0 };
 		(void)waitid(P_PIDFD, (id_t)net_pidfd, &si, WEXITED | WNOHANG);
-		return error_set(
-		    e, "network", -ENETDOWN,
-		    "%s ended (%s %d) before the guest started; its messages are "
-		    "in " X86NS_LOGDIR "/%s.log",
-		    "pasta", si.si_code == CLD_EXITED ? "status" : "signal", si.si_status, user);
+		return error_set(e, "network", -ENETDOWN,
+				 "%s ended (%s %d) before the guest started; its messages are "
+				 "in " X86NS_LOGDIR "/%s.log",
+				 "pasta", si.si_code == CLD_EXITED ? "status" : "signal",
+				 si.si_status, user);
 	}
 }
 
 /* The child closes its end at exec (CLOEXEC): EOF means the guest init is
- * running; before it comes the spawner's pidfd; any other message is the
- * failing step. */
+ * running; before it comes the spawner's pidfd; a "failed" message names
+ * the failing step. */
 static int wait_child_exec(int sync_fd, int net_pidfd, const char *user, int *ret_spawner_pidfd,
 			   struct error *e)
 {
-	char msg[PROTO_MSG_MAX];
-	ssize_t n;
 	for (;;) {
 		int r = wait_child_or_network(sync_fd, net_pidfd, user, e);
 		if (r < 0)
 			return r;
-		int fd;
-		size_t n_fds;
-		n = fd_recv(sync_fd, msg, sizeof(msg) - 1, &fd, 1, &n_fds, 0);
-		if (n < 0)
-			return error_set(e, "start", (int)n, "wait for the container");
-		msg[n] = '\0';
-		/* at the end (n == 0) it closes any fd and says false */
-		if (!spawner_message(fd, msg, ret_spawner_pidfd) || n == 0)
+		struct sync_message m;
+		int fd = -1;
+		r = child_message_recv(sync_fd, &m, &fd);
+		if (r < 0)
+			return error_set(e, "start", r, "the container child's message");
+		if (r == 0)
 			break;
+		if (m.kind == SYNC_FAILED) {
+			*e = m.error;
+			return -EIO;
+		}
+		if (m.kind != SYNC_SPAWNER || *ret_spawner_pidfd >= 0) {
+			if (fd >= 0)
+				close(fd);
+			return error_set(e, "start", -EBADMSG,
+					 "unexpected message from the container child");
+		}
+		*ret_spawner_pidfd = fd;
 	}
-	if (n == 0 && *ret_spawner_pidfd < 0)
+	if (*ret_spawner_pidfd < 0)
 		return error_set(e, "spawner", -EBADMSG, "no pidfd of x86ns-spawner");
-	if (n == 0)
-		return 0;
-	char *colon = strstr(msg, ": ");
-	snprintf(e->step, sizeof(e->step), "%.*s", colon ? (int)(colon - msg) : 0, msg);
-	snprintf(e->message, sizeof(e->message), "%.*s", (int)sizeof(e->message) - 1,
-		 colon ? colon + 2 : msg);
-	return -EIO;
+	return 0;
 }
 
 /* The user namespace init ended up in (the inner one, see step_lock_mounts):
@@ -323,9 +326,9 @@ int container_spawn(struct container_plan *plan, int *ret_pidfd, pid_t *ret_pid,
 	close(child_end);
 	if (pid < 0)
 		return error_set(err, "clone", pid,
-					"create the namespaces (are user namespaces allowed?)");
+				 "create the namespaces (are user namespaces allowed?)");
 
-	r = prepare_child(plan, pid, parent_end, ret_userns_ino, err);
+	r = prepare_child(plan, pid, parent_end, err);
 	if (r >= 0)
 		r = wait_child_exec(parent_end, plan->net_pidfd, plan->user->name,
 				    &plan->spawner_pidfd, err);

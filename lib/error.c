@@ -7,21 +7,21 @@
 
 #include "error.h"
 
-static int error_vset(struct error *e, const char *step, int r, bool with_errno,
-		      const char *fmt, va_list ap)
+static int error_vset(struct error *e, const char *step, int r, bool with_errno, const char *fmt,
+		      va_list ap)
 {
 	if (r >= 0)
 		r = -EIO;
 	if (!e)
 		return r;
-	char what[192];
-	if (vsnprintf(what, sizeof(what), fmt, ap) < 0)
-		what[0] = '\0';
+	/* Straight into the message: a complete line is not cut short. */
+	if (vsnprintf(e->message, sizeof(e->message), fmt, ap) < 0)
+		e->message[0] = '\0';
 	snprintf(e->step, sizeof(e->step), "%s", step);
-	if (with_errno)
-		snprintf(e->message, sizeof(e->message), "%s: %s", what, strerror(-r));
-	else
-		snprintf(e->message, sizeof(e->message), "%s", what);
+	if (with_errno) {
+		size_t len = strlen(e->message);
+		snprintf(e->message + len, sizeof(e->message) - len, ": %s", strerror(-r));
+	}
 	return r;
 }
 

@@ -9,8 +9,9 @@
 #pragma once
 
 struct error {
-	char step[48];     /* the step's name, as ARCHITECTURE's step tables say */
-	char message[256]; /* what failed and why, one line: "what: strerror(r)" */
+	char step[48];      /* the step's name, as ARCHITECTURE's step tables say */
+	char message[1024]; /* what failed and why, one line: "what: strerror(r)"; room
+			     * for the launcher's complete lines, which name paths and keys */
 };
 
 /* Fill e (which may be NULL) and return r (or -EIO if r is not negative),

@@ -478,7 +478,7 @@ int main(int argc, char **argv)
 	if (m.args.cgroup_slice[0])
 		cgroup_use_systemd_slice(m.args.cgroup_slice);
 	if (r < 0) {
-		char what[320];
+		char what[sizeof(e.message) + 64];
 		snprintf(what, sizeof(what), "bad argument from the launcher: %s", e.message);
 		return startup_failed(&m, what);
 	}

@@ -14,6 +14,7 @@
 
 #include "audit-record.h"
 #include "config.h"
+#include "launch-proto.h"
 #include "proto.h"
 #include "util.h"
 
@@ -210,19 +211,6 @@ static bool launcher_trusted(pam_handle_t *pamh, const char *path)
 	return true;
 }
 
-/* The value of key in the launcher's "key=value ..." output, or fallback. */
-static void output_value(const char *out, const char *key, char *buf, size_t len,
-			 const char *fallback)
-{
-	size_t klen = strlen(key);
-	for (const char *p = out; (p = strstr(p, key)); p += klen)
-		if ((p == out || p[-1] == ' ' || p[-1] == '\n') && p[klen] == '=') {
-			snprintf(buf, len, "%.*s", (int)strcspn(p + klen + 1, " \n"), p + klen + 1);
-			return;
-		}
-	snprintf(buf, len, "%s", fallback);
-}
-
 /* The audit record (lib/audit-record.h) with the login's tty and host. */
 static void audit_session(pam_handle_t *pamh, const struct audit_record *rec, bool ok)
 {
@@ -232,20 +220,18 @@ static void audit_session(pam_handle_t *pamh, const struct audit_record *rec, bo
 	audit_record_send(rec, rhost, tty, ok);
 }
 
-/* op=start, with the translator the launcher's output names. new_guest is
- * NULL for a start that failed. */
-static void audit_start(pam_handle_t *pamh, const char *user, uid_t uid, const char *out,
-			const char *guest, const char *vm_pid, const char *new_guest, bool ok)
+/* op=start; new_guest is NULL for a start that failed. */
+static void audit_start(pam_handle_t *pamh, const char *user, uid_t uid,
+			const struct launch_reply *reply, const char *vm_pid, const char *new_guest,
+			bool ok)
 {
-	char translator[192];
-	output_value(out, "translator", translator, sizeof(translator), "?");
 	audit_session(pamh,
 		      &(struct audit_record){ .op = "start",
-					      .vm = guest,
+					      .vm = reply->guest,
 					      .vm_pid = vm_pid,
 					      .user = user,
 					      .uid = uid,
-					      .translator = translator,
+					      .translator = reply->translator,
 					      .new_guest = new_guest },
 		      ok);
 }
@@ -278,6 +264,83 @@ static void session_data_free(pam_handle_t *pamh, void *data, int error_status)
 	free(data);
 }
 
+/* The launcher's "open" request: its argv and the strings it points to. */
+struct open_request {
+	char uid[16], gid[16], session_pid[16];
+	char groups[32][64];
+	const char *argv[24 + 2 * 32];
+};
+
+static void open_request_build(const struct passwd *pw, const struct module_args *a,
+			       pid_t session_pid, struct open_request *req)
+{
+	size_t n_groups = user_groups(pw, req->groups, ARRAY_SIZE(req->groups));
+	snprintf(req->uid, sizeof(req->uid), "%u", (unsigned)pw->pw_uid);
+	snprintf(req->gid, sizeof(req->gid), "%u", (unsigned)pw->pw_gid);
+	snprintf(req->session_pid, sizeof(req->session_pid), "%d", (int)session_pid);
+	const char *head[] = { "x86ns-launch",  "open",           "--user",
+			       pw->pw_name,     "--uid",          req->uid,
+			       "--gid",         req->gid,         "--home",
+			       pw->pw_dir,      "--gecos",        pw->pw_gecos ? pw->pw_gecos : "",
+			       "--session-pid", req->session_pid, "--config",
+			       a->config };
+	size_t n = 0;
+	for (; n < ARRAY_SIZE(head); n++)
+		req->argv[n] = head[n];
+	for (size_t i = 0; i < n_groups; i++) {
+		req->argv[n++] = "--group";
+		req->argv[n++] = req->groups[i];
+	}
+	req->argv[n] = NULL;
+}
+
+/* The launcher refused or failed the start: audit it with the guest it
+ * named (if it got that far) and tell the user its one line. */
+static int open_failed(pam_handle_t *pamh, const char *user, uid_t uid,
+		       const struct launch_result *res)
+{
+	const char *why = res->err[0] ? res->err : "cannot start the container";
+	if (strncmp(why, "x86ns: ", 7) == 0)
+		why += 7;
+	struct launch_reply reply;
+	if (launch_reply_parse(res->out, &reply) < 0 || !(reply.fields & LAUNCH_REPLY_GUEST))
+		reply = (struct launch_reply){ .guest = "?", .translator = "?" };
+	audit_start(pamh, user, uid, &reply, "0", NULL, false);
+	fail_user(pamh, user, why);
+	return PAM_SESSION_ERR;
+}
+
+/* The container runs and has the session: tell the session its guest,
+ * audit the start, and leave close_session what it needs. */
+static int open_succeeded(pam_handle_t *pamh, const struct module_args *a, const char *user,
+			  uid_t uid, pid_t session_pid, const struct launch_reply *reply)
+{
+	struct session_data *sd = calloc(1, sizeof(*sd));
+	if (!sd) {
+		fail_user(pamh, user, "out of memory");
+		return PAM_SESSION_ERR;
+	}
+	sd->pid = session_pid;
+	snprintf(sd->guest, sizeof(sd->guest), "%s", reply->guest);
+	snprintf(sd->vm_pid, sizeof(sd->vm_pid), "%u", (unsigned)reply->init_pid);
+	char env[128];
+	snprintf(env, sizeof(env), "X86NS_GUEST=%s", sd->guest);
+	pam_putenv(pamh, env);
+	snprintf(env, sizeof(env), "X86NS_SESSION=%d", (int)session_pid);
+	pam_putenv(pamh, env);
+	audit_start(pamh, user, uid, reply, sd->vm_pid, reply->started ? "1" : "0", true);
+	if (a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "session of %s in guest %s (init %s, new=%d)", user,
+			   sd->guest, sd->vm_pid, reply->started);
+
+	/* close_session may run in another process (a forked child of the
+	 * application): remember which process holds the session. Freeing is
+	 * all the cleanup does, so PAM_DATA_SILENT needs no special case. */
+	if (pam_set_data(pamh, SESSION_DATA, sd, session_data_free) != PAM_SUCCESS)
+		free(sd);
+	return PAM_SUCCESS;
+}
+
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct module_args a;
@@ -300,28 +363,11 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	if (!launcher_trusted(pamh, a.launcher))
 		return PAM_SESSION_ERR;
 
-	char groups[32][64];
-	size_t n_groups = user_groups(pw, groups, 32);
-	char uid[16], gid[16], spid[16];
-	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
-	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
 	pid_t session_pid = getpid();
-	snprintf(spid, sizeof(spid), "%d", (int)session_pid);
-	const char *largv[24 + 2 * 32] = {
-		"x86ns-launch",  "open",     "--user",   pw->pw_name,
-		"--uid",         uid,        "--gid",    gid,
-		"--home",        pw->pw_dir, "--gecos",  pw->pw_gecos ? pw->pw_gecos : "",
-		"--session-pid", spid,       "--config", a.config
-	};
-	size_t n = 16;
-	for (size_t i = 0; i < n_groups; i++) {
-		largv[n++] = "--group";
-		largv[n++] = groups[i];
-	}
-	largv[n] = NULL;
-
+	struct open_request req;
+	open_request_build(pw, &a, session_pid, &req);
 	struct launch_result res;
-	int r = run_launcher(a.launcher, (char *const *)largv, &res);
+	int r = run_launcher(a.launcher, (char *const *)req.argv, &res);
 	first_line(res.err);
 	if (r < 0 || res.exit_status < 0) {
 		fail_user(pamh, user, "the container launcher did not finish");
@@ -332,43 +378,16 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 			pam_syslog(pamh, LOG_DEBUG, "%s is not selected by %s", user, a.config);
 		return PAM_IGNORE;
 	}
-	if (res.exit_status != 0) {
-		const char *why = res.err[0] ? res.err : "cannot start the container";
-		if (strncmp(why, "x86ns: ", 7) == 0)
-			why += 7;
-		char guest[64];
-		output_value(res.out, "guest", guest, sizeof(guest), "?");
-		audit_start(pamh, user, pw->pw_uid, res.out, guest, "0", NULL, false);
-		fail_user(pamh, user, why);
+	if (res.exit_status != 0)
+		return open_failed(pamh, user, pw->pw_uid, &res);
+	/* "guest=NAME translator=PATH|none\npid=N started=0|1\n" */
+	struct launch_reply reply;
+	if (launch_reply_parse(res.out, &reply) < 0 ||
+	    reply.fields != (LAUNCH_REPLY_GUEST | LAUNCH_REPLY_STARTED)) {
+		fail_user(pamh, user, "the container launcher's answer is malformed");
 		return PAM_SESSION_ERR;
 	}
-
-	/* "guest=NAME translator=PATH|none\npid=N started=0|1" */
-	struct session_data *sd = calloc(1, sizeof(*sd));
-	if (!sd) {
-		fail_user(pamh, user, "out of memory");
-		return PAM_SESSION_ERR;
-	}
-	sd->pid = session_pid;
-	output_value(res.out, "guest", sd->guest, sizeof(sd->guest), "?");
-	output_value(res.out, "pid", sd->vm_pid, sizeof(sd->vm_pid), "0");
-	char started[8], env[128];
-	output_value(res.out, "started", started, sizeof(started), "0");
-	snprintf(env, sizeof(env), "X86NS_GUEST=%s", sd->guest);
-	pam_putenv(pamh, env);
-	snprintf(env, sizeof(env), "X86NS_SESSION=%d", (int)session_pid);
-	pam_putenv(pamh, env);
-	audit_start(pamh, user, pw->pw_uid, res.out, sd->guest, sd->vm_pid, started, true);
-	if (a.debug)
-		pam_syslog(pamh, LOG_DEBUG, "session of %s in guest %s (init %s, new=%s)", user,
-			   sd->guest, sd->vm_pid, started);
-
-	/* close_session may run in another process (a forked child of the
-	 * application): remember which process holds the session. Freeing is
-	 * all the cleanup does, so PAM_DATA_SILENT needs no special case. */
-	if (pam_set_data(pamh, SESSION_DATA, sd, session_data_free) != PAM_SUCCESS)
-		free(sd);
-	return PAM_SUCCESS;
+	return open_succeeded(pamh, &a, user, pw->pw_uid, session_pid, &reply);
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -399,15 +418,16 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	int r = run_launcher(a.launcher, (char *const *)largv, &res);
 	first_line(res.err);
 	bool ok = r >= 0 && res.exit_status == 0;
-	char stopping[8];
-	output_value(res.out, "stopping", stopping, sizeof(stopping), "0");
+	struct launch_reply reply;
+	if (launch_reply_parse(res.out, &reply) < 0)
+		reply.stopping = false;
 	audit_session(pamh,
 		      &(struct audit_record){ .op = "stop",
 					      .vm = sd->guest,
 					      .vm_pid = sd->vm_pid,
 					      .user = user,
 					      .uid = pw->pw_uid,
-					      .stopping = stopping },
+					      .stopping = reply.stopping ? "1" : "0" },
 		      ok);
 	if (!ok) {
 		pam_syslog(pamh, LOG_ERR, "closing the container session of %s: %s", user,

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Where systemd runs the units: the monitor's scope and the machine that
+ * machined lists (the guest's own scope is made in start.c).
+ *
+ * Runs in: the monitor-to-be, host root. */
+
+#include "launch.h"
+#include "systemd.h"
+#include "util.h"
+
+#include <stdio.h>
+
+/* The monitor gets a scope of its own in x86ns.slice (so that systemctl
+ * and the shutdown ordering know it); its SIGTERM at shutdown is the
+ * monitor's cue to stop the guest in order, which may take the guest's
+ * stop-timeout and the kill's few seconds. Opens p->systemd. */
+int monitor_scope_create(struct container_plan *p, struct error *e)
+{
+	char err[SYSTEMD_ERROR_MAX] = "", description[128];
+	int r = systemd_bus_open(&p->systemd, err, sizeof(err));
+	if (r < 0)
+		return error_set(e, "systemd unit", r, "%s", err);
+	snprintf(description, sizeof(description), "x86ns monitor of %s (guest %s)", p->user->name,
+		 p->guest->name);
+	struct systemd_scope scope = {
+		.name = p->monitor_unit,
+		.description = description,
+		.pid = getpid(),
+		.timeout_stop_usec = ((uint64_t)p->guest->stop_timeout_sec + 15) * 1000000,
+	};
+	r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
+	return r < 0 ? error_set(e, "systemd unit", r, "%s", err) : 0;
+}
+
+/* machined = yes: the guest becomes a machine that machinectl lists, in
+ * the scope its init runs in. */
+int machine_register(const struct container_plan *p, pid_t init_pid, struct error *e)
+{
+	char name[80], err[SYSTEMD_ERROR_MAX] = "";
+	int r = systemd_machine_name(p->user->name, p->user->uid, name, sizeof(name));
+	if (r >= 0)
+		r = systemd_machine_register(p->systemd, name, init_pid, p->guest->root, err,
+					     sizeof(err));
+	if (r < 0)
+		return error_set(e, "machined", r,
+				 "%s (machined = yes; is systemd-container installed?)",
+				 err[0] ? err : name);
+	return 0;
+}
