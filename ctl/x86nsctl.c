@@ -302,17 +302,16 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 				     .envp = envp,
 				     .fds = { io.fds[0], io.fds[1], io.fds[2] } };
 	struct spawned session;
-	const char *step = "connect";
-	r = spawn_session(&req, &session, &step);
-	if (r < 0 && strncmp(step, "exec", 4) == 0)
+	struct error e = { 0 };
+	r = spawn_session(&req, &session, &e);
+	if (r < 0 && strcmp(e.step, "exec") == 0)
 		cli_die("cannot execute %s in the guest: %s", path, strerror(-r));
 	if (r < 0)
-		cli_die("%s", spawn_error(r, step));
+		cli_die("%s", e.message);
 	int status;
-	const char *what;
-	r = spawned_run(&session, &io, &status, &what);
+	r = spawned_run(&session, &io, &status, &e);
 	if (r < 0)
-		cli_die("%s: %s", what, strerror(-r));
+		cli_die("%s", e.message);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

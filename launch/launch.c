@@ -22,6 +22,7 @@
 #include "systemd.h"
 #include "cli.h"
 #include "binfmt.h"
+#include "label.h"
 #include "translator.h"
 #include "tree.h"
 #include "util.h"
@@ -839,6 +840,7 @@ int main(int argc, char **argv)
 		cli_die(
 		    "x86ns-launch must run as root (it is started by pam_x86ns.so and x86nsctl)");
 	umask(022);
+	label_probe();
 	struct launch_args a = { 0 };
 	parse_args(argc, argv, &a);
 	if (strcmp(a.command, "open") == 0) {

@@ -14,7 +14,7 @@ static int error_vset(struct error *e, const char *step, int r, bool with_errno,
 		r = -EIO;
 	if (!e)
 		return r;
-	char what[192];
+	char what[sizeof(e->message)];
 	if (vsnprintf(what, sizeof(what), fmt, ap) < 0)
 		what[0] = '\0';
 	snprintf(e->step, sizeof(e->step), "%s", step);

@@ -102,15 +102,15 @@ static void spawn_guest_shell(const struct guest_account *acct, const struct she
 				     .argv = argv,
 				     .envp = envp,
 				     .fds = { fds[0], fds[1], fds[2] } };
-	const char *step = "connect";
-	int r = spawn_session(&req, ret, &step);
-	if (r < 0 && strncmp(step, "exec", 4) == 0) {
+	struct error e = { 0 };
+	int r = spawn_session(&req, ret, &e);
+	if (r < 0 && strcmp(e.step, "exec") == 0) {
 		fprintf(stderr, "x86ns-shell: cannot execute %s in the guest: %s\n", acct->shell,
 			strerror(-r));
 		exit(127);
 	}
 	if (r < 0)
-		cli_die("%s", spawn_error(r, step));
+		cli_die("%s", e.message);
 }
 
 /* On a pty of the guest when any of fds 0-2 is a terminal (pty.h), else
@@ -132,10 +132,10 @@ static int run_session(const struct guest_account *acct, const struct shell_args
 	struct spawned session;
 	spawn_guest_shell(acct, a, envp, tty, io.fds, &session);
 	int status;
-	const char *what;
-	r = spawned_run(&session, &io, &status, &what);
+	struct error e = { 0 };
+	r = spawned_run(&session, &io, &status, &e);
 	if (r < 0)
-		cli_die("%s: %s", what, strerror(-r));
+		cli_die("%s", e.message);
 	return exit_code(status);
 }
 
@@ -155,6 +155,7 @@ int main(int argc, char **argv)
 	cli.prefix = "x86ns-shell";
 	cli.exit_code = EXIT_CANNOT_JOIN;
 	struct shell_args a = { 0 };
+	label_probe();
 	int r = label_shell_enter_domain(argv);
 	if (r < 0)
 		cli_die("SELinux did not move the shell into x86ns_shell_t: %s", strerror(-r));
