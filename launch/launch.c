@@ -351,10 +351,11 @@ static int console_open(struct container_plan *p, int *ret_master, int *ret_slav
 static int monitor_scope_create(const struct launch_args *a, struct container_plan *p,
 				struct error *e)
 {
-	char err[SYSTEMD_ERROR_MAX] = "", description[128];
-	int r = systemd_bus_open(&p->systemd, err, sizeof(err));
+	struct error se = { 0 };
+	char description[128];
+	int r = systemd_bus_open(&p->systemd, &se);
 	if (r < 0)
-		return error_set(e, "systemd unit", r, "%s", err);
+		return error_set(e, "systemd unit", r, "%s", se.message);
 	snprintf(description, sizeof(description), "x86ns monitor of %s (guest %s)", a->user.name,
 		 p->guest->name);
 	struct systemd_scope scope = {
@@ -363,8 +364,8 @@ static int monitor_scope_create(const struct launch_args *a, struct container_pl
 		.pid = getpid(),
 		.timeout_stop_usec = ((uint64_t)p->guest->stop_timeout_sec + 15) * 1000000,
 	};
-	r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
-	return r < 0 ? error_set(e, "systemd unit", r, "%s", err) : 0;
+	r = systemd_scope_start(p->systemd, &scope, &se);
+	return r < 0 ? error_set(e, "systemd unit", r, "%s", se.message) : 0;
 }
 
 /* machined = yes: the guest becomes a machine that machinectl lists, in
@@ -372,15 +373,15 @@ static int monitor_scope_create(const struct launch_args *a, struct container_pl
 static int machine_register(const struct launch_args *a, const struct container_plan *p,
 			    pid_t init_pid, struct error *e)
 {
-	char name[80], err[SYSTEMD_ERROR_MAX] = "";
+	char name[80];
+	struct error se = { 0 };
 	int r = systemd_machine_name(a->user.name, a->user.uid, name, sizeof(name));
 	if (r >= 0)
-		r = systemd_machine_register(p->systemd, name, init_pid, p->guest->root, err,
-					     sizeof(err));
+		r = systemd_machine_register(p->systemd, name, init_pid, p->guest->root, &se);
 	if (r < 0)
 		return error_set(e, "machined", r,
 					"%s (machined = yes; is systemd-container installed?)",
-					err[0] ? err : name);
+					se.message[0] ? se.message : name);
 	return 0;
 }
 
