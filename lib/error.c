@@ -7,8 +7,8 @@
 
 #include "error.h"
 
-static int error_vset(struct error *e, const char *step, int r, bool with_errno, const char *fmt,
-		      va_list ap)
+static int error_vset(struct error *e, const char *step, int r, bool with_errno,
+		      const char *fmt, va_list ap)
 {
 	if (r >= 0)
 		r = -EIO;
