@@ -258,13 +258,13 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 	uid_t uid = u.pw.pw_uid;
 	gid_t gid = u.pw.pw_gid;
 	struct container_ref c;
-	char why[512];
-	int r = container_find(uid, false, &c, why, sizeof(why), NULL);
+	struct error why = { 0 };
+	int r = container_find(uid, false, &c, &why, NULL);
 	if (r == -ENOENT)
 		cli_die("no container runs for %s", name);
 	if (r < 0)
 		cli_die("cannot find the container of %s: %s", name,
-			r == -EPROTO ? why : strerror(-r));
+			r == -EPROTO ? why.message : strerror(-r));
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the container of %s: %s", name, strerror(-r));

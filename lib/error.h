@@ -10,7 +10,9 @@
 
 struct error {
 	char step[48];     /* the step's name, as ARCHITECTURE's step tables say */
-	char message[256]; /* what failed and why, one line: "what: strerror(r)" */
+	/* What failed and why, one line: "what: strerror(r)". 512: it may quote
+	 * a peer's whole reason (the monitor's, with the guest's console tail). */
+	char message[512];
 };
 
 /* Fill e (which may be NULL) and return r (or -EIO if r is not negative),

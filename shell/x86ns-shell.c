@@ -168,16 +168,16 @@ int main(int argc, char **argv)
 		cli_die("root has no guest container; use x86nsctl exec USER -- CMD");
 
 	struct container_ref c;
-	char why[512];
+	struct error why = { 0 };
 	/* The session is forked by the guest's spawner, in the container's
 	 * cgroup: we need not be in it. */
-	r = container_find(uid, false, &c, why, sizeof(why), show_wait);
+	r = container_find(uid, false, &c, &why, show_wait);
 	if (r == -ENOENT)
 		cli_die("no running guest for uid %u (logins start it through pam_x86ns; an "
 			"administrator can run x86nsctl start)",
 			(unsigned)uid);
 	if (r == -EPROTO)
-		cli_die("the guest refused this session: %s", why);
+		cli_die("the guest refused this session: %s", why.message);
 	if (r < 0)
 		cli_die("cannot join the guest of uid %u: %s", (unsigned)uid, strerror(-r));
 
