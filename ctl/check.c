@@ -348,7 +348,8 @@ static void layout_add_mount(struct check_context *ctx, struct cgroup_layout *la
 static void check_cgroup_manager(struct report *rep)
 {
 	const char *label = "cgroup manager";
-	char detail[DETAIL_MAX], err[SYSTEMD_ERROR_MAX] = "";
+	char detail[DETAIL_MAX];
+	struct error err = { 0 };
 	if (!systemd_is_init()) {
 		report_item(rep, label, RECOMMENDED, true,
 			    "no systemd as PID 1: x86ns manages /sys/fs/cgroup/x86ns"
@@ -365,14 +366,15 @@ static void check_cgroup_manager(struct report *rep)
 		return;
 	}
 	struct systemd_bus *bus = NULL;
-	int r = systemd_bus_open(&bus, err, sizeof(err));
+	int r = systemd_bus_open(&bus, &err);
 	systemd_bus_close(bus);
 	if (r >= 0)
 		(void)xsnprintf(detail, sizeof(detail),
 				"systemd: scopes x86ns-UID.scope (Delegate=yes) and "
 				"x86ns-UID-monitor.scope in " SYSTEMD_SLICE);
 	else
-		(void)xsnprintf(detail, sizeof(detail), "systemd runs the host, but %s", err);
+		(void)xsnprintf(detail, sizeof(detail), "systemd runs the host, but %s",
+				err.message);
 	report_item(rep, label, REQUIRED, r >= 0, detail,
 		    "containers in systemd units, stopped in order at host shutdown");
 }

@@ -3,6 +3,7 @@
 #include "plan.h"
 
 #include "config.h"
+#include "error.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -107,14 +108,17 @@ static int user_network(const struct config *c, const struct kernel_features *k,
 	return 0;
 }
 
-/* Every host user (root never has a guest) the configuration selects. */
-static int select_users(const char *config_path, struct selection *ret, char *err, size_t errlen)
+/* Every host user (root never has a guest) the configuration selects. On
+ * failure e has the configuration's parse report, or the errno's text. */
+static int select_users(const char *config_path, struct selection *ret, struct error *e)
 {
 	_cleanup_free_ char *dropins = config_dropin_dir(config_path);
 	struct config *c = NULL;
-	int r = config_load(config_path, dropins, &c, err, errlen);
+	char report[CONFIG_ERROR_MAX] = "";
+	int r = config_load(config_path, dropins, &c, report, sizeof(report));
 	if (r < 0)
-		return r;
+		return error_set_text(e, "configuration", r, "%s",
+				      r == -ENOMEM ? strerror(ENOMEM) : report);
 	struct kernel_features k;
 	kernel_features_probe(0, &k);
 	*ret = (struct selection){ 0 };
@@ -136,8 +140,10 @@ static int select_users(const char *config_path, struct selection *ret, char *er
 	}
 	endpwent();
 	config_free(c);
-	if (r < 0)
+	if (r < 0) {
 		selection_free(ret);
+		return error_set_text(e, "users", r, "%s", strerror(-r));
+	}
 	return r;
 }
 
@@ -167,10 +173,10 @@ static void print_block(FILE *out, const struct selection *s, bool own_network)
 int sshd_policy_print_snippet(FILE *out, const char *config_path)
 {
 	struct selection s;
-	char err[CONFIG_ERROR_MAX];
-	int r = select_users(config_path, &s, err, sizeof(err));
+	struct error e = { 0 };
+	int r = select_users(config_path, &s, &e);
 	if (r < 0) {
-		fprintf(stderr, "x86nsctl: %s\n", r == -ENOMEM ? strerror(ENOMEM) : err);
+		fprintf(stderr, "x86nsctl: %s\n", e.message);
 		return r;
 	}
 	fprintf(out,
@@ -283,11 +289,10 @@ int sshd_policy_check(const char *config_path, const char *sshd_config, sshd_pol
 		      void *ctx)
 {
 	struct selection s;
-	char err[CONFIG_ERROR_MAX];
-	int r = select_users(config_path, &s, err, sizeof(err));
+	struct error e = { 0 };
+	int r = select_users(config_path, &s, &e);
 	if (r < 0) {
-		report(ctx, "sshd forwarding: configuration", false,
-		       r == -ENOMEM ? strerror(ENOMEM) : err);
+		report(ctx, "sshd forwarding: configuration", false, e.message);
 		return r;
 	}
 	if (access(SSHD_BINARY, X_OK) < 0) {

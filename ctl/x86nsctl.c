@@ -8,6 +8,7 @@
 #include "caps.h"
 #include "check.h"
 #include "config.h"
+#include "error.h"
 #include "guest.h"
 #include "join.h"
 #include "proto.h"
@@ -50,11 +51,13 @@ struct user_info {
 	char buf[8192];
 };
 
-static void user_lookup(const char *name, struct user_info *u)
+/* -ENOENT: no such user (or NSS could not say). */
+static int user_lookup(const char *name, struct user_info *u)
 {
 	struct passwd *res = NULL;
 	if (getpwnam_r(name, &u->pw, u->buf, sizeof(u->buf), &res) != 0 || !res)
-		cli_die("unknown user '%s'", name);
+		return -ENOENT;
+	return 0;
 }
 
 static int launcher_path(char *buf, size_t len)
@@ -75,15 +78,15 @@ static int launcher_path(char *buf, size_t len)
 	return xsnprintf(buf, len, "%s/x86ns-launch", X86NS_LIBEXECDIR);
 }
 
-/* Run the launcher and pass its exit status on. */
-static int run_launcher(char **argv)
+/* Run the launcher: its exit status, or -errno and e. */
+static int run_launcher(char **argv, struct error *e)
 {
 	char path[4096];
 	if (launcher_path(path, sizeof(path)) < 0)
-		cli_die("launcher path too long");
+		return error_set_text(e, "launcher", -ENAMETOOLONG, "launcher path too long");
 	pid_t pid = fork();
 	if (pid < 0)
-		cli_die("fork: %m");
+		return error_set(e, "fork", negerrno(), "fork");
 	if (pid == 0) {
 		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 		execve(path, argv, envp);
@@ -93,7 +96,7 @@ static int run_launcher(char **argv)
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			cli_die("wait: %m");
+			return error_set(e, "wait", negerrno(), "wait");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAILURE;
 }
 
@@ -142,7 +145,8 @@ static int cmd_list(void)
 static int cmd_status(const char *name)
 {
 	struct user_info u;
-	user_lookup(name, &u);
+	if (user_lookup(name, &u) < 0)
+		cli_die("unknown user '%s'", name);
 	char reply[PROTO_MSG_MAX];
 	int r = status_query(u.pw.pw_uid, reply, sizeof(reply));
 	if (r == -ENOENT || r == -ECONNREFUSED) {
@@ -185,7 +189,8 @@ static int cmd_status(const char *name)
 static int cmd_start(const char *name)
 {
 	struct user_info u;
-	user_lookup(name, &u);
+	if (user_lookup(name, &u) < 0)
+		cli_die("unknown user '%s'", name);
 	char uid[16], gid[16];
 	snprintf(uid, sizeof(uid), "%u", (unsigned)u.pw.pw_uid);
 	snprintf(gid, sizeof(gid), "%u", (unsigned)u.pw.pw_gid);
@@ -207,7 +212,10 @@ static int cmd_start(const char *name)
 		argv[n++] = names[i];
 	}
 	argv[n] = NULL;
-	int r = run_launcher(argv);
+	struct error e = { 0 };
+	int r = run_launcher(argv, &e);
+	if (r < 0)
+		cli_die("%s", e.message);
 	if (r == 2)
 		cli_die("%s is not selected by the configuration (no guest)", name);
 	return r;
@@ -216,22 +224,32 @@ static int cmd_start(const char *name)
 static int cmd_stop(const char *name)
 {
 	struct user_info u;
-	user_lookup(name, &u);
+	if (user_lookup(name, &u) < 0)
+		cli_die("unknown user '%s'", name);
 	char uid[16];
 	snprintf(uid, sizeof(uid), "%u", (unsigned)u.pw.pw_uid);
 	char *argv[] = { "x86ns-launch", "stop", "--uid", uid, NULL };
-	return run_launcher(argv);
+	struct error e = { 0 };
+	int r = run_launcher(argv, &e);
+	if (r < 0)
+		cli_die("%s", e.message);
+	return r;
 }
 
 static int cmd_reset(const char *name, const char *guest)
 {
 	struct user_info u;
-	user_lookup(name, &u);
+	if (user_lookup(name, &u) < 0)
+		cli_die("unknown user '%s'", name);
 	char uid[16];
 	snprintf(uid, sizeof(uid), "%u", (unsigned)u.pw.pw_uid);
 	char *argv[] = { "x86ns-launch",           "reset",       "--uid", uid,
 			 guest ? "--guest" : NULL, (char *)guest, NULL };
-	return run_launcher(argv);
+	struct error e = { 0 };
+	int r = run_launcher(argv, &e);
+	if (r < 0)
+		cli_die("%s", e.message);
+	return r;
 }
 
 /* Runs CMD inside the container as guest root, or as the user with --user. */
@@ -254,17 +272,18 @@ static int resolve_in_guest_path(const char *name, const char *search, char *buf
 static int cmd_exec(const char *name, bool as_user, char **cmd)
 {
 	struct user_info u;
-	user_lookup(name, &u);
+	if (user_lookup(name, &u) < 0)
+		cli_die("unknown user '%s'", name);
 	uid_t uid = u.pw.pw_uid;
 	gid_t gid = u.pw.pw_gid;
 	struct container_ref c;
-	char why[512];
-	int r = container_find(uid, false, &c, why, sizeof(why), NULL);
+	struct error why = { 0 };
+	int r = container_find(uid, false, &c, &why, NULL);
 	if (r == -ENOENT)
 		cli_die("no container runs for %s", name);
 	if (r < 0)
 		cli_die("cannot find the container of %s: %s", name,
-			r == -EPROTO ? why : strerror(-r));
+			r == -EPROTO ? why.message : strerror(-r));
 	r = container_join(&c);
 	if (r < 0)
 		cli_die("cannot enter the container of %s: %s", name, strerror(-r));
@@ -302,17 +321,16 @@ static int cmd_exec(const char *name, bool as_user, char **cmd)
 				     .envp = envp,
 				     .fds = { io.fds[0], io.fds[1], io.fds[2] } };
 	struct spawned session;
-	const char *step = "connect";
-	r = spawn_session(&req, &session, &step);
-	if (r < 0 && strncmp(step, "exec", 4) == 0)
+	struct error e = { 0 };
+	r = spawn_session(&req, &session, &e);
+	if (r < 0 && strcmp(e.step, "exec") == 0)
 		cli_die("cannot execute %s in the guest: %s", path, strerror(-r));
 	if (r < 0)
-		cli_die("%s", spawn_error(r, step));
+		cli_die("%s", e.message);
 	int status;
-	const char *what;
-	r = spawned_run(&session, &io, &status, &what);
+	r = spawned_run(&session, &io, &status, &e);
 	if (r < 0)
-		cli_die("%s: %s", what, strerror(-r));
+		cli_die("%s", e.message);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -24,6 +24,7 @@
 #include "systemd.h"
 #include "cli.h"
 #include "binfmt.h"
+#include "label.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -775,6 +776,7 @@ int main(int argc, char **argv)
 		cli_die(
 		    "x86ns-launch must run as root (it is started by pam_x86ns.so and x86nsctl)");
 	umask(022);
+	label_probe();
 	struct launch_args a = { 0 };
 	struct error e = { "", "" };
 	int r = parse_args(argc, argv, &a, &e);

@@ -16,10 +16,11 @@
  * stop-timeout and the kill's few seconds. Opens p->systemd. */
 int monitor_scope_create(struct container_plan *p, struct error *e)
 {
-	char err[SYSTEMD_ERROR_MAX] = "", description[128];
-	int r = systemd_bus_open(&p->systemd, err, sizeof(err));
+	struct error se = { 0 };
+	char description[128];
+	int r = systemd_bus_open(&p->systemd, &se);
 	if (r < 0)
-		return error_set(e, "systemd unit", r, "%s", err);
+		return error_set(e, "systemd unit", r, "%s", se.message);
 	snprintf(description, sizeof(description), "x86ns monitor of %s (guest %s)", p->user->name,
 		 p->guest->name);
 	struct systemd_scope scope = {
@@ -28,22 +29,22 @@ int monitor_scope_create(struct container_plan *p, struct error *e)
 		.pid = getpid(),
 		.timeout_stop_usec = ((uint64_t)p->guest->stop_timeout_sec + 15) * 1000000,
 	};
-	r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
-	return r < 0 ? error_set(e, "systemd unit", r, "%s", err) : 0;
+	r = systemd_scope_start(p->systemd, &scope, &se);
+	return r < 0 ? error_set(e, "systemd unit", r, "%s", se.message) : 0;
 }
 
 /* machined = yes: the guest becomes a machine that machinectl lists, in
  * the scope its init runs in. */
 int machine_register(const struct container_plan *p, pid_t init_pid, struct error *e)
 {
-	char name[80], err[SYSTEMD_ERROR_MAX] = "";
+	char name[80];
+	struct error se = { 0 };
 	int r = systemd_machine_name(p->user->name, p->user->uid, name, sizeof(name));
 	if (r >= 0)
-		r = systemd_machine_register(p->systemd, name, init_pid, p->guest->root, err,
-					     sizeof(err));
+		r = systemd_machine_register(p->systemd, name, init_pid, p->guest->root, &se);
 	if (r < 0)
 		return error_set(e, "machined", r,
 				 "%s (machined = yes; is systemd-container installed?)",
-				 err[0] ? err : name);
+				 se.message[0] ? se.message : name);
 	return 0;
 }

@@ -124,7 +124,8 @@ int sync_send(int sync_fd, const struct sync_message *m, const int *fds, size_t 
 static int guest_scope_create(const struct container_plan *p, pid_t pid, struct error *e)
 {
 	const struct user_policy *pol = p->policy;
-	char description[128], err[SYSTEMD_ERROR_MAX] = "";
+	char description[128];
+	struct error se = { 0 };
 	snprintf(description, sizeof(description), "x86ns guest %s of %s", p->guest->name,
 		 p->user->name);
 	struct systemd_scope scope = {
@@ -138,9 +139,9 @@ static int guest_scope_create(const struct container_plan *p, pid_t pid, struct 
 		.tasks_max = pol->pids_max,
 		.cpu_quota_per_sec_usec = (uint64_t)pol->cpu_percent * 10000,
 	};
-	int r = systemd_scope_start(p->systemd, &scope, err, sizeof(err));
+	int r = systemd_scope_start(p->systemd, &scope, &se);
 	if (r < 0)
-		return error_set(e, "systemd unit", r, "%s", err);
+		return error_set(e, "systemd unit", r, "%s", se.message);
 	r = cgroup_delegate(p->cgroup_name, p->root_uid, p->root_gid);
 	if (r < 0)
 		return error_set(e, "cgroup", r, "delegate %s/%s", SYSTEMD_SLICE, p->cgroup_name);

@@ -94,7 +94,13 @@ struct config;
 
 /* Load main_path, then every *.conf in dropin_dir (may be NULL; a missing
  * directory is fine) in lexical order. On error returns -errno and fills
- * err with "FILE:LINE: message". */
+ * err with "FILE:LINE: message".
+ *
+ * err is a parse report, not a struct error (lib/error.h): it is the
+ * complete line the administrator reads (x86nsctl check-config prints it
+ * as is, the PAM module and the launcher prefix it), it has no step, and a
+ * file name plus the offending value need more than struct error's
+ * message holds (CONFIG_ERROR_MAX). */
 int config_load(const char *main_path, const char *dropin_dir, struct config **ret, char *err,
 		size_t errlen);
 

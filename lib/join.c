@@ -148,11 +148,10 @@ static int container_from_reply(uid_t owner, const char *reply, struct container
 	return 0;
 }
 
-int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret, char *err,
-		   size_t errlen, void (*waiting)(unsigned seconds, const char *status))
+int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret, struct error *e,
+		   void (*waiting)(unsigned seconds, const char *status))
 {
 	char reply[PROTO_MSG_MAX];
-	err[0] = '\0';
 	/* A stale file (its init gone, or another process on its pid) fails
 	 * the verification: then the monitor decides. */
 	if (!move_into_cgroup && ready_file_read(owner, reply, sizeof(reply)) == 0 &&
@@ -166,7 +165,7 @@ int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret
 		return r;
 	r = attach_wait_ready(fd, move_into_cgroup, reply, sizeof(reply), waiting);
 	if (r == -EPROTO)
-		snprintf(err, errlen, "%s", reply);
+		return error_set_text(e, "monitor", r, "%s", reply);
 	if (r < 0)
 		return r;
 	return container_from_reply(owner, reply, ret);

@@ -6,6 +6,8 @@
  * socket, pidfd, verification), then one setns(2) on the pidfd. */
 #pragma once
 
+#include "error.h"
+
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -27,9 +29,10 @@ struct container_ref {
  * must be the one the monitor reported and be owned by `owner`. While the
  * guest is not ready, `waiting` (may be NULL) is called once a second with
  * the seconds waited and the guest's last boot status (may be ""). -ENOENT:
- * no container runs. On -EPROTO, err holds the monitor's reason. */
-int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret, char *err,
-		   size_t errlen, void (*waiting)(unsigned seconds, const char *status));
+ * no container runs. On -EPROTO, e (may be NULL) holds the monitor's reason
+ * (step "monitor"). */
+int container_find(uid_t owner, bool move_into_cgroup, struct container_ref *ret, struct error *e,
+		   void (*waiting)(unsigned seconds, const char *status));
 
 /* setns into the user, mount, PID, UTS, IPC and cgroup namespaces of the
  * container, and its network namespace when it has its own. The PID

@@ -21,11 +21,10 @@
 #define CONTAINER_FILE   "system_u:object_r:x86ns_file_t:s0:"
 #define SHELL_TYPE       ":x86ns_shell_t:"
 
-/* Probed once at program start, while the host's /sys is in view: later
- * calls may run after the switch into a guest, whose /sys may be its own. */
+/* Set by label_probe(); false until then. */
 static bool selinux_on;
 
-__attribute__((constructor)) static void label_probe(void)
+void label_probe(void)
 {
 	struct statfs fs;
 	selinux_on = statfs("/sys/fs/selinux", &fs) == 0 && fs.f_type == SELINUX_MAGIC;

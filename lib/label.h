@@ -4,13 +4,20 @@
  * with a category pair derived from the uid (lib/mcs.c), its files are
  * x86ns_file_t with the same pair. No libselinux: lib/label.c says why.
  * Every function is a no-op returning 0 when SELinux is not enabled on the
- * running system (selinuxfs not mounted at /sys/fs/selinux when the
- * program started). */
+ * running system (selinuxfs not mounted at /sys/fs/selinux when
+ * label_probe() ran) or label_probe() was not called. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* Runs in: the main() of a program that labels (x86ns-launch, x86ns-shell),
+ * at start, while the host's /sys is in view: later calls may run after the
+ * switch into a guest, whose /sys may be its own. One statfs; programs that
+ * never label (the monitor, the PAM module in every login program,
+ * x86nsctl) do not pay for it. */
+void label_probe(void);
 
 bool label_enabled(void);
 

@@ -49,10 +49,11 @@ static int send_request(int fd, const char *buf, size_t len, const int fds[3])
 	return fd_send(fd, buf, len, fds, 3, 0);
 }
 
-/* "ok pid=N" with the session's pidfd, or "err errno=N step=WORD". */
-static int receive_reply(int fd, int *ret_pidfd, const char **step)
+/* "ok pid=N" with the session's pidfd, or "err errno=N step=WORD": the
+ * spawner's step goes into e. */
+static int receive_reply(int fd, int *ret_pidfd, struct error *e)
 {
-	static char text[SPAWN_REPLY_MAX];
+	char text[SPAWN_REPLY_MAX];
 	int pidfd;
 	size_t n_fds;
 	ssize_t n = fd_recv(fd, text, sizeof(text) - 1, &pidfd, 1, &n_fds, 0);
@@ -68,36 +69,63 @@ static int receive_reply(int fd, int *ret_pidfd, const char **step)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	char *s = strstr(text, " step=");
-	if (s && step)
-		*step = s + 6;
+	const char *s = strstr(text, " step=");
+	if (s && e)
+		snprintf(e->step, sizeof(e->step), "%.*s", (int)strcspn(s + 6, " \n"), s + 6);
 	return sscanf(text, "err errno=%d", &err) == 1 && err > 0 ? -err : -EBADMSG;
 }
 
-int spawn_session(const struct spawn_request *req, struct spawned *ret, const char **step)
+/* The user's line about a failed spawn_session() at e->step. */
+static int spawn_failed(struct error *e, int r)
 {
-	if (step)
-		*step = "connect";
+	if (!e)
+		return r;
+	if (strcmp(e->step, "connect") == 0)
+		return error_set_text(
+		    e, "connect", r,
+		    "the guest's session spawner is not running (%s: %s; guest root may have "
+		    "ended it): its monitor stops the guest, and the next login starts it again",
+		    SPAWN_SOCKET_PATH, strerror(-r));
+	char step[sizeof(e->step)];
+	snprintf(step, sizeof(step), "%s", e->step);
+	return error_set(e, step, r, "the guest's session spawner failed at %.20s", step);
+}
+
+static int spawn_connect(int *ret)
+{
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return negerrno();
 	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = SPAWN_SOCKET_PATH };
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return negerrno();
-	if (step)
-		*step = "request";
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+int spawn_session(const struct spawn_request *req, struct spawned *ret, struct error *e)
+{
+	struct error local;
+	if (!e)
+		e = &local;
+	snprintf(e->step, sizeof(e->step), "connect");
+	_cleanup_close_ int fd = -1;
+	int r = spawn_connect(&fd);
+	if (r < 0)
+		return spawn_failed(e, r);
+	snprintf(e->step, sizeof(e->step), "request");
 	_cleanup_free_ char *buf = malloc(SPAWN_REQUEST_MAX);
 	if (!buf)
-		return -ENOMEM;
+		return spawn_failed(e, -ENOMEM);
 	size_t len;
-	int r = request_build(req, buf, &len);
+	r = request_build(req, buf, &len);
 	if (r == 0)
 		r = send_request(fd, buf, len, req->fds);
 	int pidfd = -1;
 	if (r == 0)
-		r = receive_reply(fd, &pidfd, step);
+		r = receive_reply(fd, &pidfd, e);
 	if (r < 0)
-		return r;
+		return spawn_failed(e, r);
 	*ret = (struct spawned){ .conn = TAKE_FD(fd), .pidfd = pidfd };
 	return 0;
 }
@@ -123,32 +151,17 @@ void spawned_done(struct spawned *s)
 	closep(&s->pidfd);
 }
 
-const char *spawn_error(int r, const char *step)
-{
-	static char text[256];
-	if (strcmp(step, "connect") == 0)
-		snprintf(text, sizeof(text),
-			 "the guest's session spawner is not running (%s: %s; guest root may have "
-			 "ended it): its monitor stops the guest, and the next login starts it "
-			 "again",
-			 SPAWN_SOCKET_PATH, strerror(-r));
-	else
-		snprintf(text, sizeof(text), "the guest's session spawner failed at %.20s: %s",
-			 step, strerror(-r));
-	return text;
-}
-
-int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status, const char **ret_what)
+int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status, struct error *e)
 {
 	bool tty = io->master >= 0;
 	closep(&io->slave); /* the master reads EIO once the guest's side is closed */
 	*ret_status = 0;
-	*ret_what = tty ? "terminal relay" : "wait";
+	const char *what = tty ? "terminal relay" : "wait";
 	int r = tty ? pty_relay(io->master, io->host_in, io->host_out,
 				&(struct pty_session){ 0, s->pidfd, s->conn }, ret_status)
 		    : spawn_wait(s, ret_status);
 	if (r < 0)
-		return r;
+		return error_set(e, what, r, "%s", what);
 	spawned_done(s);
 	pty_stdio_close(io);
 	return 0;

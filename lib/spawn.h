@@ -5,6 +5,8 @@
  * gives the session the ids it connects with. */
 #pragma once
 
+#include "error.h"
+
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -22,9 +24,10 @@ struct spawned {
 	int pidfd; /* the session */
 };
 
-/* -errno on failure; *step (may be NULL) then names what failed:
- * "connect", "request" or the spawner's step ("exec": the program). */
-int spawn_session(const struct spawn_request *req, struct spawned *ret, const char **step);
+/* -errno on failure; e (may be NULL) then has the step that failed,
+ * "connect", "request" or the spawner's own ("exec": the program), and one
+ * line for the user about it. */
+int spawn_session(const struct spawn_request *req, struct spawned *ret, struct error *e);
 
 /* Wait until the session ends; its wait status. */
 int spawn_wait(const struct spawned *s, int *ret_status);
@@ -35,10 +38,6 @@ struct pty_stdio;
 /* Runs in: the joining process (x86ns-shell, x86nsctl exec), after
  * spawn_session() with io's fds. Closes io's slave (the session has it),
  * relays the pty until the session ends (or only waits when io has no
- * pty), then releases the session and io. *ret_what names the failed part
- * ("terminal relay" or "wait") for the caller's one line. */
-int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status,
-		const char **ret_what);
-
-/* One line for the user about a failed spawn_session(). */
-const char *spawn_error(int r, const char *step);
+ * pty), then releases the session and io. On failure e (may be NULL) names
+ * the failed part ("terminal relay" or "wait"). */
+int spawned_run(struct spawned *s, struct pty_stdio *io, int *ret_status, struct error *e);

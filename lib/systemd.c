@@ -64,14 +64,13 @@ int systemd_machine_name(const char *user, uid_t uid, char *buf, size_t len)
 	return xsnprintf(buf, len, "x86ns-%u", (unsigned)uid);
 }
 
-static void set_error(char *err, size_t errlen, const sd_bus_error *e, const char *what, int r)
+/* "what: systemd's message", or "what: strerror(r)" where it gave none. */
+static int bus_error(struct error *e, const char *step, const sd_bus_error *be, const char *what,
+		     int r)
 {
-	if (!err || !errlen)
-		return;
-	if (e && e->message)
-		snprintf(err, errlen, "%s: %s", what, e->message);
-	else
-		snprintf(err, errlen, "%s: %s", what, strerror(r < 0 ? -r : EIO));
+	if (be && be->message)
+		return error_set_text(e, step, r, "%s: %s", what, be->message);
+	return error_set(e, step, r, "%s", what);
 }
 
 static int connect_to(const struct sdbus_api *api, const char *address, bool bus_client,
@@ -94,14 +93,13 @@ static int connect_to(const struct sdbus_api *api, const char *address, bool bus
 	return 0;
 }
 
-int systemd_bus_open(struct systemd_bus **ret, char *err, size_t errlen)
+int systemd_bus_open(struct systemd_bus **ret, struct error *e)
 {
 	const struct sdbus_api *api;
 	int r = sdbus_load(&api);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot load libsystemd.so.0 (Debian package libsystemd0)");
-		return r;
-	}
+	if (r < 0)
+		return error_set_text(e, "systemd unit", r,
+				      "cannot load libsystemd.so.0 (Debian package libsystemd0)");
 	struct systemd_bus *b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -114,10 +112,9 @@ int systemd_bus_open(struct systemd_bus **ret, char *err, size_t errlen)
 		r = connect_to(api, SYSTEMD_PRIVATE_ADDRESS, false, &b->bus);
 	}
 	if (r < 0) {
-		snprintf(err, errlen, "cannot connect to systemd (%s, %s): %s", SYSTEM_BUS_ADDRESS,
-			 SYSTEMD_PRIVATE_ADDRESS, strerror(-r));
 		free(b);
-		return r;
+		return error_set(e, "systemd unit", r, "cannot connect to systemd (%s, %s)",
+				 SYSTEM_BUS_ADDRESS, SYSTEMD_PRIVATE_ADDRESS);
 	}
 	*ret = b;
 	return 0;
@@ -270,8 +267,7 @@ static int scope_start_once(struct systemd_bus *b, const struct systemd_scope *s
 	return r;
 }
 
-int systemd_scope_start(struct systemd_bus *b, const struct systemd_scope *s, char *err,
-			size_t errlen)
+int systemd_scope_start(struct systemd_bus *b, const struct systemd_scope *s, struct error *err)
 {
 	const struct sdbus_api *api = b->api;
 	struct job_wait w = { .api = api };
@@ -279,10 +275,8 @@ int systemd_scope_start(struct systemd_bus *b, const struct systemd_scope *s, ch
 	/* Before the call: JobRemoved may come before its reply. */
 	int r = api->match_signal(b->bus, &slot, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_IFACE,
 				  "JobRemoved", job_removed, &w);
-	if (r < 0) {
-		set_error(err, errlen, NULL, "cannot watch systemd's jobs", r);
-		return r;
-	}
+	if (r < 0)
+		return error_set(err, "systemd unit", r, "cannot watch systemd's jobs");
 	bool with_newer = true;
 	for (unsigned attempt = 0;; attempt++) {
 		sd_bus_error e = { 0 };
@@ -294,7 +288,8 @@ int systemd_scope_start(struct systemd_bus *b, const struct systemd_scope *s, ch
 		    (api->error_has_name(&e, "org.freedesktop.DBus.Error.PropertyReadOnly") ||
 		     api->error_has_name(&e, "org.freedesktop.DBus.Error.InvalidArgs"));
 		if (r < 0 && !(exists && attempt < UNIT_EXISTS_RETRIES) && !unknown)
-			set_error(err, errlen, &e, "cannot create the systemd unit", r);
+			(void)bus_error(err, "systemd unit", &e, "cannot create the systemd unit",
+					r);
 		api->error_free(&e);
 		if (r >= 0)
 			break;
@@ -312,9 +307,9 @@ int systemd_scope_start(struct systemd_bus *b, const struct systemd_scope *s, ch
 	}
 	r = job_wait_done(b, &w);
 	if (r < 0)
-		snprintf(err, errlen, "the start job of %s ended with \"%s\"%s", s->name,
-			 w.result[0] ? w.result : "no answer",
-			 r == -ETIMEDOUT ? " (timed out)" : "");
+		(void)error_set_text(
+		    err, "systemd unit", r, "the start job of %s ended with \"%s\"%s", s->name,
+		    w.result[0] ? w.result : "no answer", r == -ETIMEDOUT ? " (timed out)" : "");
 out:
 	api->slot_unref(slot);
 	return r;
@@ -323,13 +318,12 @@ out:
 /* ---- machined ------------------------------------------------------------- */
 
 int systemd_machine_register(struct systemd_bus *b, const char *name, pid_t leader,
-			     const char *root_directory, char *err, size_t errlen)
+			     const char *root_directory, struct error *err)
 {
-	if (b->private_socket) {
-		snprintf(err, errlen,
-			 "systemd-machined is reached through the system bus, which does not run");
-		return -ENOTCONN;
-	}
+	if (b->private_socket)
+		return error_set_text(
+		    err, "machined", -ENOTCONN,
+		    "systemd-machined is reached through the system bus, which does not run");
 	const struct sdbus_api *api = b->api;
 	sd_bus_message *m = NULL, *reply = NULL;
 	sd_bus_error e = { 0 };
@@ -345,7 +339,7 @@ int systemd_machine_register(struct systemd_bus *b, const char *name, pid_t lead
 	if (r >= 0)
 		r = api->call(b->bus, m, CALL_TIMEOUT_USEC, &e, &reply);
 	if (r < 0)
-		set_error(err, errlen, &e, "cannot register with systemd-machined", r);
+		(void)bus_error(err, "machined", &e, "cannot register with systemd-machined", r);
 	api->error_free(&e);
 	api->message_unref(reply);
 	api->message_unref(m);

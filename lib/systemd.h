@@ -16,17 +16,20 @@
  * docs/ARCHITECTURE.md ("systemd hosts") has the reasoning.
  *
  * Every function runs as host root in the host's namespaces and returns
- * >= 0 or -errno; err receives systemd's own words where it has some. */
+ * >= 0 or -errno; e (lib/error.h, may be NULL) then gets one line, with
+ * systemd's own words where it has some, and no ": strerror" where those
+ * words are the whole story. */
 #pragma once
+
+#include "error.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SYSTEMD_SLICE     "x86ns.slice"
-#define SYSTEMD_UNIT_MAX  64
-#define SYSTEMD_ERROR_MAX 256
+#define SYSTEMD_SLICE    "x86ns.slice"
+#define SYSTEMD_UNIT_MAX 64
 
 /* As sd_booted(3) decides: /run/systemd/system is a directory (systemd
  * creates it, root-owned, early at boot). Looked at without following a
@@ -47,7 +50,7 @@ struct systemd_bus;
 /* Loads libsystemd and connects to systemd: through the system bus, or
  * where no dbus-daemon listens, systemd's private socket (what systemctl
  * does as root). -ELIBACC: no libsystemd.so.0. */
-int systemd_bus_open(struct systemd_bus **ret, char *err, size_t errlen);
+int systemd_bus_open(struct systemd_bus **ret, struct error *e);
 void systemd_bus_close(struct systemd_bus *bus);
 
 struct systemd_scope {
@@ -67,13 +70,13 @@ struct systemd_scope {
  * the start retried for up to about 5 s. Where systemd does not know a
  * property (PropagatesStopTo needs systemd 249), the start is retried
  * without it. */
-int systemd_scope_start(struct systemd_bus *bus, const struct systemd_scope *scope, char *err,
-			size_t errlen);
+int systemd_scope_start(struct systemd_bus *bus, const struct systemd_scope *scope,
+			struct error *e);
 
 /* systemd-machined's RegisterMachine for a container whose init (leader)
  * already runs in its scope: class "container", service "x86ns". */
 int systemd_machine_register(struct systemd_bus *bus, const char *name, pid_t leader,
-			     const char *root_directory, char *err, size_t errlen);
+			     const char *root_directory, struct error *e);
 
 /* The machine name of a user: "x86ns-USER" where USER makes a valid host
  * name label, else "x86ns-UID". */

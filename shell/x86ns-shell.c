@@ -23,6 +23,7 @@
 #include "agent.h"
 #include "caps.h"
 #include "confine.h"
+#include "error.h"
 #include "guest_env.h"
 #include "join.h"
 #include "label.h"
@@ -46,18 +47,20 @@ struct shell_args {
 	bool login;          /* argv[0] starts with '-' or -l */
 };
 
-static void parse_args(int argc, char **argv, struct shell_args *a)
+static int parse_args(int argc, char **argv, struct shell_args *a, struct error *e)
 {
 	a->login = argv[0] && argv[0][0] == '-';
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			a->command = argv[++i];
-		} else if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--login") == 0) {
+		else if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--login") == 0)
 			a->login = true;
-		} else {
-			cli_die("unsupported argument '%s' (use -c COMMAND)", argv[i]);
-		}
+		else
+			return error_set_text(e, "arguments", -EINVAL,
+					      "unsupported argument '%s' (use -c COMMAND)",
+					      argv[i]);
 	}
+	return 0;
 }
 
 static int exit_code(int status)
@@ -89,9 +92,11 @@ static bool is_sftp_server(const char *command)
 }
 
 /* The guest shell, forked by the guest's x86ns-spawner inside the guest's
- * Landlock domain, with fds 0-2 from `fds`; exits on failure. */
-static void spawn_guest_shell(const struct guest_account *acct, const struct shell_args *a,
-			      char **envp, bool tty, const int fds[3], struct spawned *ret)
+ * Landlock domain, with fds 0-2 from `fds`. On failure e->step is "exec"
+ * when the shell could not be executed. */
+static int spawn_guest_shell(const struct guest_account *acct, const struct shell_args *a,
+			     char **envp, bool tty, const int fds[3], struct spawned *ret,
+			     struct error *e)
 {
 	char argv0[sizeof(acct->shell) + 1];
 	shell_argv0(acct, a, argv0, sizeof(argv0));
@@ -102,26 +107,20 @@ static void spawn_guest_shell(const struct guest_account *acct, const struct she
 				     .argv = argv,
 				     .envp = envp,
 				     .fds = { fds[0], fds[1], fds[2] } };
-	const char *step = "connect";
-	int r = spawn_session(&req, ret, &step);
-	if (r < 0 && strncmp(step, "exec", 4) == 0) {
-		fprintf(stderr, "x86ns-shell: cannot execute %s in the guest: %s\n", acct->shell,
-			strerror(-r));
-		exit(127);
-	}
-	if (r < 0)
-		cli_die("%s", spawn_error(r, step));
+	return spawn_session(&req, ret, e);
 }
 
 /* On a pty of the guest when any of fds 0-2 is a terminal (pty.h), else
  * with the caller's fds: pipes, sockets, files, as sshd gives them to
- * `ssh host cmd`, scp and sftp. */
-static int run_session(const struct guest_account *acct, const struct shell_args *a, char **envp)
+ * `ssh host cmd`, scp and sftp. The session's wait status, or -errno and e
+ * (step "exec": the guest's shell could not be executed). */
+static int run_session(const struct guest_account *acct, const struct shell_args *a, char **envp,
+		       int *ret_status, struct error *e)
 {
 	struct pty_stdio io;
 	int r = pty_stdio_open(&io);
 	if (r < 0)
-		cli_die("cannot allocate a terminal in the guest: %s", strerror(-r));
+		return error_set(e, "terminal", r, "cannot allocate a terminal in the guest");
 	bool tty = r > 0;
 	if (!tty) {
 		/* The wait only relays; signals from sshd would end it, not
@@ -130,13 +129,10 @@ static int run_session(const struct guest_account *acct, const struct shell_args
 		signal(SIGQUIT, SIG_IGN);
 	}
 	struct spawned session;
-	spawn_guest_shell(acct, a, envp, tty, io.fds, &session);
-	int status;
-	const char *what;
-	r = spawned_run(&session, &io, &status, &what);
+	r = spawn_guest_shell(acct, a, envp, tty, io.fds, &session, e);
 	if (r < 0)
-		cli_die("%s: %s", what, strerror(-r));
-	return exit_code(status);
+		return r;
+	return spawned_run(&session, &io, ret_status, e);
 }
 
 /* A one-line progress message, rewritten in place, for an interactive wait. */
@@ -150,15 +146,90 @@ static void show_wait(unsigned seconds, const char *status)
 	}
 }
 
+/* ssh -A: this session's agent, relayed into the guest (shell/agent.h);
+ * an sftp-server session has no use for it. A failure is a warning. */
+static void agent_start(const struct shell_args *a, uid_t uid, const struct container_ref *c,
+			struct agent_forward *agent)
+{
+	int r;
+	if (!is_sftp_server(a->command) &&
+	    (r = agent_relay_start(getenv("SSH_AUTH_SOCK"), uid, !(c->relax & RELAX_SECCOMP),
+				   agent)) < 0)
+		fprintf(stderr, "x86ns-shell: warning: agent forwarding: SSH_AUTH_SOCK: %s\n",
+			strerror(-r));
+}
+
+/* The agent's socket in the guest, named in envp. A failure is a warning. */
+static void agent_listen(struct agent_forward *agent, uid_t uid, char ***envp)
+{
+	static char agent_env[200];
+	int r = 0;
+	if (agent->relay && (r = agent_guest_listen(agent, uid, agent_env, sizeof(agent_env))) == 0)
+		r = guest_env_add(envp, agent_env);
+	if (agent->relay && r < 0) {
+		fprintf(stderr,
+			"x86ns-shell: warning: agent forwarding: no socket in the guest: %s\n",
+			strerror(-r));
+		agent_forward_done(agent); /* the relay removes what it was given */
+	}
+}
+
+/* Host side done: from here on we see only the guest. Joins c's
+ * namespaces, takes the user's ids, and confines the relay. */
+static int enter_guest(const struct container_ref *c, uid_t uid, gid_t gid,
+		       struct agent_forward *agent, char ***envp, struct error *e)
+{
+	int r = container_join(c);
+	if (r < 0)
+		return error_set(e, "join", r, "cannot enter the guest '%s'", c->guest);
+	/* Every session is forked by the guest's spawner, inside the guest's
+	 * Landlock domain and filter: we only relay, under a filter of our own. */
+	r = container_become(uid, gid);
+	if (r < 0)
+		return error_set(e, "ids", r, "cannot take the user's ids in the guest");
+	agent_listen(agent, uid, envp);
+	r = container_confine_relay(c);
+	if (r < 0)
+		return error_set(e, "confine", r, "cannot confine the session");
+	return 0;
+}
+
+/* Finds the user's running guest, waiting while it starts. -EPROTO: the
+ * guest refused, e has the monitor's reason as it is. */
+static int find_guest(uid_t uid, struct container_ref *c, struct error *e)
+{
+	/* The session is forked by the guest's spawner, in the container's
+	 * cgroup: we need not be in it. */
+	int r = container_find(uid, false, c, e, show_wait);
+	if (r == -ENOENT)
+		return error_set_text(e, "find", r,
+				      "no running guest for uid %u (logins start it through "
+				      "pam_x86ns; an administrator can run x86nsctl start)",
+				      (unsigned)uid);
+	if (r < 0 && r != -EPROTO)
+		return error_set(e, "find", r, "cannot join the guest of uid %u", (unsigned)uid);
+	if (r < 0)
+		return r;
+	if (wait_shown)
+		fputs("\r\033[K", stderr); /* clear the progress line */
+	if (!c->ready)
+		fprintf(stderr, "x86ns-shell: warning: guest '%s' did not report ready in time\n",
+			c->guest);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	cli.prefix = "x86ns-shell";
 	cli.exit_code = EXIT_CANNOT_JOIN;
 	struct shell_args a = { 0 };
+	struct error e = { 0 };
+	label_probe();
 	int r = label_shell_enter_domain(argv);
 	if (r < 0)
 		cli_die("SELinux did not move the shell into x86ns_shell_t: %s", strerror(-r));
-	parse_args(argc, argv, &a);
+	if (parse_args(argc, argv, &a, &e) < 0)
+		cli_die("%s", e.message);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		cli_die("prctl: %m");
 	uid_t uid = getuid();
@@ -167,60 +238,21 @@ int main(int argc, char **argv)
 		cli_die("root has no guest container; use x86nsctl exec USER -- CMD");
 
 	struct container_ref c;
-	char why[512];
-	/* The session is forked by the guest's spawner, in the container's
-	 * cgroup: we need not be in it. */
-	r = container_find(uid, false, &c, why, sizeof(why), show_wait);
-	if (r == -ENOENT)
-		cli_die("no running guest for uid %u (logins start it through pam_x86ns; an "
-			"administrator can run x86nsctl start)",
-			(unsigned)uid);
+	r = find_guest(uid, &c, &e);
 	if (r == -EPROTO)
-		cli_die("the guest refused this session: %s", why);
+		cli_die("the guest refused this session: %s", e.message);
 	if (r < 0)
-		cli_die("cannot join the guest of uid %u: %s", (unsigned)uid, strerror(-r));
-
-	if (wait_shown)
-		fputs("\r\033[K", stderr); /* clear the progress line */
-	if (!c.ready)
-		fprintf(stderr, "x86ns-shell: warning: guest '%s' did not report ready in time\n",
-			c.guest);
-	/* ssh -A: this session's agent, relayed into the guest (shell/agent.h);
-	 * an sftp-server session has no use for it. */
+		cli_die("%s", e.message);
 	struct agent_forward agent = { .control = -1 };
-	if (!is_sftp_server(a.command) &&
-	    (r = agent_relay_start(getenv("SSH_AUTH_SOCK"), uid, !(c.relax & RELAX_SECCOMP),
-				   &agent)) < 0)
-		fprintf(stderr, "x86ns-shell: warning: agent forwarding: SSH_AUTH_SOCK: %s\n",
-			strerror(-r));
-
-	/* Host side done: from here on we see only the guest. */
+	agent_start(&a, uid, &c, &agent);
 	char **envp = guest_env_build(environ);
 	if (!guest_shares_host_network(c.pid) && guest_env_drop_display(envp))
 		fprintf(stderr,
 			"x86ns-shell: warning: X11 forwarding does not reach guest '%s' (it has a "
 			"network of its own; use network = host): DISPLAY is not set\n",
 			c.guest);
-	r = container_join(&c);
-	if (r < 0)
-		cli_die("cannot enter the guest '%s': %s", c.guest, strerror(-r));
-	/* Every session is forked by the guest's spawner, inside the guest's
-	 * Landlock domain and filter: we only relay, under a filter of our own. */
-	r = container_become(uid, gid);
-	if (r < 0)
-		cli_die("cannot take the user's ids in the guest: %s", strerror(-r));
-	static char agent_env[200];
-	if (agent.relay && (r = agent_guest_listen(&agent, uid, agent_env, sizeof(agent_env))) == 0)
-		r = guest_env_add(&envp, agent_env);
-	if (agent.relay && r < 0) {
-		fprintf(stderr,
-			"x86ns-shell: warning: agent forwarding: no socket in the guest: %s\n",
-			strerror(-r));
-		agent_forward_done(&agent); /* the relay removes what it was given */
-	}
-	r = container_confine_relay(&c);
-	if (r < 0)
-		cli_die("cannot confine the session: %s", strerror(-r));
+	if (enter_guest(&c, uid, gid, &agent, &envp, &e) < 0)
+		cli_die("%s", e.message);
 	char guest[sizeof(c.guest)];
 	snprintf(guest, sizeof(guest), "%s", c.guest);
 	container_ref_done(&c);
@@ -240,5 +272,14 @@ int main(int argc, char **argv)
 			guest, a.command);
 		return 127;
 	}
-	return run_session(&acct, &a, envp);
+	int status;
+	r = run_session(&acct, &a, envp, &status, &e);
+	if (r < 0 && strcmp(e.step, "exec") == 0) {
+		fprintf(stderr, "x86ns-shell: cannot execute %s in the guest: %s\n", acct.shell,
+			strerror(-r));
+		return 127;
+	}
+	if (r < 0)
+		cli_die("%s", e.message);
+	return exit_code(status);
 }

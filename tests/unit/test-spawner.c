@@ -56,7 +56,7 @@ static bool spawner_start(void)
 /* Run argv (path argv[0]) as a session of the calling process's ids, with
  * stdout into `out`; returns spawn_session's result, the wait status in
  * *status when it ran. */
-static int session_run(char *const argv[], const char **step, int *status, char *out,
+static int session_run(char *const argv[], struct error *e, int *status, char *out,
 		       size_t out_len)
 {
 	int pipefd[2];
@@ -70,8 +70,8 @@ static int session_run(char *const argv[], const char **step, int *status, char 
 				     .envp = envp,
 				     .fds = { null_fd, pipefd[1], null_fd } };
 	struct spawned s;
-	*step = NULL;
-	int r = spawn_session(&req, &s, step);
+	*e = (struct error){ 0 };
+	int r = spawn_session(&req, &s, e);
 	close(pipefd[1]);
 	close(null_fd);
 	if (r >= 0) {
@@ -97,10 +97,10 @@ static bool session_as_nobody(char *out, size_t out_len)
 		if (setgroups(1, &g) < 0 || setresgid(g, g, g) < 0 || setresuid(g, g, g) < 0)
 			_exit(1);
 		char *argv[] = { "/bin/sh", "-c", "echo $(id -u) $(id -g) $(id -G)", NULL };
-		const char *step;
+		struct error e;
 		int status;
 		char text[128];
-		if (session_run(argv, &step, &status, text, sizeof(text)) < 0)
+		if (session_run(argv, &e, &status, text, sizeof(text)) < 0)
 			_exit(2);
 		(void)!write(pipefd[1], text, strlen(text));
 		_exit(0);
@@ -123,11 +123,11 @@ int main(void)
 	if (!tap_check(spawner_start(), strerror(errno), "x86ns-spawner starts on its socket"))
 		return tap_exit();
 
-	const char *step;
+	struct error e;
 	int status = -1;
 	char out[256];
 	char *exit7[] = { "/bin/sh", "-c", "echo hello; exit 7", NULL };
-	int r = session_run(exit7, &step, &status, out, sizeof(out));
+	int r = session_run(exit7, &e, &status, out, sizeof(out));
 	tap_check_int(r, 0, "a session starts");
 	tap_check_str(out, "hello\n", "its stdout is the fd the peer passed");
 	tap_check(WIFEXITED(status) && WEXITSTATUS(status) == 7, "wrong wait status",
@@ -138,19 +138,19 @@ int main(void)
 	tap_check_str(out, "65534 65534 65534\n", "it has exactly the peer's uid, gid and groups");
 
 	char *missing[] = { "/nonexistent/program", NULL };
-	r = session_run(missing, &step, &status, out, sizeof(out));
+	r = session_run(missing, &e, &status, out, sizeof(out));
 	tap_check_int(r, -ENOENT, "a missing program is reported with its errno (ENOENT)");
-	tap_check_str(step, "exec", "and the step that failed");
+	tap_check_str(e.step, "exec", "and the step that failed");
 
 	char *not_exec[] = { SPAWN_SOCKET_DIR "/not-executable", NULL };
 	int fd = open(not_exec[0], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
-	r = session_run(not_exec, &step, &status, out, sizeof(out));
+	r = session_run(not_exec, &e, &status, out, sizeof(out));
 	tap_check_int(r, -EACCES, "a file without execute permission: EACCES");
 
 	char *again[] = { "/bin/sh", "-c", "exit 0", NULL };
-	r = session_run(again, &step, &status, out, sizeof(out));
+	r = session_run(again, &e, &status, out, sizeof(out));
 	tap_check(r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "no session",
 		  "after the failures the spawner still serves");
 
