@@ -556,20 +556,6 @@ static pid_t container_start(const struct launch_args *a, const struct user_poli
 	return notify ? 0 : (pid_t)pid;
 }
 
-/* Wait for a stopping monitor to exit, so that a new start never meets
- * the old container's cgroups or socket. */
-static void monitor_wait_exit(const char *reply, unsigned timeout_sec)
-{
-	unsigned long long pid;
-	if (proto_get_u64(reply, "monitor", &pid) < 0)
-		return;
-	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (fd < 0)
-		return;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	poll(&pfd, 1, (int)(timeout_sec * 1000));
-}
-
 /* One line of the reply to the caller (lib/launch-proto.h), now. */
 static int reply_print(const struct launch_reply *reply, unsigned fields, struct error *e)
 {
@@ -612,6 +598,10 @@ static int monitor_ask(const struct launch_args *a, const struct user_policy *po
 			   NULL, NULL);
 	if (r == -EPROTO && strncmp(answer, "stopping", 8) == 0) {
 		monitor_wait_exit(answer, g->stop_timeout_sec + 10);
+		return 0;
+	}
+	if (r == -ECONNRESET || r == -EPIPE) {
+		monitor_wait_gone(a->user.uid, g->stop_timeout_sec + 10);
 		return 0;
 	}
 	if (r == -EPROTO)

@@ -96,6 +96,10 @@ void plan_release(struct container_plan *p);
 int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_fd);
 int user_lock(uid_t uid, int *ret_fd);
 int log_open(const char *user, int *ret_fd);
+/* The old container's monitor on its way out: its pid from a "stopping
+ * monitor=PID" reply, or its socket still taking connections it resets. */
+void monitor_wait_exit(const char *reply, unsigned timeout_sec);
+void monitor_wait_gone(uid_t uid, unsigned timeout_sec);
 void leftovers_remove(uid_t uid, const char *cgroup_name);
 
 /* console.c — Runs in: the monitor-to-be, host root. The guest's console

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The launcher's host paths: root-owned directories, the per-user lock, the
- * user's log, and what a crashed container left behind.
+ * user's log, what a crashed container left behind, and the wait for an
+ * old container's monitor on its way out.
  *
  * Runs in: the launcher (and the monitor-to-be), host root. */
 
@@ -11,8 +12,10 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 /* A root-owned directory that nobody else can write, created if missing. */
 int root_dir_open(int parent_fd, const char *name, mode_t mode, int *ret_fd)
@@ -89,4 +92,33 @@ void leftovers_remove(uid_t uid, const char *cgroup_name)
 	runtime_notify_remove(uid);
 	if (runtime_dir(uid, path, sizeof(path)) >= 0)
 		rmdir(path);
+}
+
+/* Wait for a stopping monitor to exit, so that a new start never meets
+ * the old container's cgroups or socket. */
+void monitor_wait_exit(const char *reply, unsigned timeout_sec)
+{
+	unsigned long long pid;
+	if (proto_get_u64(reply, "monitor", &pid) < 0)
+		return;
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0)
+		return;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	poll(&pfd, 1, (int)(timeout_sec * 1000));
+}
+
+/* A monitor that closed our connection without a word is exiting: its
+ * socket took the connection into the backlog after its last accept. Wait
+ * until the socket is gone or refuses, so that the next attempt starts
+ * anew (the user lock keeps any other start away meanwhile). */
+void monitor_wait_gone(uid_t uid, unsigned timeout_sec)
+{
+	for (unsigned waited_ms = 0; waited_ms < timeout_sec * 1000; waited_ms += 20) {
+		_cleanup_close_ int fd = -1;
+		int r = monitor_connect(uid, &fd);
+		if (r == -ENOENT || r == -ECONNREFUSED)
+			return;
+		poll(NULL, 0, 20);
+	}
 }
