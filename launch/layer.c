@@ -18,6 +18,7 @@
 
 #include "layer.h"
 
+#include "label.h"
 #include "proto.h"
 #include "safe-open.h"
 #include "tree.h"
@@ -214,8 +215,15 @@ static int loop_attach(int image_fd, char *path, size_t len, int *ret_fd)
 	return -EBUSY;
 }
 
-static int image_mount(int image_fd, int *ret_fd)
+static int image_mount(int image_fd, uid_t uid, int *ret_fd)
 {
+	/* Under SELinux the image's files get the container's file context,
+	 * as the overlay's upper layer does (host root may give context= to
+	 * an ext4 mount; inside the user namespace it could not). */
+	char context[128];
+	int r = label_file_context(uid, context, sizeof(context));
+	if (r < 0)
+		return r;
 	/* Two ext4 mounts of one image would corrupt it. An earlier
 	 * container's mount outlives its stop while some process still holds
 	 * a file of it open; its loop device then still holds this open file
@@ -225,7 +233,7 @@ static int image_mount(int image_fd, int *ret_fd)
 		return errno == EWOULDBLOCK ? -EBUSY : negerrno();
 	char device[32];
 	_cleanup_close_ int loop = -1;
-	int r = loop_attach(image_fd, device, sizeof(device), &loop);
+	r = loop_attach(image_fd, device, sizeof(device), &loop);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "ext4", FSOPEN_CLOEXEC);
@@ -237,6 +245,8 @@ static int image_mount(int image_fd, int *ret_fd)
 	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "discard", NULL, 0) < 0 ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "noinit_itable", NULL, 0) < 0 ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "errors", "remount-ro", 0) < 0 ||
+	    (context[0] &&
+	     syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "context", context, 0) < 0) ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return negerrno();
 	int mnt =
@@ -258,7 +268,7 @@ const char *layer_mount_error(int r)
 int layer_mount(const struct container_plan *p, int *ret_fd)
 {
 	if (p->layer_is_image)
-		return image_mount(p->layer_fd, ret_fd);
+		return image_mount(p->layer_fd, p->user->uid, ret_fd);
 	_cleanup_close_ int tree = (int)syscall(
 	    SYS_open_tree, p->layer_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0)

@@ -54,6 +54,12 @@ int label_mount_option(uid_t uid, char *buf, size_t len)
 	return r < 0 ? r : xsnprintf(buf, len, ",context=\"%s\"", ctx);
 }
 
+int label_file_context(uid_t uid, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	return label_enabled() ? context_for(uid, CONTAINER_FILE, buf, len) : 0;
+}
+
 int label_exec_container(uid_t uid)
 {
 	if (!label_enabled())

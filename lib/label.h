@@ -25,6 +25,10 @@ bool label_enabled(void);
  * systems (overlay, tmpfs, devpts), or "" when SELinux is off. */
 int label_mount_option(uid_t uid, char *buf, size_t len);
 
+/* The same context alone, for a mount made with fsconfig(2) (the ext4
+ * image of the writable layer), or "" when SELinux is off. */
+int label_file_context(uid_t uid, char *buf, size_t len);
+
 /* setexeccon() for the next execve: the guest init, or a joined session. */
 int label_exec_container(uid_t uid);
 
